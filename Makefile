@@ -1,0 +1,31 @@
+# Quick start: `make demo` and `make test` work on a fresh machine with Python >= 3.11 and make.
+# Each creates .venv if missing and installs labctl with its test extras (re-installs when
+# pyproject.toml changes), then runs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint clean
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit("labctl needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/labctl demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/bench_plan.py --students 200
+	$(VENV)/bin/python benchmarks/bench_grade.py --students 200
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

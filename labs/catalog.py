@@ -1,0 +1,61 @@
+"""The lab catalog: one folder per lab under labs/, each with lab.yaml and README.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from labs.errors import InputError
+from labs.loader import load_lab
+from labs.spec import LabSpec
+
+CATALOG_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Lab:
+    spec: LabSpec
+    folder: Path
+
+    @property
+    def readme(self) -> str:
+        return (self.folder / "README.md").read_text(encoding="utf-8")
+
+
+def lab_folders(root: Path = CATALOG_DIR) -> list[Path]:
+    return sorted(p.parent for p in root.glob("*/lab.yaml"))
+
+
+def load_catalog(root: Path = CATALOG_DIR) -> list[Lab]:
+    return [Lab(load_lab(folder / "lab.yaml"), folder) for folder in lab_folders(root)]
+
+
+def get_lab(lab_id: str, root: Path = CATALOG_DIR) -> Lab:
+    folder = root / lab_id
+    if not (folder / "lab.yaml").is_file():
+        known = ", ".join(p.name for p in lab_folders(root)) or "none"
+        raise InputError(f"unknown lab {lab_id!r} (catalog has: {known})", "--lab")
+    return Lab(load_lab(folder / "lab.yaml"), folder)
+
+
+def filter_labs(labs: list[Lab], track: str | None, level: str | None, topic: str | None) -> list[Lab]:
+    return [
+        lab
+        for lab in labs
+        if (track is None or lab.spec.track == track)
+        and (level is None or lab.spec.level == level)
+        and (topic is None or topic in lab.spec.topics)
+    ]
+
+
+def validate_paths(paths: list[Path]) -> list[LabSpec]:
+    """Validate lab files or lab folders; the first problem raises InputError with its location."""
+    specs = []
+    for path in paths:
+        file = path / "lab.yaml" if path.is_dir() else path
+        spec = load_lab(file)
+        readme = file.parent / "README.md"
+        if not readme.is_file() or not readme.read_text(encoding="utf-8").strip():
+            raise InputError("the lab has no README.md with the student's instructions", str(readme))
+        specs.append(spec)
+    return specs

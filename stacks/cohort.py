@@ -1,0 +1,160 @@
+"""Cohorts and rosters: derived names (DESIGN decision 7) and the roster CSV parser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from labs.errors import InputError
+
+COHORT_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
+STUDENT_MAX = 20
+TARGETS = ("emulator", "localstack", "aws")
+
+
+@dataclass(frozen=True)
+class Student:
+    student: str
+    roster_id: str
+    name: str
+    email: str
+    prefix: str
+
+    @property
+    def database(self) -> str:
+        return self.prefix.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    endpoint: str | None
+    region: str
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class Cohort:
+    name: str
+    labs: tuple[str, ...]
+    target: Target
+    students: tuple[Student, ...]
+
+    def student(self, slug: str) -> Student:
+        for student in self.students:
+            if student.student == slug:
+                return student
+        raise InputError(f"no student {slug!r} in cohort {self.name!r}", "--student")
+
+
+def check_cohort_name(name: str) -> str:
+    if not COHORT_SLUG.match(name):
+        raise InputError(
+            f"cohort name {name!r} must be 2-24 characters: a lowercase letter, then a-z, 0-9 or '-'",
+            "NAME",
+        )
+    return name
+
+
+def student_slug(roster_id: str) -> str:
+    """Lowercase; every character outside a-z0-9 becomes '-'."""
+    return re.sub(r"[^a-z0-9]", "-", roster_id.strip().lower())
+
+
+def prefix_for(cohort: str, student: str) -> str:
+    return f"{cohort}-{student}"
+
+
+def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
+    """Parse roster CSV text (header with `id`, optional `name`, `email`) into students."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if "id" not in header:
+        raise InputError("roster header must have an 'id' column (optional: name, email)", f"{where}:1")
+    reader.fieldnames = header
+    students: list[Student] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            raise InputError("row has more fields than the header", f"{where}:{line}")
+        roster_id = (row.get("id") or "").strip()
+        if not roster_id:
+            raise InputError("empty id", f"{where}:{line}")
+        slug = student_slug(roster_id)
+        if len(slug) > STUDENT_MAX:
+            raise InputError(f"id {roster_id!r} is longer than {STUDENT_MAX} characters", f"{where}:{line}")
+        if slug in seen:
+            raise InputError(
+                f"id {roster_id!r} becomes student {slug!r}, same as row {seen[slug]}", f"{where}:{line}"
+            )
+        seen[slug] = line
+        students.append(
+            Student(
+                student=slug,
+                roster_id=roster_id,
+                name=(row.get("name") or "").strip(),
+                email=(row.get("email") or "").strip(),
+                prefix=prefix_for(cohort, slug),
+            )
+        )
+    if not students:
+        raise InputError("roster has no students", f"{where}:1")
+    return tuple(students)
+
+
+def read_roster(path: Path, cohort: str) -> tuple[Student, ...]:
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("roster file not found", where) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read roster: {exc}", where) from None
+    try:
+        return parse_roster(text, cohort, where)
+    except csv.Error as exc:
+        raise InputError(f"invalid CSV: {exc}", where) from None
+
+
+def synthetic_students(cohort: str, count: int) -> tuple[Student, ...]:
+    """`count` made-up students (s001, s002, ...) for plans and benchmarks."""
+    width = max(3, len(str(count)))
+    slugs = [f"s{i:0{width}d}" for i in range(1, count + 1)]
+    return tuple(Student(s, s, s, "", prefix_for(cohort, s)) for s in slugs)
+
+
+DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
+LOCALSTACK_ENDPOINT = "http://127.0.0.1:4566"
+
+
+def make_target(kind: str, endpoint: str | None, region: str, profile: str | None) -> Target:
+    """Validate a cohort's target; emulator and LocalStack default to 127.0.0.1:4566."""
+    if kind not in TARGETS:
+        raise InputError(f"unknown target {kind!r} (choose from {', '.join(TARGETS)})", "--target")
+    if endpoint is not None and not re.match(r"^https?://[^\s/]+(:\d+)?/?$", endpoint):
+        raise InputError(f"endpoint {endpoint!r} must look like http://host:port", "--endpoint")
+    if kind == "aws" and endpoint:
+        raise InputError("real AWS takes no --endpoint (use --profile and --region)", "--endpoint")
+    if kind != "aws" and profile:
+        raise InputError(f"--profile applies to target aws, not {kind}", "--profile")
+    if not re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", region):
+        raise InputError(f"region {region!r} is not an AWS region name like us-east-1", "--region")
+    if kind in ("emulator", "localstack"):
+        endpoint = (endpoint or DEFAULT_EMULATOR_ENDPOINT).rstrip("/")
+    return Target(kind, endpoint, region, profile)
+
+
+def build_cohort(name: str, labs: tuple[str, ...], roster: Path, target: Target) -> Cohort:
+    """A validated cohort, ready to record; nothing is written here."""
+    from labs.catalog import get_lab
+
+    check_cohort_name(name)
+    if not labs:
+        raise InputError("at least one --lab is required", "--lab")
+    for lab in labs:
+        get_lab(lab)
+    return Cohort(name, tuple(dict.fromkeys(labs)), target, read_roster(roster, name))

@@ -1,0 +1,156 @@
+"""The cohort registry: SQLite (WAL) under the labctl home. It never holds secrets."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from labs.errors import InputError, LabctlError
+from stacks.cohort import Cohort, Student, Target
+from stacks.home import registry_path
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE cohorts (
+        name TEXT PRIMARY KEY,
+        labs TEXT NOT NULL,
+        target TEXT NOT NULL,
+        endpoint TEXT,
+        region TEXT NOT NULL,
+        profile TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE students (
+        cohort TEXT NOT NULL REFERENCES cohorts(name) ON DELETE CASCADE,
+        student TEXT NOT NULL,
+        roster_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (cohort, student)
+    );
+    CREATE TABLE grades (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        cohort TEXT NOT NULL REFERENCES cohorts(name) ON DELETE CASCADE,
+        student TEXT NOT NULL,
+        lab TEXT NOT NULL,
+        graded_at TEXT NOT NULL,
+        score INTEGER NOT NULL,
+        max_score INTEGER NOT NULL,
+        percent REAL NOT NULL,
+        passed INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        UNIQUE (run_id, student, lab)
+    );
+    CREATE INDEX grades_by_student ON grades (cohort, student, lab, graded_at);
+    """,
+)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Registry:
+    """Cohorts, students and grade history. One connection per instance; use as a context manager."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else registry_path()
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def migrate(self) -> None:
+        with self.transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise LabctlError(f"registry {self.path} is from a newer labctl (schema {version})")
+            for script in MIGRATIONS[version:]:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+    def create_cohort(self, cohort: Cohort) -> None:
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM cohorts WHERE name = ?", (cohort.name,)).fetchone():
+                raise InputError(f"cohort {cohort.name!r} already exists", "NAME")
+            t = cohort.target
+            db.execute(
+                "INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (cohort.name, json.dumps(cohort.labs), t.kind, t.endpoint, t.region, t.profile, now()),
+            )
+            db.executemany(
+                "INSERT INTO students VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (cohort.name, s.student, s.roster_id, s.name, s.email, s.prefix, i)
+                    for i, s in enumerate(cohort.students)
+                ],
+            )
+
+    def cohort(self, name: str) -> Cohort:
+        row = self.db.execute("SELECT * FROM cohorts WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            known = [r[0] for r in self.db.execute("SELECT name FROM cohorts ORDER BY name")]
+            hint = f" (known: {', '.join(known)})" if known else " (create one with `labctl cohort create`)"
+            raise InputError(f"unknown cohort {name!r}{hint}", "--cohort")
+        students = tuple(
+            Student(r["student"], r["roster_id"], r["name"], r["email"], r["prefix"])
+            for r in self.db.execute(
+                "SELECT * FROM students WHERE cohort = ? ORDER BY position", (name,)
+            )
+        )
+        target = Target(row["target"], row["endpoint"], row["region"], row["profile"])
+        return Cohort(row["name"], tuple(json.loads(row["labs"])), target, students)
+
+    def cohort_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM cohorts ORDER BY name")]
+
+    def record_grade(self, run_id: str, cohort: str, result: dict) -> None:
+        """Commit one student's graded result at once, so an interrupted run keeps it."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO grades (run_id, cohort, student, lab, graded_at, score,"
+                " max_score, percent, passed, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    cohort,
+                    result["student"],
+                    result["lab"],
+                    result["graded_at"],
+                    result["score"],
+                    result["max_score"],
+                    result["percent"],
+                    int(result["passed"]),
+                    json.dumps(result, sort_keys=True),
+                ),
+            )
+
+    def grade_history(self, cohort: str, student: str | None = None) -> list[dict]:
+        query = "SELECT result FROM grades WHERE cohort = ?" + (" AND student = ?" if student else "")
+        args = (cohort, student) if student else (cohort,)
+        rows = self.db.execute(query + " ORDER BY graded_at, id", args)
+        return [json.loads(r[0]) for r in rows]

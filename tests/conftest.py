@@ -1,0 +1,81 @@
+"""Shared fixtures: a temp labctl home for every test, the real moto server, the real PostgreSQL.
+
+Services that are missing skip their tests with a reason, unless LABCTL_REQUIRE_SERVICES=1 (set by
+.ci/run), which turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Iterator
+
+import boto3
+import pytest
+import requests
+
+REQUIRE_SERVICES = os.environ.get("LABCTL_REQUIRE_SERVICES") == "1"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def service_missing(reason: str) -> None:
+    """Skip with `reason`, or fail when CI requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"LABCTL_REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def labctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test writes under its own temp home, never ~/.labctl."""
+    home = tmp_path / "labctl-home"
+    monkeypatch.setenv("LABCTL_HOME", str(home))
+    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The real moto server over HTTP on a free loopback port, for the whole session."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        service_missing(f"moto[server] is not installed: {exc}")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str) -> Iterator[boto3.Session]:
+    """A clean emulator for one test: state reset, a boto3 session with test credentials."""
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    yield boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+
+
+def aws_client(session: boto3.Session, service: str, endpoint: str):
+    return session.client(service, endpoint_url=endpoint)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """Admin DSN of the machine's PostgreSQL (127.0.0.1:5432, user postgres, trust auth)."""
+    dsn = os.environ.get("LABCTL_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        import psycopg
+
+        with psycopg.connect(dsn, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means the service is not usable
+        service_missing(f"PostgreSQL not reachable at {dsn}: {str(exc).splitlines()[0]}")
+    return dsn

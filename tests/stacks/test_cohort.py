@@ -1,0 +1,111 @@
+"""Roster parsing and derived names (DESIGN decision 7)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labs.errors import InputError
+from stacks.cohort import check_cohort_name, make_target, parse_roster, student_slug
+
+
+def roster(text: str):
+    return parse_roster(text, "fall24", "roster.csv")
+
+
+def error(text: str) -> str:
+    with pytest.raises(InputError) as caught:
+        roster(text)
+    return str(caught.value)
+
+
+def test_students_get_slugs_and_prefixes():
+    students = roster("id,name,email\nAda.Lovelace,Ada,ada@example.org\ngrace_h,Grace,\n")
+    assert [(s.student, s.prefix, s.database) for s in students] == [
+        ("ada-lovelace", "fall24-ada-lovelace", "fall24_ada_lovelace"),
+        ("grace-h", "fall24-grace-h", "fall24_grace_h"),
+    ]
+    assert students[0].name == "Ada" and students[0].email == "ada@example.org"
+
+
+def test_only_id_is_required_and_whitespace_in_header_is_ignored():
+    assert [s.student for s in roster(" id \nbob\n")] == ["bob"]
+
+
+def test_missing_id_column():
+    assert error("name,email\nAda,a@x\n") == "roster.csv:1: roster header must have an 'id' column (optional: name, email)"
+
+
+def test_empty_id_names_the_row():
+    assert error("id,name\nada,Ada\n,Nobody\n") == "roster.csv:3: empty id"
+
+
+def test_duplicate_after_slugging_names_both_rows():
+    assert error("id\nAda.L\nada-l\n") == "roster.csv:3: id 'ada-l' becomes student 'ada-l', same as row 2"
+
+
+def test_too_long():
+    assert "is longer than 20 characters" in error("id\n" + "a" * 21 + "\n")
+
+
+def test_empty_roster():
+    assert error("id\n") == "roster.csv:1: roster has no students"
+
+
+def test_extra_fields():
+    assert error("id,name\nada,Ada,extra\n") == "roster.csv:2: row has more fields than the header"
+
+
+@pytest.mark.parametrize("name", ["ab", "fall24", "a-1", "x" * 24])
+def test_good_cohort_names(name):
+    assert check_cohort_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["a", "1ab", "Fall", "ab_c", "x" * 25, ""])
+def test_bad_cohort_names(name):
+    with pytest.raises(InputError):
+        check_cohort_name(name)
+
+
+def test_slug_rule():
+    assert student_slug("  Jean-Luc Picard! ") == "jean-luc-picard-"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("gcp", None, "us-east-1", None), "unknown target 'gcp'"),
+        (("aws", "http://x:1", "us-east-1", None), "real AWS takes no --endpoint"),
+        (("emulator", "ftp://x", "us-east-1", None), "must look like http://host:port"),
+        (("emulator", None, "moon-1", None), "is not an AWS region name"),
+        (("localstack", None, "us-east-1", "dev"), "--profile applies to target aws"),
+    ],
+)
+def test_bad_targets(args, message):
+    with pytest.raises(InputError, match=message):
+        make_target(*args)
+
+
+def test_emulator_target_defaults_to_localstack_port():
+    assert make_target("emulator", None, "eu-west-1", None).endpoint == "http://127.0.0.1:4566"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_is_a_roster_or_one_line_error(text):
+    try:
+        students = roster(text)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("roster.csv")
+    else:
+        slugs = [s.student for s in students]
+        assert len(set(slugs)) == len(slugs)
+        assert all(s.prefix == f"fall24-{s.student}" and 0 < len(s.student) <= 20 for s in students)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=25), max_size=8))
+def test_slugs_only_use_the_allowed_alphabet(ids):
+    for roster_id in ids:
+        assert set(student_slug(roster_id)) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")

@@ -1,0 +1,65 @@
+"""The SQLite registry: cohorts, students, grade history, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from labs.errors import InputError, LabctlError
+from stacks.cohort import Cohort, make_target, parse_roster
+from stacks.registry import MIGRATIONS, Registry
+
+
+def cohort(name: str = "fall24") -> Cohort:
+    students = parse_roster("id,name,email\nada,Ada,a@x.org\nbob,Bob,\n", name, "r.csv")
+    return Cohort(name, ("s3-static-website",), make_target("emulator", None, "us-east-1", None), students)
+
+
+def test_cohort_round_trips(tmp_path):
+    with Registry(tmp_path / "r.db") as reg:
+        reg.create_cohort(cohort())
+        assert reg.cohort("fall24") == cohort()
+        assert reg.cohort_names() == ["fall24"]
+
+
+def test_duplicate_cohort_is_an_input_error(tmp_path):
+    with Registry(tmp_path / "r.db") as reg:
+        reg.create_cohort(cohort())
+        with pytest.raises(InputError, match="already exists"):
+            reg.create_cohort(cohort())
+
+
+def test_unknown_cohort_lists_known_ones(tmp_path):
+    with Registry(tmp_path / "r.db") as reg:
+        reg.create_cohort(cohort())
+        with pytest.raises(InputError, match=r"unknown cohort 'nope' \(known: fall24\)"):
+            reg.cohort("nope")
+
+
+def test_schema_is_versioned_and_reopening_is_idempotent(tmp_path):
+    Registry(tmp_path / "r.db").db.close()
+    with Registry(tmp_path / "r.db") as reg:
+        assert reg.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert reg.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_newer_schema_is_refused(tmp_path):
+    db = sqlite3.connect(tmp_path / "r.db")
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+    with pytest.raises(LabctlError, match="newer labctl"):
+        Registry(tmp_path / "r.db")
+
+
+def test_grades_are_kept_per_run(tmp_path):
+    result = {"student": "ada", "lab": "s3-static-website", "graded_at": "2026-01-01T00:00:00+00:00",
+              "score": 70, "max_score": 100, "percent": 70.0, "passed": False}
+    with Registry(tmp_path / "r.db") as reg:
+        reg.create_cohort(cohort())
+        reg.record_grade("run1", "fall24", result)
+        reg.record_grade("run1", "fall24", result)  # a retry of the same run replaces, never duplicates
+        reg.record_grade("run2", "fall24", {**result, "score": 100, "percent": 100.0, "passed": True,
+                                             "graded_at": "2026-01-02T00:00:00+00:00"})
+        history = reg.grade_history("fall24", "ada")
+    assert [h["score"] for h in history] == [70, 100]

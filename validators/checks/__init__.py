@@ -1,0 +1,15 @@
+"""The modules that hold checks, listed once; `load()` registers them all."""
+
+from __future__ import annotations
+
+import importlib
+
+from validators.registry import CHECKS, Check
+
+CHECK_MODULES = ("validators.checks.s3",)
+
+
+def load() -> dict[str, Check]:
+    for module in CHECK_MODULES:
+        importlib.import_module(module)
+    return CHECKS

@@ -34,14 +34,17 @@ def field_name(loc: Loc) -> str:
     return out or "(top level)"
 
 
-def position(node: Any, loc: Loc) -> tuple[int, int]:
-    """1-based (line, column) of the deepest node of `loc` present in the parsed YAML."""
+def position(node: Any, loc: Loc, at_key: bool = False) -> tuple[int, int]:
+    """1-based (line, column) of the deepest node of `loc` present in the parsed YAML.
+
+    `at_key` points at the last mapping key itself (an unknown field) rather than its value.
+    """
     line, col = 0, 0
     if isinstance(node, (CommentedMap, CommentedSeq)):
         line, col = node.lc.line, node.lc.col
-    for part in loc:
+    for depth, part in enumerate(loc, 1):
         if isinstance(node, CommentedMap) and part in node:
-            line, col = node.lc.value(part)
+            line, col = node.lc.key(part) if at_key and depth == len(loc) else node.lc.value(part)
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
             line, col = node.lc.item(part)
@@ -91,8 +94,14 @@ def describe(error: dict[str, Any]) -> str:
     return error["msg"].removeprefix("Value error, ")
 
 
+def first_error(exc: ValidationError) -> dict[str, Any]:
+    """The error to report: an unknown field first (usually a typo that also causes a 'missing')."""
+    errors = exc.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
 def fail(path: Path, doc: Any, loc: Loc, message: str) -> InputError:
-    line, col = position(doc, loc)
+    line, col = position(doc, loc, at_key=message == "unknown field")
     return InputError(f"{field_name(loc)}: {message}", f"{display_path(path)}:{line}:{col}")
 
 
@@ -112,7 +121,7 @@ def semantic_errors(spec: LabSpec) -> Iterable[tuple[Loc, str]]:
             try:
                 registered.params.model_validate(item.with_)
             except ValidationError as exc:
-                first = exc.errors()[0]
+                first = first_error(exc)
                 yield (kind, index, "with", *first["loc"]), describe(first)
 
 
@@ -125,7 +134,7 @@ def load_lab(path: Path) -> LabSpec:
     try:
         spec = LabSpec.model_validate(plain(doc))
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = first_error(exc)
         raise fail(path, doc, tuple(first["loc"]), describe(first)) from None
     for loc, message in semantic_errors(spec):
         raise fail(path, doc, loc, message)

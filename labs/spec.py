@@ -74,10 +74,43 @@ class AwsEnvironment(Strict):
     services: list[str] = Field(min_length=1)
     regions: list[str] = Field(default_factory=lambda: ["us-east-1"], min_length=1)
     budget_usd: float = Field(default=10.0, gt=0, le=10_000)
+    instance_types: list[str] = Field(default_factory=list, description="EC2 allow-list, when ec2 is used")
+
+
+class KubernetesEnvironment(Strict):
+    """The student's namespace quota; the defaults are safe for a beginner's lab."""
+
+    cpu: str = "2"
+    memory: str = "4Gi"
+    pods: int = Field(default=20, gt=0, le=500)
+    services: int = Field(default=10, ge=0, le=100)
+    pvcs: int = Field(default=5, ge=0, le=100)
+    storage: str = "10Gi"
+
+
+class DatabaseEnvironment(Strict):
+    """`shared`: a database and login role on the cohort's PostgreSQL server; `rds`: an RDS instance."""
+
+    engine: Literal["postgres"] = "postgres"
+    mode: Literal["shared", "rds"] = "shared"
+    instance_class: str = "db.t4g.micro"
+    storage_gb: int = Field(default=20, ge=20, le=100)
+    connection_limit: int = Field(default=10, ge=1, le=100)
+    seed: str | None = Field(default=None, description="SQL file in the lab folder run at provisioning")
+
+
+class WorkspaceEnvironment(Strict):
+    image: str = "codercom/code-server:4.96.4"
+    cpu: float = Field(default=1.0, gt=0, le=8)
+    memory_mb: int = Field(default=2048, ge=256, le=16384)
+    port: int = Field(default=8080, ge=1, le=65535)
 
 
 class Environment(Strict):
     aws: AwsEnvironment | None = None
+    kubernetes: KubernetesEnvironment | None = None
+    database: DatabaseEnvironment | None = None
+    workspace: WorkspaceEnvironment | None = None
 
 
 class LabSpec(Strict):

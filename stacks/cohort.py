@@ -158,3 +158,11 @@ def build_cohort(name: str, labs: tuple[str, ...], roster: Path, target: Target)
     for lab in labs:
         get_lab(lab)
     return Cohort(name, tuple(dict.fromkeys(labs)), target, read_roster(roster, name))
+
+
+def synthetic_cohort(lab_id: str, count: int, name: str = "preview") -> Cohort:
+    """A made-up cohort of `count` students on the emulator, for previews and benchmarks."""
+    from labs.catalog import get_lab
+
+    get_lab(lab_id)
+    return Cohort(name, (lab_id,), make_target("emulator", None, "us-east-1", None), synthetic_students(name, count))

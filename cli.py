@@ -1,0 +1,401 @@
+"""`labctl`: the click entry point. Parses, calls one function, renders — no business logic here.
+
+Library errors (labs.errors.LabctlError) are translated once, in `LabctlGroup.main`, into
+`Error: <what> (<where>)` on one line with exit code 2 for bad input and 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from labs.errors import InputError, LabctlError
+
+FORMAT_TABLE_JSON = click.Choice(["table", "json"])
+
+
+class LabctlGroup(click.Group):
+    """A group whose every failure is one line on stderr and a documented exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            code = 2
+        except click.ClickException as exc:
+            exc.show()
+            code = exc.exit_code
+        except LabctlError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            code = exc.exit_code
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            code = 130
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+class Settings:
+    """The context object: output settings shared by every command."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.out = Console(soft_wrap=True)
+        self.err = Console(stderr=True)
+
+    @property
+    def show_progress(self) -> bool:
+        return not self.quiet and self.err.is_terminal
+
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+def emit_json(data: Any, out: Path | None = None) -> None:
+    text = json.dumps(data, indent=2, sort_keys=False)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
+    grid = Table(title=title, title_justify="left")
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*(str(cell) for cell in row))
+    return grid
+
+
+def registry():
+    from stacks.registry import Registry
+
+    return Registry()
+
+
+@click.group(cls=LabctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-q", "--quiet", is_flag=True, help="No progress display.")
+@click.version_option(package_name="labctl")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool) -> None:
+    """labctl: one isolated cloud lab per student, guarded by policy packs, graded by validators.
+
+    State lives under $LABCTL_HOME (default ~/.labctl).
+    """
+    ctx.obj = Settings(quiet)
+
+
+# --- labs ---------------------------------------------------------------------------------------
+
+
+@click.group("labs")
+def labs_group() -> None:
+    """The lab catalog: list, show and validate labs."""
+
+
+@click.command("list")
+@click.option("--track", type=click.Choice(["cloud", "kubernetes", "data", "web"]))
+@click.option("--level", type=click.Choice(["beginner", "intermediate", "advanced"]))
+@click.option("--topic", help="Only labs with this topic.")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@pass_settings
+def labs_list(settings: Settings, track: str | None, level: str | None, topic: str | None, fmt: str) -> None:
+    """List the labs in the catalog."""
+    from labs.catalog import filter_labs, load_catalog
+
+    labs = filter_labs(load_catalog(), track, level, topic)
+    rows = [
+        {
+            "id": lab.spec.id,
+            "title": lab.spec.title,
+            "track": lab.spec.track,
+            "level": lab.spec.level,
+            "minutes": lab.spec.minutes,
+            "topics": lab.spec.topics,
+            "max_points": lab.spec.max_points,
+        }
+        for lab in labs
+    ]
+    if fmt == "json":
+        emit_json(rows)
+        return
+    settings.out.print(
+        table(
+            f"{len(rows)} labs",
+            ["id", "title", "track", "level", "minutes", "points"],
+            [[r["id"], r["title"], r["track"], r["level"], r["minutes"], r["max_points"]] for r in rows],
+        )
+    )
+
+
+@click.command("show")
+@click.argument("lab_id")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+def labs_show(lab_id: str, fmt: str) -> None:
+    """Show one lab: its instructions (markdown) or its full spec (json)."""
+    from labs.catalog import get_lab
+
+    lab = get_lab(lab_id)
+    if fmt == "json":
+        emit_json({**lab.spec.model_dump(mode="json", by_alias=True), "max_points": lab.spec.max_points})
+    else:
+        click.echo(lab.readme)
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def labs_validate(paths: tuple[Path, ...]) -> None:
+    """Validate lab folders or lab.yaml files (default: the whole catalog)."""
+    from labs.catalog import lab_folders, validate_paths
+
+    specs = validate_paths(list(paths) or lab_folders())
+    click.echo(f"{len(specs)} lab(s) valid: {', '.join(s.id for s in specs)}")
+
+
+for command in (labs_list, labs_show, labs_validate):
+    labs_group.add_command(command)
+
+
+# --- emulator -----------------------------------------------------------------------------------
+
+
+@click.group("emulator")
+def emulator_group() -> None:
+    """The embedded AWS emulator (moto's server on 127.0.0.1)."""
+
+
+@click.command("start")
+@click.option("--port", type=click.IntRange(1024, 65535), default=4566, show_default=True)
+@click.option("--enforce-iam", is_flag=True, help="Enforce IAM: requests need valid keys and permissions.")
+def emulator_start(port: int, enforce_iam: bool) -> None:
+    """Start the emulator in the background and wait until it answers."""
+    from stacks import emulator
+
+    status = emulator.start(port=port, enforce_iam=enforce_iam)
+    mode = " with IAM enforcement" if status.enforce_iam else ""
+    click.echo(f"emulator running at {status.endpoint} (pid {status.pid}){mode}")
+
+
+@click.command("stop")
+def emulator_stop() -> None:
+    """Stop the emulator."""
+    from stacks import emulator
+
+    click.echo("emulator stopped" if emulator.stop() else "emulator was not running")
+
+
+@click.command("status")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def emulator_status(fmt: str) -> None:
+    """Is the emulator running, where, with IAM enforcement?"""
+    from stacks import emulator
+
+    status = emulator.status()
+    if fmt == "json":
+        emit_json(status.to_dict())
+    elif status.running:
+        mode = ", IAM enforced" if status.enforce_iam else ""
+        click.echo(f"running at {status.endpoint} (pid {status.pid}{mode})")
+    else:
+        click.echo("not running")
+
+
+@click.command("env")
+@click.option("--format", "fmt", type=click.Choice(["shell", "json"]), default="shell", show_default=True)
+def emulator_env(fmt: str) -> None:
+    """Print the instructor's environment for the emulator (eval "$(labctl emulator env)")."""
+    from stacks import emulator
+
+    env = emulator.credentials()
+    if fmt == "json":
+        emit_json(env)
+    else:
+        for key, value in env.items():
+            click.echo(f"export {key}={shell_quote(value)}")
+
+
+def shell_quote(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value)
+
+
+for command in (emulator_start, emulator_stop, emulator_status, emulator_env):
+    emulator_group.add_command(command)
+
+
+# --- cohort -------------------------------------------------------------------------------------
+
+
+@click.group("cohort")
+def cohort_group() -> None:
+    """Cohorts: a roster of students and the labs they take."""
+
+
+@click.command("create")
+@click.argument("name")
+@click.option("--lab", "labs", multiple=True, required=True, help="Lab id (repeatable).")
+@click.option("--roster", required=True, type=click.Path(path_type=Path), help="CSV with id[,name,email].")
+@click.option("--target", type=click.Choice(["emulator", "localstack", "aws"]), default="emulator", show_default=True)
+@click.option("--endpoint", help="Emulator or LocalStack URL (default http://127.0.0.1:4566).")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--profile", help="AWS profile for target aws (default: the default credential chain).")
+def cohort_create(
+    name: str, labs: tuple[str, ...], roster: Path, target: str, endpoint: str | None, region: str, profile: str | None
+) -> None:
+    """Validate and record a cohort. Nothing is provisioned."""
+    from stacks.cohort import build_cohort, make_target
+
+    cohort = build_cohort(name, labs, roster, make_target(target, endpoint, region, profile))
+    with registry() as reg:
+        reg.create_cohort(cohort)
+    click.echo(f"cohort {cohort.name}: {len(cohort.students)} students, labs {', '.join(cohort.labs)}, target {target}")
+
+
+@click.command("show")
+@click.argument("name")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@pass_settings
+def cohort_show(settings: Settings, name: str, fmt: str) -> None:
+    """Show a cohort and its students."""
+    with registry() as reg:
+        cohort = reg.cohort(name)
+    data = {
+        "cohort": cohort.name,
+        "labs": list(cohort.labs),
+        "target": cohort.target.kind,
+        "endpoint": cohort.target.endpoint,
+        "region": cohort.target.region,
+        "students": [
+            {"student": s.student, "name": s.name, "email": s.email, "prefix": s.prefix} for s in cohort.students
+        ],
+    }
+    if fmt == "json":
+        emit_json(data)
+        return
+    where = cohort.target.endpoint or cohort.target.region
+    title = f"cohort {cohort.name} · {', '.join(cohort.labs)} · {cohort.target.kind} ({where})"
+    settings.out.print(
+        table(title, ["student", "name", "email", "prefix"], [[s["student"], s["name"], s["email"], s["prefix"]] for s in data["students"]])
+    )
+
+
+@click.command("list")
+def cohort_list() -> None:
+    """List the cohorts in the registry."""
+    with registry() as reg:
+        names = reg.cohort_names()
+    click.echo("\n".join(names) if names else "no cohorts yet (labctl cohort create)")
+
+
+for command in (cohort_create, cohort_show, cohort_list):
+    cohort_group.add_command(command)
+
+
+# --- plan ---------------------------------------------------------------------------------------
+
+
+def cohort_option(fn: Callable) -> Callable:
+    """--cohort NAME, or --lab ID --students N for a synthetic cohort."""
+    fn = click.option("--students", type=click.IntRange(1, 5000), help="With --lab: a synthetic cohort of N students.")(fn)
+    fn = click.option("--lab", "lab_id", help="With --students: plan this lab for a synthetic cohort.")(fn)
+    return click.option("--cohort", "cohort_name", help="A cohort from the registry.")(fn)
+
+
+def resolve_cohort(cohort_name: str | None, lab_id: str | None, students: int | None):
+    """The cohort and its lab specs, from the registry or synthetic."""
+    from labs.catalog import get_lab
+    from stacks.cohort import synthetic_cohort
+
+    if cohort_name and (lab_id or students):
+        raise InputError("give either --cohort or --lab with --students, not both", "--cohort")
+    if cohort_name:
+        with registry() as reg:
+            cohort = reg.cohort(cohort_name)
+    elif lab_id and students:
+        cohort = synthetic_cohort(lab_id, students)
+    else:
+        raise InputError("give --cohort NAME, or --lab ID with --students N", "--cohort")
+    return cohort, [get_lab(lab).spec for lab in cohort.labs]
+
+
+def progress_bar(settings: Settings, total: int, label: str):
+    """A rich progress bar on stderr, silent with --quiet or when stderr is not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=settings.err, disable=not settings.show_progress, transient=True,
+    )
+
+
+@click.command("plan")
+@cohort_option
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan JSON here.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: CPU count).")
+@pass_settings
+def plan(settings: Settings, cohort_name: str | None, lab_id: str | None, students: int | None,
+         fmt: str, out: Path | None, workers: int | None) -> None:
+    """Show what each student would get, under the Pulumi SDK's mock runtime (no cloud, no engine)."""
+    from stacks.plan import plan_cohort
+    from stacks.program import TargetSettings
+
+    cohort, labs = resolve_cohort(cohort_name, lab_id, students)
+    with progress_bar(settings, len(cohort.students), "planning") as bar:
+        task = bar.add_task("plan", total=len(cohort.students))
+        result = plan_cohort(cohort, labs, TargetSettings.from_target(cohort.target), workers=workers,
+                             progress=lambda n: bar.advance(task, n))
+    if out:
+        emit_json(result, out)
+    if fmt == "json" and not out:
+        emit_json(result)
+    elif fmt == "table":
+        from stacks.render import plan_renderable
+
+        settings.out.print(plan_renderable(result))
+
+
+# --- doctor -------------------------------------------------------------------------------------
+
+
+@click.command("doctor")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_settings
+def doctor(settings: Settings, fmt: str) -> None:
+    """Check this machine: Python, packages, Pulumi CLI, emulator, credentials, PostgreSQL."""
+    from stacks.doctor import run_checks
+
+    results = run_checks()
+    if fmt == "json":
+        emit_json([r.to_dict() for r in results])
+    else:
+        marks = {"ok": "[green]ok[/]  ", "warn": "[yellow]warn[/]", "fail": "[red]fail[/]"}
+        for r in results:
+            fix = f"  → {r.fix}" if r.fix else ""
+            settings.out.print(f"{marks[r.status]} {r.name}: {r.detail}{fix}", highlight=False)
+    if any(r.status == "fail" for r in results):
+        raise click.exceptions.Exit(1)
+
+
+for command in (labs_group, emulator_group, cohort_group, plan, doctor):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="labctl")
+
+
+if __name__ == "__main__":
+    main()

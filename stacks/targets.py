@@ -1,0 +1,42 @@
+"""Where a cohort's cloud lives and the instructor's credentials for it — resolved at run time,
+never stored in the registry: the emulator's own keys, `test`/`test` for LocalStack, the named
+profile or the default chain for AWS."""
+
+from __future__ import annotations
+
+import boto3
+
+from labs.errors import LabctlError
+from stacks import emulator
+from stacks.cohort import Target
+
+LOCALSTACK_KEYS = ("test", "test")
+
+
+def instructor_session(target: Target) -> boto3.Session:
+    """A boto3 session with the instructor's credentials for `target`."""
+    if target.kind == "emulator":
+        creds = emulator.credentials()
+        return boto3.Session(
+            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+            region_name=target.region,
+        )
+    if target.kind == "localstack":
+        key, secret = LOCALSTACK_KEYS
+        return boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=target.region)
+    try:
+        return boto3.Session(profile_name=target.profile, region_name=target.region)
+    except Exception as exc:  # botocore's ProfileNotFound and friends
+        raise LabctlError(f"AWS credentials for profile {target.profile!r}: {exc}") from None
+
+
+def has_credentials(target: Target) -> tuple[bool, str]:
+    """(ok, detail) for doctor: can we get the instructor's credentials for this target?"""
+    try:
+        session = instructor_session(target)
+    except LabctlError as exc:
+        return False, str(exc)
+    if session.get_credentials() is None:
+        return False, "no AWS credentials found (set a profile or the default credential chain)"
+    return True, f"{target.kind} credentials available"

@@ -1,0 +1,127 @@
+"""The lab loader: every error names file:line:col and the field, as one InputError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labs.catalog import CATALOG_DIR
+from labs.errors import InputError
+from labs.loader import load_lab
+
+GOOD = (CATALOG_DIR / "s3-static-website" / "lab.yaml").read_text()
+
+
+def write_lab(tmp_path: Path, text: str, folder: str = "s3-static-website") -> Path:
+    path = tmp_path / folder / "lab.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def error_of(path: Path) -> str:
+    with pytest.raises(InputError) as caught:
+        load_lab(path)
+    return str(caught.value)
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_the_shipped_lab_loads_with_its_rubric():
+    spec = load_lab(CATALOG_DIR / "s3-static-website" / "lab.yaml")
+    assert [c.id for c in spec.checks] == [
+        "bucket-exists", "website-config", "index-content", "public-read", "versioning", "tags"
+    ]
+    assert [c.points for c in spec.checks] == [15, 20, 20, 20, 15, 10]
+    assert [(g.id, g.penalty) for g in spec.guards] == [("no-public-write", 30)]
+    assert spec.max_points == 100 and spec.pass_percent == 75
+
+
+def test_unknown_check_names_file_line_column_and_field(tmp_path):
+    text = GOOD.replace("use: s3.website-config", "use: s3.websit")
+    path = write_lab(tmp_path, text)
+    line = line_of(text, "use: s3.websit")
+    assert error_of(path).endswith(f"lab.yaml:{line}:10: checks[1].use: unknown check 's3.websit'")
+
+
+def test_wrong_type_points_at_the_value(tmp_path):
+    text = GOOD.replace("minutes: 30", "minutes: half an hour")
+    message = error_of(write_lab(tmp_path, text))
+    assert f"lab.yaml:{line_of(text, 'minutes:')}:10: minutes: " in message
+    assert "integer" in message
+
+
+def test_bad_enum_value(tmp_path):
+    text = GOOD.replace("track: cloud", "track: clouds")
+    assert "track: Input should be 'cloud', 'kubernetes', 'data' or 'web'" in error_of(write_lab(tmp_path, text))
+
+
+def test_missing_field_points_at_the_parent_mapping(tmp_path):
+    text = GOOD.replace("    points: 15\n    hint: aws s3api create-bucket", "    hint: aws s3api create-bucket", 1)
+    message = error_of(write_lab(tmp_path, text))
+    assert f"lab.yaml:{line_of(text, '- id: bucket-exists') }:5: checks[0].points: field required" in message
+
+
+def test_unknown_field_is_named(tmp_path):
+    text = GOOD.replace("pass_percent: 75", "pass_percnt: 75")
+    assert f":{line_of(text, 'pass_percnt')}:1: pass_percnt: unknown field" in error_of(write_lab(tmp_path, text))
+
+
+def test_unknown_placeholder(tmp_path):
+    text = GOOD.replace('with: {bucket: "{prefix}-site"}\n    points: 15', 'with: {bucket: "{prefx}-site"}\n    points: 15')
+    message = error_of(write_lab(tmp_path, text))
+    assert "checks[0].with: unknown placeholder {prefx}" in message
+
+
+def test_params_that_do_not_fit_the_check(tmp_path):
+    text = GOOD.replace("with: {bucket: \"{prefix}-site\", key: lab", "with: {bucket: \"{prefix}-site\", kee: lab")
+    message = error_of(write_lab(tmp_path, text))
+    assert f":{line_of(text, 'kee: lab')}:" in message and "checks[5].with.kee: unknown field" in message
+
+
+def test_duplicate_ids(tmp_path):
+    text = GOOD.replace("- id: versioning", "- id: tags")
+    assert "checks[5].id: duplicate id 'tags'" in error_of(write_lab(tmp_path, text))
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    text = GOOD.replace("level: beginner", "level: [beginner")
+    assert "invalid YAML" in error_of(write_lab(tmp_path, text))
+    assert "lab.yaml:" in error_of(write_lab(tmp_path, text))
+
+
+def test_id_must_match_folder(tmp_path):
+    assert "id: must match the lab's folder name 'other'" in error_of(write_lab(tmp_path, GOOD, folder="other"))
+
+
+def test_not_a_mapping(tmp_path):
+    assert error_of(write_lab(tmp_path, "- a\n- b\n")).endswith("lab.yaml:1:1: a lab file must be a YAML mapping")
+
+
+def test_missing_file(tmp_path):
+    assert error_of(tmp_path / "nope" / "lab.yaml").endswith("lab.yaml: file not found")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400))
+def test_arbitrary_text_is_an_input_error_or_a_lab(tmp_path_factory, text):
+    path = write_lab(tmp_path_factory.mktemp("fuzz"), text)
+    try:
+        load_lab(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(str(path.parent.name)) or "lab.yaml" in str(exc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=0, max_value=len(GOOD) - 1), st.sampled_from(["", ":", "- ", "{", "'", "\t", "x: [", "0"]))
+def test_mutated_lab_is_an_input_error_or_a_lab(tmp_path_factory, at, junk):
+    path = write_lab(tmp_path_factory.mktemp("mut"), GOOD[:at] + junk + GOOD[at + 1 :])
+    try:
+        load_lab(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and "lab.yaml" in str(exc)

@@ -1,0 +1,111 @@
+"""The CLI through click's CliRunner: exit codes, one-line errors, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+ROSTER = REPO / "examples" / "roster.csv"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def one_line_error(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_labs_list_json_has_the_catalog_fields():
+    result = run("labs", "list", "--format", "json")
+    assert result.exit_code == 0
+    labs = {lab["id"]: lab for lab in json.loads(result.output)}
+    assert labs["s3-static-website"] == {
+        "id": "s3-static-website", "title": "Host a static website on S3", "track": "cloud",
+        "level": "beginner", "minutes": 30,
+        "topics": ["s3", "static-website", "bucket-policy", "versioning", "tagging"], "max_points": 100,
+    }
+
+
+def test_labs_list_filters():
+    assert all(lab["track"] == "data" for lab in json.loads(run("labs", "list", "--track", "data", "--format", "json").output))
+    ids = [lab["id"] for lab in json.loads(run("labs", "list", "--topic", "s3", "--format", "json").output)]
+    assert "s3-static-website" in ids
+    assert json.loads(run("labs", "list", "--topic", "no-such-topic", "--format", "json").output) == []
+
+
+def test_labs_show_markdown_and_json():
+    assert "## Acceptance criteria" in run("labs", "show", "s3-static-website").output
+    spec = json.loads(run("labs", "show", "s3-static-website", "--format", "json").output)
+    assert spec["checks"][0]["with"] == {"bucket": "{prefix}-site"} and spec["max_points"] == 100
+
+
+def test_unknown_lab_is_exit_2_one_line():
+    result = run("labs", "show", "nope")
+    assert result.exit_code == 2
+    assert "unknown lab 'nope'" in one_line_error(result)
+
+
+def test_labs_validate_the_catalog_and_a_broken_file(tmp_path):
+    assert run("labs", "validate").exit_code == 0
+    bad = tmp_path / "s3-static-website"
+    bad.mkdir()
+    (bad / "lab.yaml").write_text((REPO / "labs/s3-static-website/lab.yaml").read_text().replace("points: 20", "points: -1", 1))
+    (bad / "README.md").write_text("# x\n")
+    result = run("labs", "validate", str(bad))
+    assert result.exit_code == 2
+    assert "checks[1].points: Input should be greater than or equal to 0" in one_line_error(result)
+
+
+def test_labs_validate_requires_a_readme(tmp_path):
+    lab = tmp_path / "s3-static-website"
+    lab.mkdir()
+    (lab / "lab.yaml").write_text((REPO / "labs/s3-static-website/lab.yaml").read_text())
+    result = run("labs", "validate", str(lab))
+    assert result.exit_code == 2 and "README.md" in one_line_error(result)
+
+
+def test_cohort_create_and_show(labctl_home):
+    created = run("cohort", "create", "fall24", "--lab", "s3-static-website", "--roster", str(ROSTER))
+    assert created.exit_code == 0, created.output
+    shown = json.loads(run("cohort", "show", "fall24", "--format", "json").output)
+    assert shown["cohort"] == "fall24" and shown["labs"] == ["s3-static-website"] and shown["target"] == "emulator"
+    assert shown["students"][0] == {"student": "ada", "name": "Ada Lovelace", "email": "ada@example.edu", "prefix": "fall24-ada"}
+
+
+@pytest.mark.parametrize(
+    "roster_text, expected",
+    [
+        ("name\nAda\n", "roster.csv:1: roster header must have an 'id' column"),
+        ("id,name\nada,A\n,x\n", "roster.csv:3: empty id"),
+        ("id\nAda\nada\n", "same as row 2"),
+    ],
+)
+def test_bad_roster_is_exit_2_and_records_nothing(tmp_path, labctl_home, roster_text, expected):
+    path = tmp_path / "roster.csv"
+    path.write_text(roster_text)
+    result = run("cohort", "create", "fall24", "--lab", "s3-static-website", "--roster", str(path))
+    assert result.exit_code == 2
+    assert expected in one_line_error(result)
+    assert not (labctl_home / "registry.sqlite3").exists()
+
+
+def test_bad_flag_is_one_line_exit_2():
+    result = run("cohort", "create", "fall24", "--lab", "s3-static-website", "--roster", str(ROSTER), "--target", "gcp")
+    assert result.exit_code == 2
+    assert "Invalid value for '--target'" in one_line_error(result)
+
+
+def test_unknown_cohort_is_exit_2():
+    result = run("cohort", "show", "nope")
+    assert result.exit_code == 2 and "unknown cohort 'nope'" in one_line_error(result)

@@ -1,0 +1,367 @@
+"""The embedded AWS emulator (DESIGN decision 5): moto's server in the background on 127.0.0.1.
+
+State lives under `stacks.home.emulator_dir()`: `state.json` (pid, port, enforce_iam, started_at),
+`server.log`, and with IAM enforcement `credentials.json` (0600) holding the administrator's key.
+
+IAM enforcement uses moto's `INITIAL_NO_AUTH_ACTION_COUNT`: moto serves that many authorised
+actions without checking credentials (every request that reaches its authorisation step counts, even
+one that then fails), then checks the signature and the IAM policies of every request. We set it to
+exactly the number of calls the bootstrap makes, so the administrator's user, policy and key are the
+last unauthenticated actions the server ever accepts. Note that moto's `/moto-api/reset-auth` and
+`/moto-api/reset` endpoints are unauthenticated: enforcement is a teaching aid, not a security
+boundary against anyone who can reach the port.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from labs.errors import InputError, LabctlError
+from stacks.home import emulator_dir, write_secret
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+REGION = "us-east-1"
+ADMIN_USER = "labctl-admin"
+ADMIN_POLICY_NAME = "labctl-administrator"
+ADMIN_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+# CreateUser, PutUserPolicy, CreateAccessKey: the bootstrap's calls, each one counted action.
+BOOTSTRAP_ACTIONS = 3
+NOT_RUNNING = "emulator is not running (start it with `labctl emulator start`)"
+STOP_GRACE_SECONDS = 10.0
+# One attempt per call: a retry would spend another of the counted unauthenticated actions.
+BOOTSTRAP_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=15)
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class EmulatorStatus:
+    running: bool
+    endpoint: str | None
+    pid: int | None
+    enforce_iam: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+STOPPED = EmulatorStatus(running=False, endpoint=None, pid=None, enforce_iam=False)
+
+
+def state_path() -> Path:
+    return emulator_dir() / "state.json"
+
+
+def log_path() -> Path:
+    return emulator_dir() / "server.log"
+
+
+def credentials_path() -> Path:
+    return emulator_dir() / "credentials.json"
+
+
+def endpoint_for(port: int) -> str:
+    return f"http://{HOST}:{port}"
+
+
+def server_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+
+
+def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 30.0) -> EmulatorStatus:
+    """Launch the emulator detached, wait until it answers, bootstrap IAM when enforcing, record it."""
+    if not 1 <= port <= 65535:
+        raise InputError(f"port {port} is not between 1 and 65535", "--port")
+    current = status()
+    if current.running:
+        raise LabctlError(
+            f"emulator is already running (pid {current.pid}, {current.endpoint}); "
+            "stop it with `labctl emulator stop`"
+        )
+    clear_state()
+    ensure_port_free(port)
+
+    env = dict(os.environ)
+    env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
+    if enforce_iam:
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(BOOTSTRAP_ACTIONS)
+    endpoint = endpoint_for(port)
+    with open(log_path(), "wb") as log:
+        process = subprocess.Popen(
+            server_command(port),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    try:
+        wait_until_answering(process, endpoint, timeout)
+        if enforce_iam:
+            write_secret(credentials_path(), json.dumps(bootstrap_admin(endpoint)))
+            prove_enforcement(endpoint)
+        write_state(
+            {
+                "pid": process.pid,
+                "port": port,
+                "enforce_iam": enforce_iam,
+                "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+        )
+    except BaseException:
+        terminate(process.pid)
+        reap(process)
+        credentials_path().unlink(missing_ok=True)
+        raise
+    return EmulatorStatus(running=True, endpoint=endpoint, pid=process.pid, enforce_iam=enforce_iam)
+
+
+def stop() -> bool:
+    """Stop the recorded emulator; True when a live one was stopped. Stale state is removed quietly."""
+    state = read_state()
+    stopped = False
+    if state is not None and is_emulator(state["pid"]):
+        terminate(state["pid"])
+        stopped = True
+    clear_state()
+    return stopped
+
+
+def status() -> EmulatorStatus:
+    """What the state file says, checked against the process table: a dead pid means not running."""
+    state = read_state()
+    if state is None or not is_emulator(state["pid"]):
+        return STOPPED
+    return EmulatorStatus(
+        running=True,
+        endpoint=endpoint_for(state["port"]),
+        pid=state["pid"],
+        enforce_iam=state["enforce_iam"],
+    )
+
+
+def credentials() -> dict[str, str]:
+    """Environment variables that point an AWS SDK or CLI at the running emulator."""
+    current = status()
+    if not current.running:
+        raise LabctlError(NOT_RUNNING)
+    key_id, secret = "test", "test"
+    if current.enforce_iam:
+        path = credentials_path()
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            key_id, secret = stored["aws_access_key_id"], stored["aws_secret_access_key"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise LabctlError(
+                f"the emulator's administrator credentials are missing or unreadable ({path}); "
+                "restart it with `labctl emulator stop` and `labctl emulator start --enforce-iam`"
+            ) from None
+    return {
+        "AWS_ENDPOINT_URL": current.endpoint,
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": REGION,
+    }
+
+
+def ensure_port_free(port: int) -> None:
+    """Fail fast when something already listens on the port, instead of launching into a clash."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # The server sets SO_REUSEADDR too: a port left in TIME_WAIT is free for it.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                reason = "is already in use" if exc.errno == errno.EADDRINUSE else "is not allowed"
+                raise LabctlError(f"port {port} on {HOST} {reason}; choose another with --port") from None
+            raise LabctlError(f"cannot bind {HOST}:{port}: {exc.strerror}") from None
+
+
+def wait_until_answering(process: subprocess.Popen, endpoint: str, timeout: float) -> None:
+    """Poll moto's own API (which never counts as an AWS action) until it answers HTTP."""
+    deadline = time.monotonic() + timeout
+    while True:
+        code = process.poll()
+        if code is not None:
+            raise LabctlError(f"emulator exited during start (exit code {code}): {last_log_line()}")
+        try:
+            with urllib.request.urlopen(f"{endpoint}/moto-api/config", timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() >= deadline:
+            raise LabctlError(f"emulator did not answer on {endpoint} within {timeout:g}s: {last_log_line()}")
+        time.sleep(0.1)
+
+
+def bootstrap_admin(endpoint: str) -> dict[str, str]:
+    """Spend the unauthenticated actions on an administrator user and its access key."""
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=BOOTSTRAP_CONFIG,
+    )
+    try:
+        iam.create_user(UserName=ADMIN_USER)
+        iam.put_user_policy(
+            UserName=ADMIN_USER, PolicyName=ADMIN_POLICY_NAME, PolicyDocument=json.dumps(ADMIN_POLICY)
+        )
+        key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+    except (ClientError, BotoCoreError) as exc:
+        raise LabctlError(f"could not create the emulator's administrator: {error_text(exc)}") from None
+    return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+
+
+def prove_enforcement(endpoint: str) -> None:
+    """The default `test` keys must be refused and the administrator's accepted."""
+    try:
+        caller_identity(endpoint, "test", "test")
+    except ClientError:
+        pass
+    except BotoCoreError as exc:
+        raise LabctlError(f"could not verify IAM enforcement: {error_text(exc)}") from None
+    else:
+        raise LabctlError("IAM enforcement did not take effect: the emulator accepted the `test` credentials")
+    stored = json.loads(credentials_path().read_text(encoding="utf-8"))
+    try:
+        caller_identity(endpoint, stored["aws_access_key_id"], stored["aws_secret_access_key"])
+    except (ClientError, BotoCoreError) as exc:
+        raise LabctlError(f"the emulator refused its administrator's credentials: {error_text(exc)}") from None
+
+
+def caller_identity(endpoint: str, key_id: str, secret: str) -> dict[str, Any]:
+    sts = boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=BOOTSTRAP_CONFIG,
+    )
+    return sts.get_caller_identity()
+
+
+def error_text(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def last_log_line() -> str:
+    try:
+        text = ANSI_ESCAPE.sub("", log_path().read_text(encoding="utf-8", errors="replace"))
+        lines = text.strip().splitlines()
+    except OSError:
+        lines = []
+    last = lines[-1].strip() if lines else "(the log is empty)"
+    return f"{last} (log: {log_path()})"
+
+
+def read_state() -> dict[str, Any] | None:
+    """The recorded state, or None when there is none; a corrupt file counts as stale."""
+    try:
+        state = json.loads(state_path().read_text(encoding="utf-8"))
+        return {
+            "pid": int(state["pid"]),
+            "port": int(state["port"]),
+            "enforce_iam": bool(state["enforce_iam"]),
+            "started_at": str(state.get("started_at", "")),
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_state(state: dict[str, Any]) -> None:
+    path = state_path()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def clear_state() -> None:
+    state_path().unlink(missing_ok=True)
+    credentials_path().unlink(missing_ok=True)
+
+
+def is_emulator(pid: int) -> bool:
+    """True when `pid` is alive and (where /proc tells) is a moto server, not a recycled pid."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    if not Path("/proc/self").exists():
+        return True
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    # A zombie has an empty command line: it is dead.
+    return b"moto.server" in argv
+
+
+def terminate(pid: int) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it outlives the grace period."""
+    for sig, grace in ((signal.SIGTERM, STOP_GRACE_SECONDS), (signal.SIGKILL, 5.0)):
+        try:
+            # start_new_session made the server its group's leader; its children share the group.
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        if wait_gone(pid, grace):
+            return
+
+
+def wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:
+            pass  # not our child: its parent (or init) reaps it
+        if not is_emulator(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def reap(process: subprocess.Popen) -> None:
+    try:
+        process.wait(timeout=1)
+    except subprocess.TimeoutExpired:
+        pass

@@ -1,0 +1,200 @@
+"""The plan: run a student's real program under the SDK's mock runtime and keep what it registers.
+
+`pulumi.runtime.set_mocks` is given a recording `MockMonitor`: every resource the component code
+registers is kept with the inputs exactly as they reach the monitor (camelCase wire names, provider
+inputs JSON-encoded the way the provider SDK sends them). Secrets and unknowns are recognised in
+the raw protobuf, before deserialization, and written as "[secret]" and "[unknown]". The runtime is
+process-global, so every program starts from `reset_options` and a fresh monitor; cohorts are spread
+over worker processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import sys
+from collections import Counter
+from typing import Any, Callable, Iterable
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from pulumi.runtime.settings import get_project, get_stack
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from labs.spec import LabSpec
+from stacks.cohort import Cohort, Student
+from stacks.program import TargetSettings, student_program
+
+PROJECT = "labctl"
+STACK_TYPE = "pulumi:pulumi:Stack"
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+# fork is cheapest (workers inherit the imported SDKs); the worker entry point is spawn-safe too.
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """A plan is a preview: resources echo their inputs, and ids and computed outputs stay unknown."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+        return "", args.inputs
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        return {}, None
+
+
+def wire_value(value: Any) -> Any:
+    """A value from the monitor's raw Struct (as JSON) with Pulumi's special values made plain."""
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return SECRET
+        if signature == rpc._special_resource_sig:
+            return value.get("urn", UNKNOWN)
+        if signature == rpc._special_output_value_sig:
+            return SECRET if value.get("secret") else wire_value(value.get("value", rpc.UNKNOWN))
+        if signature in (rpc._special_asset_sig, rpc._special_archive_sig):
+            kind = "asset" if signature == rpc._special_asset_sig else "archive"
+            return {kind: {key: wire_value(value[key]) for key in sorted(value) if key != rpc._special_sig_key}}
+        return {key: wire_value(value[key]) for key in sorted(value) if key != rpc._special_sig_key}
+    if isinstance(value, list):
+        return [wire_value(item) for item in value]
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def urn_type(urn: str) -> str:
+    """The type token of a URN's own resource (the last `$`-separated part of its qualified type)."""
+    return urn.split("::")[2].split("$")[-1]
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, also keeping every registration and component outputs as plain data."""
+
+    def __init__(self) -> None:
+        super().__init__(PlanMocks())
+        self.registrations: list[dict[str, Any]] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine makes them: the parent's whole qualified type, the root stack left out."""
+        qualified = type_
+        if parent and urn_type(parent) != STACK_TYPE:
+            qualified = f"{parent.split('::')[2]}${type_}"
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{qualified}::{name}"
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != STACK_TYPE:
+            parent_type = urn_type(request.parent) if request.parent else None
+            self.registrations.append(
+                {
+                    "type": request.type,
+                    "name": request.name,
+                    "urn": response.urn,
+                    "parent": None if parent_type == STACK_TYPE else parent_type,
+                    # A provider reference is "<urn>::<id>"; the id is unknown in a plan.
+                    "provider": request.provider.rsplit("::", 1)[0] if request.provider else None,
+                    "inputs": wire_value(json_format.MessageToDict(request.object)),
+                }
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - the gRPC method name
+        if urn_type(request.urn) != STACK_TYPE:
+            self.component_outputs[request.urn] = wire_value(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+    def plan_resources(self) -> list[dict[str, Any]]:
+        """Registrations, parents before children, in a stable order.
+
+        Beyond type, name, urn, parent and inputs: `provider` (the URN of the explicit provider a
+        custom resource uses, or null) and `outputs` (what a component registered; {} otherwise).
+        """
+        records = [dict(r, outputs=self.component_outputs.get(r["urn"], {})) for r in self.registrations]
+        return sorted(records, key=lambda r: (r["urn"].split("::")[2].count("$"), r["urn"]))
+
+
+def stack_name(cohort: Cohort, student: Student) -> str:
+    return f"{cohort.name}.{student.student}"
+
+
+def run_recorded(program: Callable[[], None], stack: str) -> RecordingMonitor:
+    """Run one program on a freshly reset mock runtime and return the monitor that recorded it."""
+    monitor = RecordingMonitor()
+    # reset_options drops the root stack and gives a fresh settings bag (RPC manager, pending
+    # outputs, package refs); set_mocks then installs the monitor and a new root stack.
+    pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=True)
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    # What `pulumi.runtime.test` does: run, wait for every RPC and output, re-raise the first error.
+    _sync_await(run_pulumi_func(program))
+    return monitor
+
+
+def plan_student(cohort: Cohort, student: Student, lab: LabSpec, settings: TargetSettings) -> dict:
+    """The resources `lab` registers for `student`, as plain JSON-ready data."""
+    monitor = run_recorded(student_program(cohort, student, lab, settings), stack_name(cohort, student))
+    resources = monitor.plan_resources()
+    return {"student": student.student, "prefix": student.prefix, "lab": lab.id, "resources": resources}
+
+
+def plan_chunk(
+    cohort: Cohort, students: tuple[Student, ...], labs: tuple[LabSpec, ...], settings: TargetSettings
+) -> list[dict]:
+    """The worker's unit: plans for a chunk of students (module level, so spawn can import it)."""
+    return [plan_student(cohort, student, lab, settings) for student in students for lab in labs]
+
+
+def fresh_event_loop() -> None:
+    """A forked worker must not reuse the parent's loop: its executor threads did not survive the fork."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+def chunked(students: tuple[Student, ...], size: int) -> Iterable[tuple[Student, ...]]:
+    for start in range(0, len(students), size):
+        yield students[start : start + size]
+
+
+def plan_cohort(
+    cohort: Cohort,
+    labs: list[LabSpec],
+    settings: TargetSettings,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Plan every student × lab of the cohort; `progress(n)` is told each time n more students are done.
+
+    `workers` defaults to the CPU count; 1 (or a single student) plans in this process.
+    """
+    students = cohort.students
+    workers = max(1, min(workers or os.cpu_count() or 1, len(students)))
+    plans: list[dict] = []
+    if workers == 1:
+        for student in students:
+            plans += plan_chunk(cohort, (student,), tuple(labs), settings)
+            if progress:
+                progress(1)
+    else:
+        # Small enough chunks to keep every worker busy and progress moving, big enough to amortise IPC.
+        size = max(1, min(25, len(students) // (workers * 4) or 1))
+        chunks = list(chunked(students, size))
+        context = multiprocessing.get_context(START_METHOD)
+        with context.Pool(workers, initializer=fresh_event_loop) as pool:
+            results = [pool.apply_async(plan_chunk, (cohort, chunk, tuple(labs), settings)) for chunk in chunks]
+            for chunk, result in zip(chunks, results):
+                plans += result.get()
+                if progress:
+                    progress(len(chunk))
+    by_type = Counter(r["type"] for plan in plans for r in plan["resources"])
+    return {
+        "cohort": cohort.name,
+        "students": plans,
+        "totals": {"resources": sum(by_type.values()), "by_type": dict(sorted(by_type.items()))},
+    }

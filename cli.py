@@ -251,13 +251,23 @@ def cohort_group() -> None:
 @click.option("--endpoint", help="Emulator or LocalStack URL (default http://127.0.0.1:4566).")
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option("--profile", help="AWS profile for target aws (default: the default credential chain).")
+@click.option("--postgres-dsn", help="Admin connection of the shared PostgreSQL server, without password (PGPASSWORD or ~/.pgpass supply it).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Kubeconfig of the cluster for Kubernetes labs.")
+@click.option("--context", "kube_context", help="Kubeconfig context (default: the current one).")
+@click.option("--budget-usd", type=float, help="Cap on each student's AWS budget (a lab's budget above it is lowered).")
+@click.option("--instructor-email", help="Budget alerts at 80%% and 100%% go here.")
 def cohort_create(
-    name: str, labs: tuple[str, ...], roster: Path, target: str, endpoint: str | None, region: str, profile: str | None
+    name: str, labs: tuple[str, ...], roster: Path, target: str, endpoint: str | None, region: str,
+    profile: str | None, postgres_dsn: str | None, kubeconfig: Path | None, kube_context: str | None,
+    budget_usd: float | None, instructor_email: str | None,
 ) -> None:
     """Validate and record a cohort. Nothing is provisioned."""
-    from stacks.cohort import build_cohort, make_target
+    from stacks.cohort import build_cohort, make_services, make_target
 
-    cohort = build_cohort(name, labs, roster, make_target(target, endpoint, region, profile))
+    cohort = build_cohort(
+        name, labs, roster, make_target(target, endpoint, region, profile),
+        make_services(postgres_dsn, kubeconfig, kube_context), budget_usd, instructor_email,
+    )
     with registry() as reg:
         reg.create_cohort(cohort)
     click.echo(f"cohort {cohort.name}: {len(cohort.students)} students, labs {', '.join(cohort.labs)}, target {target}")
@@ -367,6 +377,110 @@ def plan(settings: Settings, cohort_name: str | None, lab_id: str | None, studen
         settings.out.print(plan_renderable(result))
 
 
+# --- policy -------------------------------------------------------------------------------------
+
+
+@click.group("policy")
+def policy_group() -> None:
+    """The isolation and cost policy packs, run offline."""
+
+
+@click.command("check")
+@cohort_option
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path), help="A `labctl plan --format json` file.")
+@click.option("--preview-json", type=click.Path(dir_okay=False, path_type=Path), help="`pulumi preview --json` output.")
+@click.option("--stack-export", type=click.Path(dir_okay=False, path_type=Path), help="`pulumi stack export` output.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Policy config JSON (as --policy-pack-config).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif", "junit"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@pass_settings
+def policy_check(settings: Settings, cohort_name: str | None, lab_id: str | None, students: int | None,
+                 plan_file: Path | None, preview_json: Path | None, stack_export: Path | None,
+                 config_path: Path | None, fmt: str, out: Path | None) -> None:
+    """Check a plan against both packs. Exit 0 clean, 1 on a mandatory violation, 2 on bad input."""
+    from policies import offline
+    from policies.report import table_rows, to_json, to_junit, to_sarif
+
+    if cohort_name or lab_id or students:
+        from stacks.plan import plan_cohort
+        from stacks.program import TargetSettings
+
+        cohort, labs = resolve_cohort(cohort_name, lab_id, students)
+        offline.read_config(config_path)  # bad config is exit 2 before the plan runs
+        source = offline.input_from_plan(plan_cohort(cohort, labs, TargetSettings.from_target(cohort.target)))
+        location = f"labs/{cohort.labs[0]}/lab.yaml"
+    else:
+        source, location = offline.input_from_files(plan_file, preview_json, stack_export)
+    report = offline.check(source, config_path)
+    if fmt == "json":
+        emit_json(to_json(report), out)
+    elif fmt == "sarif":
+        emit_json(to_sarif(report, location), out)
+    elif fmt == "junit":
+        text = to_junit(report)
+        out.write_text(text + "\n", encoding="utf-8") if out else click.echo(text)
+    else:
+        s = report.summary
+        title = f"{s.policies} policies · {s.resources_checked} resources · {s.mandatory} mandatory · {s.advisory} advisory"
+        settings.out.print(table(title, ["level", "policy", "student", "resource", "message"], [list(r) for r in table_rows(report)]))
+    if report.summary.mandatory:
+        raise click.exceptions.Exit(1)
+
+
+policy_group.add_command(policy_check)
+
+
+# --- grade --------------------------------------------------------------------------------------
+
+
+@click.command("grade")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort to grade.")
+@click.option("--lab", help="Only this lab (default: every lab of the cohort).")
+@click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@pass_settings
+def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple[str, ...], fmt: str,
+          out: Path | None) -> None:
+    """Grade what each student deployed, against the cohort's live target."""
+    from validators.grading import grade_and_record
+    from validators.report.render_json import to_json
+    from validators.report.render_table import rich_table
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+        chosen = [cohort.student(s).student for s in students] or None
+        total = len(chosen or cohort.students) * (1 if lab else len(cohort.labs))
+        with progress_bar(settings, total, "grading") as bar:
+            task = bar.add_task("grade", total=total)
+            report = grade_and_record(reg, cohort, lab=lab, students=chosen, progress=lambda: bar.advance(task))
+    if fmt == "json":
+        emit_json(to_json(report), out)
+    else:
+        settings.out.print(rich_table(report))
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+@click.command("demo")
+@pass_settings
+def demo(settings: Settings) -> None:
+    """Run the whole story on the embedded emulator: cohort, plan, policy check, solutions, grades."""
+    from stacks.demo import run_demo
+    from validators.report.render_table import rich_table
+
+    result = run_demo(lambda line: settings.out.print(f"[cyan]›[/] {line}", highlight=False))
+    settings.out.print(rich_table(result.report))
+    passed = sum(r.passed for r in result.report.results)
+    settings.out.print(
+        f"[bold]demo done in {result.seconds:.1f}s[/]: cohort {result.cohort}, {result.resources} planned resources, "
+        f"{result.mandatory_violations} mandatory policy violations, {passed}/{len(result.report.results)} students passed. "
+        f"Explore: labctl cohort show {result.cohort} · labctl plan --cohort {result.cohort}",
+        highlight=False,
+    )
+
+
 # --- doctor -------------------------------------------------------------------------------------
 
 
@@ -389,7 +503,7 @@ def doctor(settings: Settings, fmt: str) -> None:
         raise click.exceptions.Exit(1)
 
 
-for command in (labs_group, emulator_group, cohort_group, plan, doctor):
+for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, demo, doctor):
     cli.add_command(command)
 
 

@@ -37,11 +37,24 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Services:
+    """Where a cohort's non-AWS pieces live; never a secret (passwords come from PGPASSWORD/~/.pgpass)."""
+
+    postgres_dsn: str | None = None
+    kubeconfig: str | None = None
+    kube_context: str | None = None
+
+
+@dataclass(frozen=True)
 class Cohort:
     name: str
     labs: tuple[str, ...]
     target: Target
     students: tuple[Student, ...]
+    services: Services = Services()
+    budget_usd: float | None = None
+    """The cohort's cap on each student's budget; a lab's budget_usd above it is lowered to it."""
+    instructor_email: str | None = None
 
     def student(self, slug: str) -> Student:
         for student in self.students:
@@ -103,7 +116,20 @@ def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
         )
     if not students:
         raise InputError("roster has no students", f"{where}:1")
+    check_prefix_free([s.student for s in students], lambda slug: f"{where}:{seen[slug]}")
     return tuple(students)
+
+
+def check_prefix_free(slugs: list[str], where) -> None:
+    """No slug may be another's slug + '-…': IAM and bucket scopes `<prefix>-*` would overlap."""
+    ordered = sorted(slugs)
+    for shorter, longer in zip(ordered, ordered[1:]):
+        if longer.startswith(shorter + "-"):
+            raise InputError(
+                f"student {longer!r} starts with student {shorter!r} + '-': their resource scopes would overlap;"
+                f" rename one",
+                where(longer),
+            )
 
 
 def read_roster(path: Path, cohort: str) -> tuple[Student, ...]:
@@ -148,7 +174,48 @@ def make_target(kind: str, endpoint: str | None, region: str, profile: str | Non
     return Target(kind, endpoint, region, profile)
 
 
-def build_cohort(name: str, labs: tuple[str, ...], roster: Path, target: Target) -> Cohort:
+def check_postgres_dsn(dsn: str | None) -> str | None:
+    """An admin DSN without a password: the registry never stores secrets."""
+    if dsn is None:
+        return None
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(dsn)
+    except Exception as exc:  # psycopg.ProgrammingError for anything it cannot parse
+        raise InputError(f"not a PostgreSQL connection string: {str(exc).splitlines()[0]}", "--postgres-dsn") from None
+    if parts.get("password"):
+        raise InputError(
+            "the DSN must not contain a password (labctl never stores one): use PGPASSWORD or ~/.pgpass",
+            "--postgres-dsn",
+        )
+    return dsn
+
+
+def make_services(postgres_dsn: str | None, kubeconfig: Path | None, context: str | None) -> Services:
+    if context and not kubeconfig:
+        raise InputError("--context needs --kubeconfig", "--context")
+    if kubeconfig is not None and not Path(kubeconfig).is_file():
+        raise InputError("kubeconfig file not found", str(kubeconfig))
+    path = str(Path(kubeconfig).resolve()) if kubeconfig else None
+    return Services(check_postgres_dsn(postgres_dsn), path, context)
+
+
+def check_email(email: str | None) -> str | None:
+    if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+        raise InputError(f"{email!r} is not an email address", "--instructor-email")
+    return email
+
+
+def build_cohort(
+    name: str,
+    labs: tuple[str, ...],
+    roster: Path,
+    target: Target,
+    services: Services = Services(),
+    budget_usd: float | None = None,
+    instructor_email: str | None = None,
+) -> Cohort:
     """A validated cohort, ready to record; nothing is written here."""
     from labs.catalog import get_lab
 
@@ -157,7 +224,12 @@ def build_cohort(name: str, labs: tuple[str, ...], roster: Path, target: Target)
         raise InputError("at least one --lab is required", "--lab")
     for lab in labs:
         get_lab(lab)
-    return Cohort(name, tuple(dict.fromkeys(labs)), target, read_roster(roster, name))
+    if budget_usd is not None and not 0 < budget_usd <= 10_000:
+        raise InputError(f"budget {budget_usd} must be between 0 and 10000 USD", "--budget-usd")
+    return Cohort(
+        name, tuple(dict.fromkeys(labs)), target, read_roster(roster, name), services, budget_usd,
+        check_email(instructor_email),
+    )
 
 
 def synthetic_cohort(lab_id: str, count: int, name: str = "preview") -> Cohort:

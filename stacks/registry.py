@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from labs.errors import InputError, LabctlError
-from stacks.cohort import Cohort, Student, Target
+from stacks.cohort import Cohort, Services, Student, Target
 from stacks.home import registry_path
 
 MIGRATIONS: tuple[str, ...] = (
@@ -49,6 +49,13 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (run_id, student, lab)
     );
     CREATE INDEX grades_by_student ON grades (cohort, student, lab, graded_at);
+    """,
+    """
+    ALTER TABLE cohorts ADD COLUMN postgres_dsn TEXT;
+    ALTER TABLE cohorts ADD COLUMN kubeconfig TEXT;
+    ALTER TABLE cohorts ADD COLUMN kube_context TEXT;
+    ALTER TABLE cohorts ADD COLUMN budget_usd REAL;
+    ALTER TABLE cohorts ADD COLUMN instructor_email TEXT;
     """,
 )
 
@@ -98,10 +105,19 @@ class Registry:
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM cohorts WHERE name = ?", (cohort.name,)).fetchone():
                 raise InputError(f"cohort {cohort.name!r} already exists", "NAME")
-            t = cohort.target
+            for (other,) in db.execute("SELECT name FROM cohorts"):
+                if other.startswith(cohort.name + "-") or cohort.name.startswith(other + "-"):
+                    raise InputError(
+                        f"cohort {cohort.name!r} and existing cohort {other!r} would share resource prefixes"
+                        f" ({cohort.name}-… vs {other}-…); choose a name that is not the other plus '-…'",
+                        "NAME",
+                    )
+            t, s = cohort.target, cohort.services
             db.execute(
-                "INSERT INTO cohorts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (cohort.name, json.dumps(cohort.labs), t.kind, t.endpoint, t.region, t.profile, now()),
+                "INSERT INTO cohorts (name, labs, target, endpoint, region, profile, created_at, postgres_dsn,"
+                " kubeconfig, kube_context, budget_usd, instructor_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (cohort.name, json.dumps(cohort.labs), t.kind, t.endpoint, t.region, t.profile, now(),
+                 s.postgres_dsn, s.kubeconfig, s.kube_context, cohort.budget_usd, cohort.instructor_email),
             )
             db.executemany(
                 "INSERT INTO students VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -124,7 +140,11 @@ class Registry:
             )
         )
         target = Target(row["target"], row["endpoint"], row["region"], row["profile"])
-        return Cohort(row["name"], tuple(json.loads(row["labs"])), target, students)
+        services = Services(row["postgres_dsn"], row["kubeconfig"], row["kube_context"])
+        return Cohort(
+            row["name"], tuple(json.loads(row["labs"])), target, students, services, row["budget_usd"],
+            row["instructor_email"],
+        )
 
     def cohort_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM cohorts ORDER BY name")]

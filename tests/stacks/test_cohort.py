@@ -109,3 +109,24 @@ def test_any_text_is_a_roster_or_one_line_error(text):
 def test_slugs_only_use_the_allowed_alphabet(ids):
     for roster_id in ids:
         assert set(student_slug(roster_id)) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def test_a_slug_that_extends_another_is_refused():
+    # c-s001-* would also match c-s001-b-site: the IAM scope of s001 would cover s001-b's buckets.
+    assert error("id\ns001\ns001-b\n") == (
+        "roster.csv:3: student 's001-b' starts with student 's001' + '-': their resource scopes would overlap; rename one"
+    )
+
+
+def test_similar_slugs_without_the_separator_are_fine():
+    assert [s.student for s in roster("id\ns001\ns0010\n")] == ["s001", "s0010"]
+
+
+def test_a_dsn_with_a_password_is_refused():
+    from stacks.cohort import check_postgres_dsn
+
+    with pytest.raises(InputError, match="must not contain a password"):
+        check_postgres_dsn("postgresql://postgres:hunter2@127.0.0.1/postgres")
+    assert check_postgres_dsn("host=127.0.0.1 user=postgres") == "host=127.0.0.1 user=postgres"
+    with pytest.raises(InputError, match="not a PostgreSQL connection string"):
+        check_postgres_dsn("nonsense")

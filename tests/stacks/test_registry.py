@@ -63,3 +63,24 @@ def test_grades_are_kept_per_run(tmp_path):
                                              "graded_at": "2026-01-02T00:00:00+00:00"})
         history = reg.grade_history("fall24", "ada")
     assert [h["score"] for h in history] == [70, 100]
+
+
+def test_cohorts_whose_prefixes_overlap_are_refused(tmp_path):
+    with Registry(tmp_path / "r.db") as reg:
+        reg.create_cohort(cohort("c1"))
+        with pytest.raises(InputError, match="would share resource prefixes"):
+            reg.create_cohort(cohort("c1-x"))
+        reg.create_cohort(cohort("c10"))
+        assert reg.cohort_names() == ["c1", "c10"]
+
+
+def test_services_budget_and_email_round_trip(tmp_path):
+    from dataclasses import replace
+
+    from stacks.cohort import Services
+
+    full = replace(cohort(), services=Services("postgresql://postgres@127.0.0.1/postgres", "/k/config", "kind"),
+                   budget_usd=12.5, instructor_email="prof@example.edu")
+    with Registry(tmp_path / "r.db") as reg:
+        reg.create_cohort(full)
+        assert reg.cohort("fall24") == full

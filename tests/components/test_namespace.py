@@ -1,0 +1,280 @@
+"""StudentNamespace under the SDK's mock runtime, and the pure kubeconfig builder.
+
+What the component registers is read through the plan's recording monitor (`stacks.plan.run_recorded`,
+a preview); resolved values and providers through an `up` under the mock runtime whose mocks fill in
+what the cluster would (the service-account token).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Callable
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+import yaml
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.k8s_namespace import (
+    NamespaceArgs,
+    StudentNamespace,
+    container_defaults,
+    pod_security_labels,
+    protected_writes,
+    quantity,
+    role_rules,
+)
+from components.kubeconfig import build_kubeconfig, cluster_endpoint
+from components.tags import student_tags
+from labs.spec import KubernetesEnvironment
+from stacks.plan import run_recorded
+
+PREFIX = "c1-alice"
+TAGS = student_tags("c1", "alice", "k8s-basics")
+LABELS = {"labctl/cohort": "c1", "labctl/student": "alice", "labctl/lab": "k8s-basics"}
+SERVER = "https://cluster.example:6443"
+CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n").decode()
+SPEC = KubernetesEnvironment(cpu="4", memory="8Gi", pods=30, services=5, pvcs=2, storage="20Gi")
+PROVIDER = "pulumi:providers:kubernetes"
+
+
+def build() -> StudentNamespace:
+    provider = k8s.Provider(f"{PREFIX}-k8s-provider", kubeconfig="{}", context="lab")
+    return StudentNamespace(
+        f"{PREFIX}-k8s",
+        NamespaceArgs(prefix=PREFIX, tags=TAGS, server=SERVER, ca_data=CA, spec=SPEC),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
+
+
+@pytest.fixture(scope="module")
+def recorded() -> list[dict]:
+    return run_recorded(build, "c1.alice").plan_resources()
+
+
+def one(recorded: list[dict], name: str) -> dict:
+    (found,) = [r for r in recorded if r["name"] == f"{PREFIX}-k8s-{name}"]
+    return found
+
+
+class ClusterMocks(pulumi.runtime.Mocks):
+    """An `up`: resources echo their inputs; the token controller fills the token Secret's data."""
+
+    def __init__(self) -> None:
+        self.created: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args):
+        self.created.append(args)
+        outputs = dict(args.inputs)
+        if args.typ == "kubernetes:core/v1:Secret":
+            outputs["data"] = {"token": base64.b64encode(b"the-sa-token").decode()}
+        return f"{args.name}-id", outputs
+
+    def call(self, args):
+        return {}, None
+
+
+def resolve(
+    program: Callable[[], dict[str, pulumi.Output]], mocks: pulumi.runtime.Mocks
+) -> dict[str, tuple[Any, bool]]:
+    """Run `program` as an `up` on a fresh mock runtime; (value, is_secret) of each output it returns."""
+    pulumi.runtime.reset_options(project="labctl", stack="c1.alice", preview=False)
+    pulumi.runtime.set_mocks(mocks, project="labctl", stack="c1.alice", preview=False)
+    settled: dict[str, tuple[Any, bool]] = {}
+
+    async def settle(outputs: dict[str, pulumi.Output]) -> None:
+        for key, output in outputs.items():
+            settled[key] = (await output.future(), await output.is_secret())
+
+    _sync_await(run_pulumi_func(lambda: _sync_await(settle(program()))))
+    return settled
+
+
+def test_exact_resource_set(recorded):
+    component = "labctl:k8s:StudentNamespace"
+    assert {(r["type"], r["name"], r["parent"]) for r in recorded} == {
+        (PROVIDER, f"{PREFIX}-k8s-provider", None),
+        (component, f"{PREFIX}-k8s", None),
+        ("kubernetes:core/v1:Namespace", f"{PREFIX}-k8s-ns", component),
+        ("kubernetes:core/v1:ResourceQuota", f"{PREFIX}-k8s-quota", component),
+        ("kubernetes:core/v1:LimitRange", f"{PREFIX}-k8s-limits", component),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{PREFIX}-k8s-default-deny", component),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{PREFIX}-k8s-allow-same-namespace", component),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{PREFIX}-k8s-allow-dns", component),
+        ("kubernetes:core/v1:ServiceAccount", f"{PREFIX}-k8s-sa", component),
+        ("kubernetes:rbac.authorization.k8s.io/v1:Role", f"{PREFIX}-k8s-role", component),
+        ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", f"{PREFIX}-k8s-binding", component),
+        ("kubernetes:core/v1:Secret", f"{PREFIX}-k8s-token", component),
+    }
+
+
+def test_every_object_is_named_by_the_prefix_labelled_and_in_the_namespace(recorded):
+    objects = [r for r in recorded if r["type"].startswith("kubernetes:")]
+    assert len(objects) == 10
+    for r in objects:
+        metadata = r["inputs"]["metadata"]
+        assert r["name"].startswith(PREFIX) and metadata["name"].startswith(PREFIX), r["name"]
+        assert LABELS.items() <= metadata["labels"].items(), r["name"]
+        if r["type"] != "kubernetes:core/v1:Namespace":
+            assert metadata["namespace"] == PREFIX, r["name"]
+
+
+def test_namespace_enforces_restricted_pod_security(recorded):
+    labels = one(recorded, "ns")["inputs"]["metadata"]["labels"]
+    assert one(recorded, "ns")["inputs"]["metadata"]["name"] == PREFIX
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+    assert pod_security_labels()["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_quota_and_limits_follow_the_lab(recorded):
+    assert one(recorded, "quota")["inputs"]["spec"]["hard"] == {
+        "requests.cpu": "4",
+        "limits.cpu": "4",
+        "requests.memory": "8Gi",
+        "limits.memory": "8Gi",
+        "pods": "30",
+        "services": "5",
+        "services.nodeports": "0",
+        "services.loadbalancers": "0",
+        "persistentvolumeclaims": "2",
+        "requests.storage": "20Gi",
+    }
+    (limit,) = one(recorded, "limits")["inputs"]["spec"]["limits"]
+    assert limit == {
+        "type": "Container",
+        "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+        "default": {"cpu": "500m", "memory": "512Mi"},
+    }
+
+
+def test_container_defaults_never_exceed_a_small_quota():
+    request, limit = container_defaults(KubernetesEnvironment(cpu="250m", memory="64Mi"))
+    assert limit == {"cpu": "250m", "memory": "64Mi"}
+    assert request == {"cpu": "100m", "memory": "64Mi"}
+    assert quantity("1.5") == quantity("1500m") and quantity("1Gi") == 1024 * quantity("1Mi")
+    with pytest.raises(ValueError):
+        quantity("lots")
+
+
+def test_default_deny_blocks_both_directions(recorded):
+    spec = one(recorded, "default-deny")["inputs"]["spec"]
+    assert spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []}
+
+
+def test_traffic_is_allowed_only_inside_the_namespace_and_to_dns(recorded):
+    same = one(recorded, "allow-same-namespace")["inputs"]["spec"]
+    assert same["ingress"] == [{"from": [{"podSelector": {}}]}]
+    assert same["egress"] == [{"to": [{"podSelector": {}}]}]
+    dns = one(recorded, "allow-dns")["inputs"]["spec"]
+    assert dns["policyTypes"] == ["Egress"] and "ingress" not in dns
+    assert dns["egress"] == [
+        {
+            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        }
+    ]
+
+
+def test_role_edits_workloads_but_cannot_touch_rbac_quota_limits_or_policies(recorded):
+    rules = one(recorded, "role")["inputs"]["rules"]
+    assert protected_writes(rules) == []
+    assert all("rbac.authorization.k8s.io" not in r["apiGroups"] and "*" not in r["apiGroups"] for r in rules)
+    assert all("*" not in r["resources"] and "*" not in r["verbs"] for r in rules)
+    writable = {(g, res) for r in rules if "create" in r["verbs"] for g in r["apiGroups"] for res in r["resources"]}
+    assert {
+        ("", "pods"),
+        ("apps", "deployments"),
+        ("", "services"),
+        ("", "configmaps"),
+        ("", "secrets"),
+        ("batch", "jobs"),
+        ("networking.k8s.io", "ingresses"),
+        ("autoscaling", "horizontalpodautoscalers"),
+    } <= writable
+    assert not {
+        ("", "resourcequotas"),
+        ("", "limitranges"),
+        ("networking.k8s.io", "networkpolicies"),
+        ("", "endpoints"),
+        ("", "serviceaccounts"),
+    } & writable
+
+
+def test_protected_writes_catches_what_the_role_must_not_grant():
+    assert protected_writes(role_rules()) == []
+    def rule(group: str, resource: str, verb: str) -> list[dict]:
+        return [{"apiGroups": [group], "resources": [resource], "verbs": [verb]}]
+
+    assert protected_writes(rule("rbac.authorization.k8s.io", "rolebindings", "create"))
+    assert protected_writes(rule("rbac.authorization.k8s.io", "roles", "escalate"))
+    assert protected_writes(rule("*", "*", "*"))
+    assert protected_writes([{"api_groups": [""], "resources": ["resourcequotas"], "verbs": ["patch"]}])
+    assert protected_writes(rule("networking.k8s.io", "networkpolicies", "delete"))
+    assert not protected_writes(rule("networking.k8s.io", "networkpolicies", "list"))
+
+
+def test_binding_gives_the_role_to_the_students_service_account_only(recorded):
+    inputs = one(recorded, "binding")["inputs"]
+    assert inputs["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{PREFIX}-edit"}
+    assert inputs["subjects"] == [{"kind": "ServiceAccount", "name": f"{PREFIX}-student", "namespace": PREFIX}]
+    assert one(recorded, "sa")["inputs"]["automountServiceAccountToken"] is False
+
+
+def test_token_secret_belongs_to_the_service_account(recorded):
+    inputs = one(recorded, "token")["inputs"]
+    assert inputs["type"] == "kubernetes.io/service-account-token"
+    assert inputs["metadata"]["annotations"] == {"kubernetes.io/service-account.name": f"{PREFIX}-student"}
+
+
+def test_outputs_kubeconfig_is_secret_in_the_plan(recorded):
+    (outputs,) = [r["outputs"] for r in recorded if r["type"] == "labctl:k8s:StudentNamespace"]
+    assert outputs == {"namespace": PREFIX, "kubeconfig": "[secret]"}
+
+
+def test_kubeconfig_carries_the_token_and_every_child_uses_the_given_provider():
+    mocks = ClusterMocks()
+    settled = resolve(lambda: {"kubeconfig": (ns := build()).kubeconfig, "namespace": ns.namespace}, mocks)
+    kubeconfig, secret = settled["kubeconfig"]
+    assert secret and settled["namespace"] == (PREFIX, False)
+    config = yaml.safe_load(kubeconfig)
+    assert config["users"] == [{"name": f"{PREFIX}-student", "user": {"token": "the-sa-token"}}]
+    assert config["contexts"][0]["context"]["namespace"] == PREFIX
+    children = [a for a in mocks.created if a.typ.startswith("kubernetes:")]
+    assert len(children) == 10
+    assert {a.provider.split("::")[3] for a in children} == {f"{PREFIX}-k8s-provider"}
+
+
+def test_build_kubeconfig_is_valid_and_pinned_to_the_namespace():
+    text = build_kubeconfig(SERVER, CA, PREFIX, f"{PREFIX}-student", "tok.en")
+    config = yaml.safe_load(text)
+    assert config["apiVersion"] == "v1" and config["kind"] == "Config"
+    assert config["current-context"] == PREFIX
+    (context,) = config["contexts"]
+    assert context == {"name": PREFIX, "context": {"cluster": PREFIX, "user": f"{PREFIX}-student", "namespace": PREFIX}}
+    assert config["clusters"] == [{"name": PREFIX, "cluster": {"server": SERVER, "certificate-authority-data": CA}}]
+    assert config["users"] == [{"name": f"{PREFIX}-student", "user": {"token": "tok.en"}}]
+
+
+def test_cluster_endpoint_reads_the_contexts_cluster(tmp_path):
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_bytes(b"PEM")
+    admin = yaml.safe_dump(
+        {
+            "clusters": [
+                {"name": "kind", "cluster": {"server": SERVER, "certificate-authority-data": CA}},
+                {"name": "other", "cluster": {"server": "https://other:6443", "certificate-authority": str(ca_file)}},
+            ],
+            "contexts": [
+                {"name": "kind-lab", "context": {"cluster": "kind", "user": "admin"}},
+                {"name": "other", "context": {"cluster": "other", "user": "admin"}},
+            ],
+            "current-context": "kind-lab",
+        }
+    )
+    assert cluster_endpoint(admin) == (SERVER, CA)
+    assert cluster_endpoint(admin, "other") == ("https://other:6443", base64.b64encode(b"PEM").decode())
+    with pytest.raises(ValueError, match="no context 'missing'"):
+        cluster_endpoint(admin, "missing")

@@ -1,0 +1,180 @@
+"""StudentWorkspace under the SDK's mock runtime: the hardened container, its network and volume.
+
+Registrations come from the plan's recording monitor (`stacks.plan.run_recorded`, a preview); the
+password's value, its use in the container and the providers used from an `up` under the mock runtime.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pulumi
+import pulumi_docker as docker
+import pytest
+from pulumi.runtime import rpc
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.tags import student_tags
+from components.workspace import StudentWorkspace, WorkspaceArgs, container_hardening, network_options
+from labs.spec import WorkspaceEnvironment
+from stacks.plan import run_recorded
+
+PREFIX = "c1-alice"
+TAGS = student_tags("c1", "alice", "python-intro")
+LABELS = [
+    {"label": "labctl:cohort", "value": "c1"},
+    {"label": "labctl:lab", "value": "python-intro"},
+    {"label": "labctl:student", "value": "alice"},
+]
+SPEC = WorkspaceEnvironment(image="codercom/code-server:4.96.4", cpu=1.5, memory_mb=1024, port=8080)
+COMPONENT = "labctl:workspace:StudentWorkspace"
+
+
+def build() -> StudentWorkspace:
+    provider = docker.Provider(f"{PREFIX}-docker-provider", host="unix:///var/run/docker.sock")
+    return StudentWorkspace(
+        f"{PREFIX}-ws",
+        WorkspaceArgs(prefix=PREFIX, tags=TAGS, host_port=20001, spec=SPEC),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
+
+
+@pytest.fixture(scope="module")
+def recorded() -> list[dict]:
+    return run_recorded(build, "c1.alice").plan_resources()
+
+
+def one(recorded: list[dict], type_: str) -> dict:
+    (found,) = [r for r in recorded if r["type"] == type_]
+    return found
+
+
+@pytest.fixture(scope="module")
+def container(recorded) -> dict:
+    return one(recorded, "docker:index/container:Container")["inputs"]
+
+
+class EngineMocks(pulumi.runtime.Mocks):
+    """An `up`: resources echo their inputs; the random password gets a value."""
+
+    def __init__(self) -> None:
+        self.created: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args):
+        self.created.append(args)
+        outputs = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            outputs["result"] = "s3cret-pw"
+        return f"{args.name}-id", outputs
+
+    def call(self, args):
+        return {}, None
+
+
+def resolve(
+    program: Callable[[], dict[str, pulumi.Output]], mocks: pulumi.runtime.Mocks
+) -> dict[str, tuple[Any, bool]]:
+    """Run `program` as an `up` on a fresh mock runtime; (value, is_secret) of each output it returns."""
+    pulumi.runtime.reset_options(project="labctl", stack="c1.alice", preview=False)
+    pulumi.runtime.set_mocks(mocks, project="labctl", stack="c1.alice", preview=False)
+    settled: dict[str, tuple[Any, bool]] = {}
+
+    async def settle(outputs: dict[str, pulumi.Output]) -> None:
+        for key, output in outputs.items():
+            settled[key] = (await output.future(), await output.is_secret())
+
+    _sync_await(run_pulumi_func(lambda: _sync_await(settle(program()))))
+    return settled
+
+
+def test_exact_resource_set(recorded):
+    assert {(r["type"], r["name"], r["parent"]) for r in recorded} == {
+        ("pulumi:providers:docker", f"{PREFIX}-docker-provider", None),
+        (COMPONENT, f"{PREFIX}-ws", None),
+        ("docker:index/network:Network", f"{PREFIX}-ws-net", COMPONENT),
+        ("docker:index/volume:Volume", f"{PREFIX}-ws-home", COMPONENT),
+        ("docker:index/remoteImage:RemoteImage", f"{PREFIX}-ws-image", COMPONENT),
+        ("random:index/randomPassword:RandomPassword", f"{PREFIX}-ws-password", COMPONENT),
+        ("docker:index/container:Container", f"{PREFIX}-ws-container", COMPONENT),
+    }
+
+
+def test_names_start_with_the_prefix_and_docker_objects_are_labelled(recorded):
+    for r in recorded:
+        assert r["name"].startswith(PREFIX), r["name"]
+    for type_ in ("network:Network", "volume:Volume", "container:Container"):
+        inputs = one(recorded, f"docker:index/{type_}")["inputs"]
+        assert inputs["name"].startswith(PREFIX) and inputs["labels"] == LABELS, type_
+
+
+def test_container_runs_non_root_read_only_without_capabilities(container):
+    assert container["user"] == "1000:1000"
+    assert container["readOnly"] is True
+    assert container["tmpfs"] == {"/tmp": "rw,noexec,nosuid,nodev,size=256m"}
+    assert container["capabilities"] == {"drops": ["ALL"]}
+    assert container["privileged"] is False
+    assert container["securityOpts"] == ["no-new-privileges:true"]
+
+
+def test_container_shares_nothing_with_the_host(container):
+    assert container["networkMode"] == f"{PREFIX}-net"
+    assert "pidMode" not in container and container["ipcMode"] == "private"
+    assert container["volumes"] == [{"volumeName": f"{PREFIX}-home", "containerPath": "/home/coder"}]
+    assert "mounts" not in container and "devices" not in container
+    assert all("hostPath" not in volume for volume in container["volumes"])
+
+
+def test_container_is_limited_and_published_on_loopback_only(container):
+    assert container["cpus"] == "1.5" and container["memory"] == 1024 and container["memorySwap"] == 1024
+    assert container["ports"] == [{"internal": 8080, "external": 20001, "ip": "127.0.0.1", "protocol": "tcp"}]
+    assert "publishAllPorts" not in container
+
+
+def test_network_is_the_students_own_bridge_without_outbound_nat(recorded):
+    network = one(recorded, "docker:index/network:Network")["inputs"]
+    assert network["driver"] == "bridge"
+    assert network["options"] == {
+        "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1",
+        "com.docker.network.bridge.enable_ip_masquerade": "false",
+    }
+    assert "com.docker.network.bridge.enable_ip_masquerade" not in network_options(internet=True)
+
+
+def test_image_is_kept_for_the_other_students(recorded):
+    assert one(recorded, "docker:index/remoteImage:RemoteImage")["inputs"] == {
+        "name": "codercom/code-server:4.96.4",
+        "keepLocally": True,
+    }
+
+
+def test_outputs_password_is_secret_and_url_is_loopback(recorded, container):
+    assert one(recorded, COMPONENT)["outputs"] == {"url": "http://127.0.0.1:20001", "password": "[secret]"}
+    assert container["envs"] == "[secret]"
+
+
+def test_generated_password_reaches_the_container_on_the_given_provider():
+    mocks = EngineMocks()
+    settled = resolve(lambda: {"password": (ws := build()).password, "url": ws.url}, mocks)
+    assert settled["password"] == ("s3cret-pw", True)
+    assert settled["url"] == ("http://127.0.0.1:20001", False)
+    (created,) = [a for a in mocks.created if a.typ == "docker:index/container:Container"]
+    # The monitor receives the env list still wrapped as a secret.
+    envs = created.inputs["envs"]
+    assert envs[rpc._special_sig_key] == rpc._special_secret_sig and envs["value"] == ["PASSWORD=s3cret-pw"]
+    docker_children = [a for a in mocks.created if a.typ.startswith("docker:index/")]
+    assert len(docker_children) == 4
+    assert {a.provider.split("::")[3] for a in docker_children} == {f"{PREFIX}-docker-provider"}
+
+
+def test_hardening_is_the_same_for_every_spec():
+    small = container_hardening(WorkspaceEnvironment(cpu=0.5, memory_mb=256))
+    big = container_hardening(WorkspaceEnvironment(cpu=8, memory_mb=16384))
+    for settings in (small, big):
+        assert settings["read_only"] and not settings["privileged"] and settings["capabilities"] == {"drops": ["ALL"]}
+    assert (small["cpus"], small["memory"]) == ("0.5", 256) and (big["cpus"], big["memory"]) == ("8", 16384)
+
+
+def test_host_port_must_be_a_port():
+    with pytest.raises(ValueError, match="70000"):
+        WorkspaceArgs(prefix=PREFIX, tags=TAGS, host_port=70000)

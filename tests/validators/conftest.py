@@ -1,0 +1,20 @@
+"""Fixtures for the validator tests: the S3 lab spec and an S3 client on the real moto server."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from labs.catalog import get_lab
+from labs.spec import LabSpec
+from s3_states import LAB
+
+
+@pytest.fixture(scope="session")
+def lab() -> LabSpec:
+    return get_lab(LAB).spec
+
+
+@pytest.fixture
+def s3(aws: boto3.Session, moto_endpoint: str):
+    return aws.client("s3", endpoint_url=moto_endpoint)

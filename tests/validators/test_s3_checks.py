@@ -1,0 +1,85 @@
+"""S3 checks as pure functions of hand-built inventories: one inventory per outcome."""
+
+from __future__ import annotations
+
+from validators.checks import s3
+from validators.inventory.s3 import Bucket, S3Inventory, S3Object, Website
+
+NAME = "c-ada-site"
+
+
+def inv(**fields) -> S3Inventory:
+    return S3Inventory({NAME: Bucket(name=NAME, **fields)})
+
+
+def public(*actions: str) -> dict:
+    return {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": list(actions), "Resource": "*"}]}
+
+
+READ = s3.PublicReadParams(bucket=NAME, action="s3:GetObject", resource=f"arn:aws:s3:::{NAME}/*")
+ONLY = s3.PublicReadOnlyParams(bucket=NAME, allow=["s3:GetObject"])
+CONTENT = s3.ObjectContentParams(bucket=NAME, key="index.html", content_type="text/html", contains="Hello from ada")
+
+
+def test_invalid_policy_json_fails_public_read_and_cannot_be_judged_by_the_guard() -> None:
+    broken = inv(policy_error="invalid JSON (Expecting value: line 1 column 1 (char 0))")
+    assert s3.public_read(broken, READ).status == "failed"
+    assert s3.public_read_only(broken, ONLY).status == "error"
+
+
+def test_an_unreadable_bucket_is_an_error_but_it_exists() -> None:
+    denied = inv(error="GetBucketPolicy failed: AccessDenied")
+    assert s3.bucket_exists(denied, s3.BucketParams(bucket=NAME)).status == "passed"
+    result = s3.versioning(denied, s3.BucketParams(bucket=NAME))
+    assert (result.status, result.message) == ("error", f"could not read bucket {NAME}: GetBucketPolicy failed: AccessDenied")
+
+
+def test_object_not_collected_is_an_error_and_missing_is_a_failure() -> None:
+    assert s3.object_content(inv(), CONTENT).status == "error"
+    assert s3.object_content(inv(objects={"index.html": None}), CONTENT).status == "failed"
+    good = S3Object("index.html", "text/html", 20, b"<p>Hello from ada</p>")
+    assert s3.object_content(inv(objects={"index.html": good}), CONTENT).status == "passed"
+    upper = S3Object("index.html", "TEXT/HTML", 20, b"<p>Hello from ada</p>")
+    assert s3.object_content(inv(objects={"index.html": upper}), CONTENT).status == "passed"
+
+
+def test_guard_outcomes() -> None:
+    assert s3.public_read_only(inv(), ONLY).status == "passed"
+    assert s3.public_read_only(inv(policy=public("s3:GetObject")), ONLY).status == "passed"
+    for grant in ("s3:*", "s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy", "*"):
+        result = s3.public_read_only(inv(policy=public("s3:GetObject", grant)), ONLY)
+        assert result.status == "failed" and grant in result.message, grant
+    private = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "s3:*"}]}
+    assert s3.public_read_only(inv(policy=private), ONLY).status == "passed"
+    denied = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*"}]}
+    assert s3.public_read_only(inv(policy=denied), ONLY).status == "passed"
+
+
+def test_public_read_respects_conditions_and_denies() -> None:
+    conditional = public("s3:GetObject")
+    conditional["Statement"][0]["Condition"] = {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}
+    assert s3.public_read(inv(policy=conditional), READ).status == "failed"
+    with_deny = public("s3:GetObject")
+    with_deny["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"})
+    assert s3.public_read(inv(policy=with_deny), READ).status == "failed"
+    assert s3.public_read(inv(policy=public("S3:GETOBJECT")), READ).status == "passed"
+
+
+def test_website_messages() -> None:
+    params = s3.WebsiteParams(bucket=NAME, index="index.html", error="error.html")
+    result = s3.website_config(inv(website=Website("home.html", None)), params)
+    assert result.message == "index document is home.html, expected index.html; error document is not set, expected error.html"
+
+
+def test_missing_bucket_skips_every_check_but_bucket_exists() -> None:
+    empty = S3Inventory()
+    assert s3.bucket_exists(empty, s3.BucketParams(bucket=NAME)).status == "failed"
+    for fn, params in (
+        (s3.website_config, s3.WebsiteParams(bucket=NAME, index="i", error="e")),
+        (s3.object_content, CONTENT),
+        (s3.public_read, READ),
+        (s3.versioning, s3.BucketParams(bucket=NAME)),
+        (s3.tag, s3.TagParams(bucket=NAME, key="lab", value="x")),
+        (s3.public_read_only, ONLY),
+    ):
+        assert fn(empty, params) == s3.Result.skipped(f"bucket {NAME} does not exist")

@@ -1,0 +1,46 @@
+"""What every collector receives, and what it must return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import boto3
+
+from validators.registry import Params
+
+
+@dataclass(frozen=True)
+class CollectRequest:
+    """One pass over a service for a cohort.
+
+    `prefixes` are the owner prefixes of the students being graded; `wanted` holds the rendered,
+    validated params of every check that reads this inventory kind, so a collector can bound its
+    work to what the checks will look at.
+    """
+
+    cohort: str
+    prefixes: tuple[str, ...]
+    session: boto3.Session
+    endpoint_url: str | None
+    wanted: tuple[Params, ...]
+    concurrency: int = 8
+
+
+class Snapshot(Protocol):
+    def for_prefix(self, prefix: str) -> Any:
+        """The inventory one student's checks read."""
+
+
+Collector = Callable[[CollectRequest], Snapshot]
+
+
+def owner(name: str, prefixes: tuple[str, ...]) -> str | None:
+    """The prefix that owns resource `name`: equal to it or followed by `-`; the longest wins.
+
+    Longest first, so student `ab` of cohort `c` never takes `c-ab-x-site` from student `ab-x`.
+    """
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if name == prefix or name.startswith(prefix + "-"):
+            return prefix
+    return None

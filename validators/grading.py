@@ -1,0 +1,42 @@
+"""Grade a registered cohort and commit each student's result to the registry as it completes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Callable
+
+from labs.catalog import get_lab
+from labs.errors import InputError
+from stacks.cohort import Cohort
+from stacks.registry import Registry
+from stacks.targets import instructor_session
+from validators.report.model import GradeReport
+from validators.runner import grade_cohort
+
+
+def labs_of(cohort: Cohort, lab: str | None) -> list:
+    if lab is not None and lab not in cohort.labs:
+        raise InputError(f"cohort {cohort.name!r} does not take lab {lab!r} (it takes {', '.join(cohort.labs)})", "--lab")
+    return [get_lab(lab_id).spec for lab_id in ([lab] if lab else cohort.labs)]
+
+
+def grade_and_record(
+    registry: Registry,
+    cohort: Cohort,
+    *,
+    lab: str | None = None,
+    students: list[str] | None = None,
+    progress: Callable[[], None] | None = None,
+) -> GradeReport:
+    """Grade against the live target with the instructor's credentials; each result is committed
+    the moment it completes, so an interrupted run keeps what it finished."""
+    labs = labs_of(cohort, lab)
+    run_id = uuid.uuid4().hex
+    session = instructor_session(cohort.target)
+
+    def record(result: dict) -> None:
+        registry.record_grade(run_id, cohort.name, result)
+        if progress:
+            progress()
+
+    return grade_cohort(cohort, labs, session, cohort.target.endpoint, students=students, on_result=record)

@@ -1,0 +1,1 @@
+"""Inventory types: what collectors saw, one frozen snapshot per service per cohort."""

@@ -1,0 +1,58 @@
+"""The grade report: one plain data object per grading run; renderers only read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from validators.registry import Status
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: str
+    status: Status
+    points: int
+    awarded: int
+    message: str
+    hint: str | None
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    id: str
+    status: Status
+    """`failed` means the guard applies (its check failed) and the penalty is deducted."""
+    penalty: int
+    deducted: int
+    message: str
+    hint: str | None
+
+
+@dataclass(frozen=True)
+class StudentResult:
+    """One student's grade for one lab."""
+
+    student: str
+    prefix: str
+    lab: str
+    score: int
+    max_score: int
+    percent: float
+    passed: bool
+    checks: tuple[CheckResult, ...]
+    guards: tuple[GuardResult, ...]
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    cohort: str
+    labs: tuple[str, ...]
+    graded_at: str
+    """ISO 8601, UTC, seconds."""
+    results: tuple[StudentResult, ...]
+    """Roster order, then lab order."""
+
+    @property
+    def lab(self) -> str:
+        return ",".join(self.labs)

@@ -1,0 +1,247 @@
+"""Grade a cohort: collect each inventory kind once, then run every student's checks on it.
+
+Collectors run once per cohort (DESIGN decision 4); checks are pure functions of a student's slice
+of that snapshot. Nothing here raises because of what a student built: a collector failure, an
+invalid rendered param, an exception or a timeout inside a check all become that check's `error`.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import boto3
+from pydantic import ValidationError
+
+from labs.spec import CheckSpec, GuardSpec, LabSpec, render
+from stacks.cohort import Cohort, Student
+from validators import checks as check_modules
+from validators.collectors import COLLECTORS, CollectRequest, Snapshot
+from validators.registry import Check, Params, Result
+from validators.report import CheckResult, GradeReport, GuardResult, StudentResult, student_json
+
+CHECK_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One check or guard of one lab, rendered for one student."""
+
+    spec: CheckSpec | GuardSpec
+    check: Check | None
+    params: Params | None
+    problem: str | None
+    """Why it cannot run (unknown check, invalid params); it is then an error."""
+    title: str
+    hint: str | None
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def shown(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def plan(spec: CheckSpec | GuardSpec, registered: dict[str, Check], context: dict[str, str]) -> Planned:
+    hint = render(spec.hint, context) if spec.hint else None
+    title = render(spec.title, context) if getattr(spec, "title", None) else None
+    check = registered.get(spec.use)
+    if check is None:
+        return Planned(spec, None, None, f"unknown check {spec.use!r}", title or spec.id, hint)
+    try:
+        params = check.params.model_validate(render(spec.with_, context))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "with"
+        return Planned(spec, check, None, f"invalid params: {where}: {first['msg']}", title or check.title, hint)
+    if title is None:
+        title = render(check.title, {k: shown(v) for k, v in params.model_dump().items()})
+    return Planned(spec, check, params, None, title, hint)
+
+
+def run_check(
+    item: Planned,
+    snapshots: dict[str, Snapshot],
+    failures: dict[str, str],
+    student: Student,
+    pool: ThreadPoolExecutor,
+    timeout: float,
+) -> Result:
+    if item.problem or item.check is None or item.params is None:
+        return Result.error(item.problem or "cannot run")
+    kind = item.check.reads
+    if kind in failures:
+        return Result.error(f"collecting {kind} failed: {failures[kind]}")
+    inventory = snapshots[kind].for_prefix(student.prefix)
+    future = pool.submit(item.check.fn, inventory, item.params)
+    try:
+        result = future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()
+        return Result.error(f"check {item.check.name} did not finish within {timeout:g} s")
+    except Exception as exc:  # noqa: BLE001 - a broken check is reported, never fatal
+        return Result.error(f"check {item.check.name} raised {type(exc).__name__}: {exc}")
+    if not isinstance(result, Result):
+        return Result.error(f"check {item.check.name} returned {type(result).__name__}, not a Result")
+    if result.status != "passed" and not result.message:
+        return Result(result.status, f"{item.check.name} {result.status}", result.hint)
+    return result
+
+
+def score(lab: LabSpec, student: Student, checks: list[CheckResult], guards: list[GuardResult]) -> StudentResult:
+    max_score = sum(c.points for c in checks)
+    total = max(0, sum(c.awarded for c in checks) - sum(g.deducted for g in guards))
+    percent = round(total / max_score * 100, 1) if max_score else 0.0
+    return StudentResult(
+        student=student.student,
+        prefix=student.prefix,
+        lab=lab.id,
+        score=total,
+        max_score=max_score,
+        percent=percent,
+        passed=percent >= lab.pass_percent,
+        checks=tuple(checks),
+        guards=tuple(guards),
+    )
+
+
+def grade_lab(
+    student: Student,
+    lab: LabSpec,
+    items: list[Planned],
+    snapshots: dict[str, Snapshot],
+    failures: dict[str, str],
+    pool: ThreadPoolExecutor,
+    timeout: float,
+) -> StudentResult:
+    checks: list[CheckResult] = []
+    guards: list[GuardResult] = []
+    for item in items:
+        result = run_check(item, snapshots, failures, student, pool, timeout)
+        if isinstance(item.spec, CheckSpec):
+            points = item.spec.points
+            checks.append(
+                CheckResult(
+                    id=item.spec.id,
+                    title=item.title,
+                    status=result.status,
+                    points=points,
+                    awarded=points if result.status == "passed" else 0,
+                    message=result.message,
+                    hint=(item.hint or result.hint) if result.status in ("failed", "skipped") else None,
+                )
+            )
+        else:
+            applies = result.status == "failed"
+            guards.append(
+                GuardResult(
+                    id=item.spec.id,
+                    status=result.status,
+                    penalty=item.spec.penalty,
+                    deducted=item.spec.penalty if applies else 0,
+                    message=result.message,
+                    hint=(item.hint or result.hint) if applies else None,
+                )
+            )
+    return score(lab, student, checks, guards)
+
+
+def collect(
+    cohort: Cohort,
+    chosen: tuple[Student, ...],
+    wanted: dict[str, list[Params]],
+    session: boto3.Session,
+    endpoint_url: str | None,
+    concurrency: int,
+) -> tuple[dict[str, Snapshot], dict[str, str]]:
+    """Run each needed collector once; a failure is recorded as the reason, never raised."""
+    snapshots: dict[str, Snapshot] = {}
+    failures: dict[str, str] = {}
+    futures: dict[Future, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+        for kind, params in wanted.items():
+            collector = COLLECTORS.get(kind)
+            if collector is None:
+                failures[kind] = f"no collector for inventory kind {kind!r}"
+                continue
+            request = CollectRequest(
+                cohort=cohort.name,
+                prefixes=tuple(s.prefix for s in chosen),
+                session=session,
+                endpoint_url=endpoint_url,
+                wanted=tuple(params),
+                concurrency=concurrency,
+            )
+            futures[pool.submit(collector, request)] = kind
+        for future in as_completed(futures):
+            kind = futures[future]
+            try:
+                snapshots[kind] = future.result()
+            except Exception as exc:  # noqa: BLE001 - reported on every check that reads it
+                failures[kind] = f"{type(exc).__name__}: {exc}"
+    return snapshots, failures
+
+
+def grade_cohort(
+    cohort: Cohort,
+    labs: list[LabSpec],
+    session: boto3.Session,
+    endpoint_url: str | None,
+    *,
+    students: list[str] | None = None,
+    on_result: Callable[[dict], None] | None = None,
+    concurrency: int = 8,
+    check_timeout: float = CHECK_TIMEOUT_S,
+) -> GradeReport:
+    """Grade `students` (default: the whole roster) of `cohort` on `labs`.
+
+    `on_result` gets each (student, lab) result as it completes, as `student_json` plus `cohort`
+    and `graded_at` (the shape `Registry.record_grade` stores); it runs on the calling thread, so
+    it may use a SQLite connection opened there. Unknown student slugs raise InputError.
+    """
+    registered = check_modules.load()
+    chosen = tuple(cohort.student(s) for s in students) if students is not None else cohort.students
+    graded_at = utc_now()
+
+    plans: list[tuple[Student, LabSpec, list[Planned]]] = []
+    wanted: dict[str, list[Params]] = {}
+    for student in chosen:
+        context = {"prefix": student.prefix, "student": student.student, "cohort": cohort.name}
+        for lab in labs:
+            items = [plan(s, registered, {**context, "lab": lab.id}) for s in (*lab.checks, *lab.guards)]
+            plans.append((student, lab, items))
+            for item in items:
+                if item.check is not None and item.params is not None:
+                    wanted.setdefault(item.check.reads, []).append(item.params)
+
+    snapshots, failures = collect(cohort, chosen, wanted, session, endpoint_url, concurrency)
+
+    results: dict[int, StudentResult] = {}
+    workers = max(1, concurrency)
+    check_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="labctl-check")
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="labctl-grade") as pool:
+            futures = {
+                pool.submit(grade_lab, student, lab, items, snapshots, failures, check_pool, check_timeout): i
+                for i, (student, lab, items) in enumerate(plans)
+            }
+            for future in as_completed(futures):
+                result = future.result()
+                results[futures[future]] = result
+                if on_result is not None:
+                    on_result({**student_json(result), "cohort": cohort.name, "graded_at": graded_at})
+    finally:
+        # A check that timed out may still be running: do not wait for it.
+        check_pool.shutdown(wait=False, cancel_futures=True)
+
+    return GradeReport(
+        cohort=cohort.name,
+        labs=tuple(lab.id for lab in labs),
+        graded_at=graded_at,
+        results=tuple(results[i] for i in range(len(plans))),
+    )

@@ -1,0 +1,15 @@
+"""Every rule, listed explicitly: one module per service area, each exporting its `RULES`."""
+
+from __future__ import annotations
+
+from policies.model import Rule
+from policies.rules import cost, iam, kubernetes, postgres, rds, s3, tagging, workspace
+
+ALL_RULES: tuple[Rule, ...] = (
+    tagging.RULES + iam.RULES + s3.RULES + rds.RULES + kubernetes.RULES + workspace.RULES + postgres.RULES + cost.RULES
+)
+RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ALL_RULES}
+
+
+def rules_for(pack: str) -> tuple[Rule, ...]:
+    return tuple(rule for rule in ALL_RULES if rule.pack == pack)

@@ -1,0 +1,182 @@
+"""Kubernetes: a student namespace is fenced (quota, limits, default-deny, restricted pods) and its
+RBAC never reaches beyond it; its quota stays within the cost limits."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterator
+
+from pydantic import Field, field_validator
+
+from policies.model import UNEVALUABLE, Finding, PolicyResource, RuleConfig, Stack, resource_rule, stack_rule
+from policies.rules.tagging import has_prefix
+
+NAMESPACE = "kubernetes:core/v1:Namespace"
+RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
+LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+STUDENT_LABEL = "labctl/student"
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def metadata(resource: PolicyResource) -> dict[str, Any]:
+    return mapping(resource.props.get("metadata"))
+
+
+def is_student_namespace(resource: PolicyResource) -> bool:
+    labels = mapping(metadata(resource).get("labels"))
+    return bool(resource.student) or STUDENT_LABEL in labels
+
+
+@resource_rule(
+    "k8s-namespace-restricted",
+    pack="isolation",
+    description="Checks whether every student namespace enforces the Pod Security 'restricted' level.",
+    types={NAMESPACE},
+)
+def k8s_namespace_restricted(resource: PolicyResource, _config: Any) -> Iterator[str]:
+    if not is_student_namespace(resource):
+        return
+    level = mapping(metadata(resource).get("labels")).get(PSA_ENFORCE)
+    if level != "restricted" and level not in UNEVALUABLE:
+        yield f"{resource.type} {resource.name!r} must have the label {PSA_ENFORCE}=restricted."
+
+
+def is_default_deny(spec: dict[str, Any]) -> bool:
+    """Selects every pod, covers both directions, allows nothing."""
+    selector = mapping(spec.get("podSelector"))
+    types = spec.get("policyTypes")
+    return (
+        not selector.get("matchLabels")
+        and not selector.get("matchExpressions")
+        and isinstance(types, list)
+        and {"Ingress", "Egress"} <= set(t for t in types if isinstance(t, str))
+        and not spec.get("ingress")
+        and not spec.get("egress")
+    )
+
+
+@stack_rule(
+    "k8s-namespace-guarded",
+    pack="isolation",
+    description="Checks whether every student namespace has a ResourceQuota, a LimitRange and a "
+    "default-deny NetworkPolicy.",
+)
+def k8s_namespace_guarded(stack: Stack, _config: Any) -> Iterator[Finding]:
+    guards: dict[str, set[str]] = defaultdict(set)
+    for resource in stack.resources:
+        namespace = metadata(resource).get("namespace")
+        if not isinstance(namespace, str):
+            continue
+        if resource.type in (RESOURCE_QUOTA, LIMIT_RANGE):
+            guards[namespace].add(resource.type)
+        elif resource.type == NETWORK_POLICY and is_default_deny(mapping(resource.props.get("spec"))):
+            guards[namespace].add(NETWORK_POLICY)
+    wanted = {RESOURCE_QUOTA: "a ResourceQuota", LIMIT_RANGE: "a LimitRange", NETWORK_POLICY: "a default-deny NetworkPolicy"}
+    for resource in stack.resources:
+        if resource.type != NAMESPACE or not is_student_namespace(resource):
+            continue
+        name = metadata(resource).get("name")
+        if not isinstance(name, str) or name in UNEVALUABLE:
+            continue
+        missing = [label for kind, label in wanted.items() if kind not in guards[name]]
+        if missing:
+            yield Finding(f"{resource.type} {resource.name!r} ({name}) must have {', '.join(missing)}.", resource)
+
+
+def subjects(resource: PolicyResource) -> list[dict[str, Any]]:
+    value = resource.props.get("subjects")
+    return [s for s in value if isinstance(s, dict)] if isinstance(value, list) else []
+
+
+@resource_rule(
+    "k8s-rbac-scoped",
+    pack="isolation",
+    description="Checks whether student RoleBindings bind only a ServiceAccount of their own namespace "
+    "and no ClusterRoleBinding names a student.",
+    types={ROLE_BINDING, CLUSTER_ROLE_BINDING},
+)
+def k8s_rbac_scoped(resource: PolicyResource, _config: Any) -> Iterator[str]:
+    if resource.type == CLUSTER_ROLE_BINDING:
+        prefix = resource.prefix
+        for subject in subjects(resource):
+            names = [subject.get("namespace"), subject.get("name")]
+            if prefix and any(isinstance(n, str) and has_prefix(n, prefix) for n in names):
+                yield f"{resource.type} {resource.name!r} must not name the student's {subject.get('kind')} {subject.get('name')!r}."
+        return
+    namespace = metadata(resource).get("namespace")
+    for subject in subjects(resource):
+        kind, where = subject.get("kind"), subject.get("namespace")
+        if kind != "ServiceAccount":
+            yield f"{resource.type} {resource.name!r} must bind only ServiceAccounts (it binds {kind} {subject.get('name')!r})."
+        elif where not in UNEVALUABLE and namespace not in UNEVALUABLE and where != namespace:
+            yield (
+                f"{resource.type} {resource.name!r} must bind only ServiceAccounts of namespace {namespace!r} "
+                f"(it binds one of {where!r})."
+            )
+
+
+QUANTITY = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
+SUFFIXES = {"": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+            "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def quantity(value: Any) -> Decimal | None:
+    """A Kubernetes quantity (`500m`, `2`, `4Gi`) as a number; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    match = QUANTITY.match(value.strip()) if isinstance(value, str) else None
+    if not match or match.group(2) not in SUFFIXES:
+        return None
+    try:
+        return Decimal(match.group(1)) * SUFFIXES[match.group(2)]
+    except InvalidOperation:
+        return None
+
+
+class QuotaConfig(RuleConfig):
+    max_cpu: str = Field(default="4", alias="maxCpu")
+    max_memory: str = Field(default="8Gi", alias="maxMemory")
+
+    @field_validator("max_cpu", "max_memory")
+    @classmethod
+    def is_quantity(cls, value: str) -> str:
+        if quantity(value) is None:
+            raise ValueError(f"not a Kubernetes quantity: {value!r}")
+        return value
+
+
+@resource_rule(
+    "cost-k8s-quota",
+    pack="cost",
+    description="Checks whether every ResourceQuota caps CPU at maxCpu and memory at maxMemory.",
+    types={RESOURCE_QUOTA},
+    config=QuotaConfig,
+)
+def cost_k8s_quota(resource: PolicyResource, config: QuotaConfig) -> Iterator[str]:
+    hard = mapping(mapping(resource.props.get("spec")).get("hard"))
+    if not hard:
+        if resource.props.get("spec") not in UNEVALUABLE:
+            yield f"{resource.type} {resource.name!r} must set spec.hard limits for cpu and memory."
+        return
+    for resource_name, limit in (("cpu", config.max_cpu), ("memory", config.max_memory)):
+        keys = [k for k in (resource_name, f"requests.{resource_name}", f"limits.{resource_name}") if k in hard]
+        if not keys:
+            yield f"{resource.type} {resource.name!r} must set a {resource_name} limit in spec.hard."
+        for key in keys:
+            value = quantity(hard[key])
+            if value is not None and value > quantity(limit):
+                yield f"{resource.type} {resource.name!r} must have {key} of at most {limit} (it has {hard[key]})."
+
+
+RULES = (k8s_namespace_restricted, k8s_namespace_guarded, k8s_rbac_scoped, cost_k8s_quota)

@@ -1,0 +1,191 @@
+"""Renderers: JSON shape, SARIF 2.1.0 structure, JUnit XML, table rows — all from one PolicyReport.
+
+The official SARIF 2.1.0 JSON schema cannot be downloaded on these machines, so SARIF_SUBSET below
+restates, for every object labctl emits, the schema's required properties, enums and
+`additionalProperties: false` constraints (from sarif-schema-2.1.0.json), and jsonschema validates
+against that.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+from policy_fixtures import PREFIX, STUDENT, plan, student_resources
+
+from policies.engine import evaluate
+from policies.loaders import from_plan
+from policies.model import PolicyReport
+from policies.report import TABLE_COLUMNS, table_rows, to_json, to_junit, to_sarif
+from policies.rules import ALL_RULES
+
+
+def message() -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"text": {"type": "string"}, "markdown": {"type": "string"}, "id": {"type": "string"}, "arguments": {"type": "array"}, "properties": {"type": "object"}},
+        "anyOf": [{"required": ["text"]}, {"required": ["id"]}],
+    }
+
+
+def closed(properties: dict, required: list[str] | None = None) -> dict:
+    schema = {"type": "object", "additionalProperties": False, "properties": {**properties, "properties": {"type": "object"}}}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+LEVEL = {"enum": ["none", "note", "warning", "error"]}
+SARIF_SUBSET = closed(
+    {
+        "$schema": {"type": "string", "format": "uri"},
+        "version": {"enum": ["2.1.0"]},
+        "runs": {
+            "type": "array",
+            "items": closed(
+                {
+                    "tool": closed(
+                        {
+                            "driver": closed(
+                                {
+                                    "name": {"type": "string"},
+                                    "informationUri": {"type": "string", "format": "uri"},
+                                    "version": {"type": "string"},
+                                    "rules": {
+                                        "type": "array",
+                                        "uniqueItems": True,
+                                        "items": closed(
+                                            {
+                                                "id": {"type": "string"},
+                                                "name": {"type": "string"},
+                                                "shortDescription": message(),
+                                                "fullDescription": message(),
+                                                "defaultConfiguration": closed({"level": LEVEL, "enabled": {"type": "boolean"}}),
+                                            },
+                                            ["id"],
+                                        ),
+                                    },
+                                },
+                                ["name"],
+                            )
+                        },
+                        ["driver"],
+                    ),
+                    "results": {
+                        "type": "array",
+                        "items": closed(
+                            {
+                                "ruleId": {"type": "string"},
+                                "ruleIndex": {"type": "integer", "minimum": -1},
+                                "level": LEVEL,
+                                "message": message(),
+                                "locations": {
+                                    "type": "array",
+                                    "items": closed(
+                                        {
+                                            "physicalLocation": closed(
+                                                {
+                                                    "artifactLocation": closed({"uri": {"type": "string"}, "uriBaseId": {"type": "string"}}),
+                                                    "region": closed({"startLine": {"type": "integer", "minimum": 1}}),
+                                                }
+                                            ),
+                                            "logicalLocations": {
+                                                "type": "array",
+                                                "items": closed(
+                                                    {"name": {"type": "string"}, "fullyQualifiedName": {"type": "string"}, "kind": {"type": "string"}}
+                                                ),
+                                            },
+                                        }
+                                    ),
+                                },
+                                "partialFingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
+                            },
+                            ["message"],
+                        ),
+                    },
+                },
+                ["tool"],
+            ),
+        },
+    },
+    ["version", "runs"],
+)
+
+
+def planted_report() -> PolicyReport:
+    """Two violations: one mandatory (missing tags), one advisory (NAT gateway made advisory)."""
+    resources = student_resources()
+    resources[6]["inputs"].pop("tags")
+    resources.append(
+        {"type": "aws:ec2/natGateway:NatGateway", "name": f"{PREFIX}-nat", "urn": f"urn:pulumi:c1.s1::labctl::aws:ec2/natGateway:NatGateway::{PREFIX}-nat", "inputs": {"tags": resources[2]["inputs"]["tags"]}}
+    )
+    loaded = from_plan(plan((STUDENT, resources)), "plan.json")
+    return evaluate(loaded.resources, {"cost-no-nat-gateway": "advisory"})
+
+
+def test_json_has_violations_and_summary():
+    report = planted_report()
+    data = to_json(report)
+    assert json.loads(json.dumps(data)) == data
+    assert data["summary"] == {"mandatory": 1, "advisory": 1, "resources_checked": 10, "policies": len(ALL_RULES)}
+    assert [(v["policy"], v["level"], v["student"]) for v in data["violations"]] == [
+        ("tags-required", "mandatory", STUDENT),
+        ("cost-no-nat-gateway", "advisory", STUDENT),
+    ]
+    assert set(data["violations"][0]) == {"policy", "pack", "level", "resource_type", "resource_name", "urn", "student", "message"}
+
+
+def test_sarif_matches_the_2_1_0_structure_with_a_rule_per_policy_and_a_result_per_violation():
+    report = planted_report()
+    sarif = to_sarif(report, "labs/s3-static-website/lab.yaml")
+    jsonschema.Draft7Validator.check_schema(SARIF_SUBSET)
+    jsonschema.validate(sarif, SARIF_SUBSET)
+    run = sarif["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [p.name for p in report.policies]
+    results = run["results"]
+    assert [(r["ruleId"], r["level"]) for r in results] == [("tags-required", "error"), ("cost-no-nat-gateway", "warning")]
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "labs/s3-static-website/lab.yaml"
+    assert len({r["partialFingerprints"]["labctlViolation/v1"] for r in results}) == 2
+    assert to_sarif(report, "x") == to_sarif(report, "x")  # stable: fingerprints do not change between runs
+
+
+def test_sarif_of_a_clean_run_has_rules_and_no_results():
+    loaded = from_plan(plan((STUDENT, student_resources())), "plan.json")
+    sarif = to_sarif(evaluate(loaded.resources), "plan.json")
+    jsonschema.validate(sarif, SARIF_SUBSET)
+    assert sarif["runs"][0]["results"] == []
+    assert len(sarif["runs"][0]["tool"]["driver"]["rules"]) == len(ALL_RULES)
+
+
+def test_junit_fails_only_policies_with_mandatory_violations():
+    root = ET.fromstring(to_junit(planted_report()).split("?>", 1)[1])
+    assert root.tag == "testsuites" and root.get("tests") == str(len(ALL_RULES)) and root.get("failures") == "1"
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert set(suites) == {"isolation", "cost"}
+    failed = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["tags-required"]
+    nat = next(c for c in root.iter("testcase") if c.get("name") == "cost-no-nat-gateway")
+    assert "must not exist" in nat.find("system-out").text
+
+
+def test_table_rows_put_mandatory_first():
+    rows = table_rows(planted_report())
+    assert TABLE_COLUMNS == ("level", "policy", "student", "resource", "message")
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("mandatory", "tags-required", STUDENT, f"{PREFIX}-site"),
+        ("advisory", "cost-no-nat-gateway", STUDENT, f"{PREFIX}-nat"),
+    ]
+
+
+@pytest.mark.parametrize("render", [to_json, lambda r: to_sarif(r, "x"), to_junit, table_rows])
+def test_renderers_do_not_change_the_report(render):
+    report = planted_report()
+    before = to_json(report)
+    render(report)
+    assert to_json(report) == before

@@ -1,0 +1,118 @@
+"""End-to-end CLI flows on real services: emulator lifecycle, plan, policy check, grade, demo."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from labs.catalog import get_lab
+from labs.solutions import apply, solutions_for
+from tests.conftest import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+ROSTER = REPO / "examples" / "roster.csv"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_emulator_lifecycle_through_the_cli(labctl_home):
+    port = str(free_port())
+    try:
+        started = run("emulator", "start", "--port", port, "--enforce-iam")
+        assert started.exit_code == 0, started.output
+        status = json.loads(run("emulator", "status", "--format", "json").stdout)
+        assert status == {"running": True, "endpoint": f"http://127.0.0.1:{port}", "pid": status["pid"], "enforce_iam": True}
+        env = json.loads(run("emulator", "env", "--format", "json").stdout)
+        assert env["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{port}" and env["AWS_ACCESS_KEY_ID"] != "test"
+        creds = labctl_home / "emulator" / "credentials.json"
+        assert stat.S_IMODE(creds.stat().st_mode) == 0o600
+        shell = run("emulator", "env").stdout
+        assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{port}" in shell
+        again = run("emulator", "start", "--port", port)
+        assert again.exit_code == 1 and "already running" in again.output
+    finally:
+        stopped = run("emulator", "stop")
+    assert stopped.exit_code == 0 and "stopped" in stopped.output
+    assert json.loads(run("emulator", "status", "--format", "json").stdout)["running"] is False
+    down = run("emulator", "env")
+    assert down.exit_code == 1 and "labctl emulator start" in down.output
+
+
+def test_plan_json_shape_and_secrets(tmp_path):
+    out = tmp_path / "plan.json"
+    result = run("plan", "--lab", "s3-static-website", "--students", "3", "--format", "json", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    planned = json.loads(out.read_text())
+    assert planned["cohort"] == "preview" and [s["student"] for s in planned["students"]] == ["s001", "s002", "s003"]
+    assert planned["totals"]["resources"] == sum(len(s["resources"]) for s in planned["students"])
+    provider = next(r for r in planned["students"][0]["resources"] if r["type"] == "pulumi:providers:aws")
+    assert provider["inputs"]["accessKey"] == "[secret]" and provider["inputs"]["secretKey"] == "[secret]"
+
+
+def test_plan_needs_a_cohort_or_a_lab_with_students():
+    result = run("plan", "--lab", "s3-static-website")
+    assert result.exit_code == 2 and "give --cohort NAME, or --lab ID with --students N" in result.output
+
+
+def test_policy_check_on_planted_violations_exits_1(tmp_path):
+    planned = json.loads(run("plan", "--lab", "s3-static-website", "--students", "1", "--format", "json").stdout)
+    policy = next(r for r in planned["students"][0]["resources"] if r["type"] == "aws:iam/userPolicy:UserPolicy")
+    policy["inputs"]["policy"] = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    user = next(r for r in planned["students"][0]["resources"] if r["type"] == "aws:iam/user:User")
+    del user["inputs"]["tags"]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(planned))
+    result = run("policy", "check", "--plan", str(path), "--format", "json")
+    assert result.exit_code == 1
+    policies = {v["policy"] for v in json.loads(result.stdout)["violations"]}
+    assert {"iam-no-wildcards", "tags-required"} <= policies
+
+
+def test_policy_check_bad_input_is_exit_2(tmp_path):
+    bad = tmp_path / "plan.json"
+    bad.write_text("{not json")
+    result = run("policy", "check", "--plan", str(bad))
+    assert result.exit_code == 2 and "not valid JSON" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.emulator
+def test_grade_a_cohort_on_the_emulator(aws, moto_endpoint, tmp_path):
+    created = run("cohort", "create", "c1", "--lab", "s3-static-website", "--roster", str(ROSTER),
+                  "--target", "localstack", "--endpoint", moto_endpoint)
+    assert created.exit_code == 0, created.output
+    solutions = {s.name: s for s in solutions_for(get_lab("s3-static-website").folder)}
+    apply(solutions["reference"], aws, moto_endpoint, "c1-ada", "ada")
+    apply(solutions["broken-public-write"], aws, moto_endpoint, "c1-grace", "grace")
+    result = run("grade", "--cohort", "c1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    scores = {s["student"]: (s["score"], s["passed"]) for s in report["students"]}
+    assert scores == {"ada": (100, True), "grace": (70, False), "linus": (0, False)}
+    assert report["schema"] == 1 and report["cohort"] == "c1" and report["lab"] == "s3-static-website"
+    linus = next(s for s in report["students"] if s["student"] == "linus")
+    assert [c["status"] for c in linus["checks"]] == ["failed"] + ["skipped"] * 5
+    one = json.loads(run("grade", "--cohort", "c1", "--student", "ada", "--format", "json").stdout)
+    assert [s["student"] for s in one["students"]] == ["ada"]
+
+
+def test_grade_unknown_student_is_exit_2():
+    run("cohort", "create", "c2", "--lab", "s3-static-website", "--roster", str(ROSTER))
+    result = run("grade", "--cohort", "c2", "--student", "nobody")
+    assert result.exit_code == 2 and "no student 'nobody'" in result.output
+
+
+@pytest.mark.emulator
+def test_demo_tells_the_whole_story(labctl_home):
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "started the embedded AWS emulator" in result.output and "stopped the emulator" in result.output
+    assert "100/100" in result.output and "55/100" in result.output and "0/100" in result.output
+    assert "1/3 students passed" in result.output
+    assert not (labctl_home / "emulator" / "state.json").exists()

@@ -176,6 +176,9 @@ def collect(
                 endpoint_url=endpoint_url,
                 wanted=tuple(params),
                 concurrency=concurrency,
+                postgres_dsn=cohort.services.postgres_dsn,
+                kubeconfig=cohort.services.kubeconfig,
+                kube_context=cohort.services.kube_context,
             )
             futures[pool.submit(collector, request)] = kind
         for future in as_completed(futures):

@@ -6,7 +6,12 @@ import importlib
 
 from validators.registry import CHECKS, Check
 
-CHECK_MODULES = ("validators.checks.s3",)
+CHECK_MODULES = (
+    "validators.checks.s3",
+    "validators.checks.dynamodb",
+    "validators.checks.postgres",
+    "validators.checks.kubernetes",
+)
 
 
 def load() -> dict[str, Check]:

@@ -25,6 +25,10 @@ class CollectRequest:
     endpoint_url: str | None
     wanted: tuple[Params, ...]
     concurrency: int = 8
+    postgres_dsn: str | None = None
+    """The cohort's admin DSN for database labs (its password comes from PGPASSWORD or ~/.pgpass)."""
+    kubeconfig: str | None = None
+    kube_context: str | None = None
 
 
 class Snapshot(Protocol):

@@ -437,15 +437,15 @@ policy_group.add_command(policy_check)
 @click.option("--cohort", "cohort_name", required=True, help="The cohort to grade.")
 @click.option("--lab", help="Only this lab (default: every lab of the cohort).")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
-@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit", "csv", "html"]), default="table",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (default: stdout).")
 @pass_settings
 def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple[str, ...], fmt: str,
           out: Path | None) -> None:
     """Grade what each student deployed, against the cohort's live target."""
     from validators.grading import grade_and_record
-    from validators.report.render_json import to_json
-    from validators.report.render_table import rich_table
+    from validators.report import rich_table, to_csv, to_html, to_json, to_junit
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -456,8 +456,242 @@ def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple
             report = grade_and_record(reg, cohort, lab=lab, students=chosen, progress=lambda: bar.advance(task))
     if fmt == "json":
         emit_json(to_json(report), out)
-    else:
+    elif fmt == "table" and not out:
         settings.out.print(rich_table(report))
+    else:
+        renderers = {"junit": to_junit, "html": to_html, "csv": lambda r: to_csv(r, cohort), "table": plain_table}
+        emit_text(renderers[fmt](report), out)
+
+
+def emit_text(text: str, out: Path | None) -> None:
+    """Write a rendered report to `out`, or to stdout."""
+    text = text if text.endswith("\n") else text + "\n"
+    if out:
+        out.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def plain_table(report) -> str:
+    """The grade table as plain text, for --out."""
+    import io
+
+    from validators.report import rich_table
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=160, no_color=True).print(rich_table(report))
+    return buffer.getvalue()
+
+
+# --- grades and student views -------------------------------------------------------------------
+
+
+@click.group("grades")
+def grades_group() -> None:
+    """Grade history from the registry."""
+
+
+@click.command("history")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--student", help="Only this student.")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@pass_settings
+def grades_history(settings: Settings, cohort_name: str, student: str | None, fmt: str) -> None:
+    """Past grading runs, oldest first: graded_at, student, lab, score, percent, passed."""
+    from validators.report import HISTORY_COLUMNS, history_json, history_rows
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+        slug = cohort.student(student).student if student else None
+        entries = reg.grade_history(cohort.name, slug)
+    if fmt == "json":
+        emit_json(history_json(cohort.name, entries))
+        return
+    title = f"grade history · {cohort.name}" + (f" · {slug}" if slug else "") + f" · {len(entries)} result(s)"
+    settings.out.print(table(title, list(HISTORY_COLUMNS), [list(r) for r in history_rows(entries)]))
+
+
+grades_group.add_command(grades_history)
+
+
+@click.group("student")
+def student_group() -> None:
+    """The student's own views."""
+
+
+@click.command("check")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--student", required=True, help="The student's slug.")
+@click.option("--lab", help="Only this lab (default: every lab of the cohort).")
+def student_check(cohort_name: str, student: str, lab: str | None) -> None:
+    """Grade one student now: score, each shortfall with its hint, penalties, next labs on a pass.
+
+    A view, not a gate: exit 0 whenever grading ran, whatever the score.
+    """
+    from validators.grading import grade_and_record, next_labs
+    from validators.report import student_text
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+        slug = cohort.student(student).student
+        report = grade_and_record(reg, cohort, lab=lab, students=[slug])
+    click.echo(f"{cohort.name} · {slug} · graded {report.graded_at}")
+    click.echo(student_text(report, next_labs(report)))
+
+
+student_group.add_command(student_check)
+
+
+# --- engine and cohort lifecycle -----------------------------------------------------------------
+
+
+@click.group("engine")
+def engine_group() -> None:
+    """The Pulumi engine: install the CLI and provider plugins under the labctl home."""
+
+
+@click.command("install")
+@click.option("--version", "version", help="CLI version (default: the one matching the Pulumi SDK).")
+def engine_install(version: str | None) -> None:
+    """Install the Pulumi CLI and the pinned provider plugins (needs network)."""
+    from stacks import engine
+
+    cli_version, plugins = engine.install(version)
+    pinned = ", ".join(f"{name} {v}" for name, v in plugins.items())
+    click.echo(f"pulumi {cli_version} installed in {engine.cli_root()}; plugins: {pinned}")
+
+
+@click.command("status")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def engine_status(fmt: str) -> None:
+    """What is installed, where stacks are stored and where the passphrase comes from."""
+    from stacks import engine
+
+    data = engine.status()
+    if fmt == "json":
+        emit_json(data)
+        return
+    cli_info = data["cli"]
+    click.echo(f"cli: {cli_info['version']} at {cli_info['command']}" if cli_info["installed"] else f"cli: {cli_info['detail']}")
+    click.echo(f"plugins installed: {', '.join(data['plugins_installed']) or 'none'}")
+    click.echo(f"plugins pinned: {', '.join(f'{k} {v}' for k, v in data['plugins_pinned'].items())}")
+    click.echo(f"backend: {data['backend']}")
+    click.echo(f"passphrase from: {data['passphrase_from']}")
+
+
+for command in (engine_install, engine_status):
+    engine_group.add_command(command)
+
+
+def run_stacks(settings: Settings, cohort_name: str, operation: str, students: tuple[str, ...], concurrency: int,
+               backend: str | None, rerun_all: bool = False) -> None:
+    """Fan `operation` out over the cohort's students; a summary, then exit 1 if any failed, 130 on Ctrl-C."""
+    from stacks.engine import Engine
+    from stacks.lifecycle import run_cohort
+
+    engine = Engine(backend)
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+        total = len(students) or len(cohort.students)
+        with progress_bar(settings, total, operation) as bar:
+            task = bar.add_task(operation, total=total)
+
+            def progress(run) -> None:
+                if run.status in ("done", "failed"):
+                    bar.advance(task)
+
+            summary = run_cohort(reg, cohort, operation, engine, students, concurrency, rerun_all, progress)
+    rows = [[r.student, r.status, r.changed, f"{r.duration_s:.1f}s" if r.duration_s else "", r.error or ""]
+            for r in summary.runs]
+    if rows:
+        settings.out.print(table(None, ["student", "status", "changed", "took", "error"], rows))
+    click.echo(summary.line())
+    if summary.interrupted:
+        raise click.exceptions.Exit(130)
+    if summary.failed:
+        raise click.exceptions.Exit(1)
+
+
+def backend_option(fn: Callable) -> Callable:
+    return click.option("--backend", help="Pulumi backend URL (default: file:// under the labctl home).")(fn)
+
+
+@click.command("up")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort to provision.")
+@click.option("--student", "students", multiple=True, help="Only this student (repeatable; always rerun).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Stacks at a time.")
+@click.option("--preview", is_flag=True, help="Preview with both policy packs; change nothing.")
+@click.option("--all", "rerun_all", is_flag=True, help="Rerun students already up too (default: failed and pending only).")
+@backend_option
+@pass_settings
+def up(settings: Settings, cohort_name: str, students: tuple[str, ...], concurrency: int, preview: bool,
+       rerun_all: bool, backend: str | None) -> None:
+    """Provision one stack per student (`<cohort>.<student>`), policy packs attached."""
+    run_stacks(settings, cohort_name, "preview" if preview else "up", students, concurrency, backend, rerun_all)
+
+
+@click.command("destroy")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort to tear down.")
+@click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Stacks at a time.")
+@backend_option
+@pass_settings
+def destroy(settings: Settings, cohort_name: str, students: tuple[str, ...], concurrency: int, backend: str | None) -> None:
+    """Destroy the students' stacks (what students made by hand: `labctl sweep`)."""
+    run_stacks(settings, cohort_name, "destroy", students, concurrency, backend)
+
+
+@click.command("status")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@pass_settings
+def status(settings: Settings, cohort_name: str, fmt: str) -> None:
+    """Per student: stack, last operation, its outcome and duration, last grade."""
+    from stacks.lifecycle import status_rows
+
+    with registry() as reg:
+        rows = status_rows(reg, reg.cohort(cohort_name))
+    if fmt == "json":
+        emit_json(rows)
+        return
+
+    def grade_cell(g) -> str:
+        return f"{g['percent']:.0f}% {'pass' if g['passed'] else 'fail'}" if g else ""
+
+    settings.out.print(table(
+        f"cohort {cohort_name}", ["student", "stack", "last op", "status", "took", "changed", "grade", "error"],
+        [[r["student"], r["stack"], r["operation"] or "", r["status"],
+          f"{r['duration_s']}s" if r["duration_s"] is not None else "", sum(r["changes"].values()) or "",
+          grade_cell(r["last_grade"]), r["error"] or ""] for r in rows],
+    ))
+
+
+@click.command("sweep")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort whose students' hand-made resources go.")
+@click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) -> None:
+    """Delete what students made by hand under their prefixes, then prove what is left. Exit 1 if anything is."""
+    from stacks.sweep import sweep_target
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+    report = sweep_target(cohort, students, dry_run)
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        for resource in report.planned:
+            click.echo(f"would delete {resource.label} ({resource.student})")
+        for resource in report.deleted:
+            click.echo(f"deleted {resource.label} ({resource.student})")
+        for left in report.left:
+            click.echo(f"left {left.resource.label} ({left.resource.student}): {left.reason}")
+        for arn in report.outside:
+            click.echo(f"not touched {arn}: tagged for {cohort_name} but named outside its prefixes")
+        click.echo(report.proof())
+    if report.left and not dry_run:
+        raise click.exceptions.Exit(1)
 
 
 # --- demo ---------------------------------------------------------------------------------------
@@ -503,7 +737,7 @@ def doctor(settings: Settings, fmt: str) -> None:
         raise click.exceptions.Exit(1)
 
 
-for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, demo, doctor):
+for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, grades_group, student_group, demo, doctor, engine_group, up, destroy, status, sweep):
     cli.add_command(command)
 
 

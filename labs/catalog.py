@@ -48,8 +48,9 @@ def filter_labs(labs: list[Lab], track: str | None, level: str | None, topic: st
     ]
 
 
-def validate_paths(paths: list[Path]) -> list[LabSpec]:
+def validate_paths(paths: list[Path], catalog: Path = CATALOG_DIR) -> list[LabSpec]:
     """Validate lab files or lab folders; the first problem raises InputError with its location."""
+    known = {p.name for p in lab_folders(catalog)}
     specs = []
     for path in paths:
         file = path / "lab.yaml" if path.is_dir() else path
@@ -57,5 +58,8 @@ def validate_paths(paths: list[Path]) -> list[LabSpec]:
         readme = file.parent / "README.md"
         if not readme.is_file() or not readme.read_text(encoding="utf-8").strip():
             raise InputError("the lab has no README.md with the student's instructions", str(readme))
+        unknown = [lab for lab in spec.next if lab not in known | {spec.id}]
+        if unknown:
+            raise InputError(f"next: unknown lab {unknown[0]!r}", str(file))
         specs.append(spec)
     return specs

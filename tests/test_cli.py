@@ -109,3 +109,12 @@ def test_bad_flag_is_one_line_exit_2():
 def test_unknown_cohort_is_exit_2():
     result = run("cohort", "show", "nope")
     assert result.exit_code == 2 and "unknown cohort 'nope'" in one_line_error(result)
+
+
+def test_labs_validate_rejects_an_unknown_next_lab(tmp_path):
+    lab = tmp_path / "s3-static-website"
+    lab.mkdir()
+    (lab / "lab.yaml").write_text((REPO / "labs/s3-static-website/lab.yaml").read_text().replace("next: [dynamodb-orders]", "next: [no-such-lab]"))
+    (lab / "README.md").write_text("# x\n")
+    result = run("labs", "validate", str(lab))
+    assert result.exit_code == 2 and "next: unknown lab 'no-such-lab'" in one_line_error(result)

@@ -6,7 +6,7 @@ import uuid
 from typing import Callable
 
 from labs.catalog import get_lab
-from labs.errors import InputError
+from labs.errors import InputError, LabctlError
 from stacks.cohort import Cohort
 from stacks.registry import Registry
 from stacks.targets import instructor_session
@@ -40,3 +40,18 @@ def grade_and_record(
             progress()
 
     return grade_cohort(cohort, labs, session, cohort.target.endpoint, students=students, on_result=record)
+
+
+def next_labs(report: GradeReport) -> dict[str, list[tuple[str, str]]]:
+    """For each lab passed in `report`: its spec's `next` labs as (id, title); a title is blank
+    when the catalog has no such lab."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for lab_id in sorted({r.lab for r in report.results if r.passed}):
+        steps = []
+        for successor in get_lab(lab_id).spec.next:
+            try:
+                steps.append((successor, get_lab(successor).spec.title))
+            except LabctlError:
+                steps.append((successor, ""))
+        found[lab_id] = steps
+    return found

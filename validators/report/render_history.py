@@ -1,0 +1,39 @@
+"""Grade history rows (as `Registry.grade_history` returns them, oldest first) for a table or JSON."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+HISTORY_COLUMNS = ("graded_at", "student", "lab", "score", "percent", "passed")
+
+
+def history_json(cohort: str, entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "cohort": cohort,
+        "runs": [
+            {
+                "graded_at": e["graded_at"],
+                "student": e["student"],
+                "lab": e["lab"],
+                "score": e["score"],
+                "max_score": e["max_score"],
+                "percent": e["percent"],
+                "passed": e["passed"],
+            }
+            for e in entries
+        ],
+    }
+
+
+def history_rows(entries: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, str, str, str]]:
+    return [
+        (
+            e["graded_at"],
+            e["student"],
+            e["lab"],
+            f"{e['score']}/{e['max_score']}",
+            f"{e['percent']:.1f}%",
+            "yes" if e["passed"] else "no",
+        )
+        for e in entries
+    ]

@@ -1,10 +1,18 @@
 """IAM policy documents for a student's sandbox user, as pure functions of names.
 
-A student may act only on the lab's services, only in the lab's regions and only on what is
-theirs: S3 buckets and DynamoDB tables whose names start with the student prefix; resources of services that have no
-name scope yet (SQS, SNS) by the owner tags (`labctl:cohort`, `labctl:student`). Every action is spelled out:
-no `*` or `service:*` actions, and never an IAM or STS action, so a student cannot widen their own
-rights. The few list actions that AWS only authorises on `*` are granted on `*` and nothing else is.
+The identity policy: a student may act only on the lab's services, only in the lab's regions and
+only on what is theirs: S3 buckets, DynamoDB tables, Lambda functions and ECS clusters whose names
+start with the student prefix; resources of services that have no name scope (SQS, SNS, EC2
+instances) by the owner tags (`labctl:cohort`, `labctl:student`); EC2 launches only of the lab's
+instance types. Every action is spelled out: no `*` or `service:*` actions. The only IAM actions are
+for labs that run code under a role (Lambda, ECS): roles named `<prefix>-*`, created only with the
+student's own permissions boundary, passed only to those services. The few list actions that AWS
+only authorises on `*` are granted on `*` and nothing else is.
+
+The permissions boundary: a cap, not a grant. It allows the lab's services in the lab's regions
+(on the student's own names where the service's ARNs carry names) and explicitly denies IAM
+user/policy/boundary management and Organizations/account actions, so whatever the identity policy
+says, the student cannot widen their own rights.
 """
 
 from __future__ import annotations
@@ -130,18 +138,154 @@ TAG_SCOPED = {
         list=("sns:ListTopics",),
     ),
 }
-NAME_SCOPED = frozenset({"s3", "dynamodb"})
-KNOWN_SERVICES = NAME_SCOPED | frozenset(TAG_SCOPED)
+LAMBDA_FUNCTION_ACTIONS = (
+    "lambda:CreateFunction",
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:DeleteFunction",
+    "lambda:InvokeFunction",
+    "lambda:PublishVersion",
+    "lambda:ListVersionsByFunction",
+    "lambda:CreateAlias",
+    "lambda:GetAlias",
+    "lambda:UpdateAlias",
+    "lambda:DeleteAlias",
+    "lambda:AddPermission",
+    "lambda:RemovePermission",
+    "lambda:GetPolicy",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+    "lambda:ListTags",
+)
+LAMBDA_LIST_ACTIONS = ("lambda:ListFunctions",)
+
+ECS_CLUSTER_ACTIONS = (
+    "ecs:CreateCluster",
+    "ecs:DescribeClusters",
+    "ecs:UpdateCluster",
+    "ecs:DeleteCluster",
+    "ecs:TagResource",
+    "ecs:UntagResource",
+    "ecs:ListTagsForResource",
+)
+ECS_SERVICE_ACTIONS = ("ecs:CreateService", "ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService")
+ECS_TASK_ACTIONS = ("ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks", "ecs:DeregisterTaskDefinition")
+ECS_LIST_ACTIONS = (
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:ListTasks",
+    "ecs:ListTaskDefinitions",
+    "ecs:DescribeTaskDefinition",
+)
+
+EC2_DESCRIBE_ACTIONS = (
+    "ec2:DescribeInstances",
+    "ec2:DescribeInstanceStatus",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeImages",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeKeyPairs",
+    "ec2:DescribeVolumes",
+    "ec2:DescribeTags",
+    "ec2:DescribeAvailabilityZones",
+)
+EC2_OWN_INSTANCE_ACTIONS = (
+    "ec2:StartInstances",
+    "ec2:StopInstances",
+    "ec2:RebootInstances",
+    "ec2:TerminateInstances",
+)
+# What RunInstances also touches besides the instance: AWS authorises the call on each of them.
+EC2_LAUNCH_RESOURCES = ("subnet", "network-interface", "security-group", "volume", "key-pair")
+EC2_TAGGED_AT_LAUNCH = ("instance", "volume", "network-interface")
+
+# Roles for code the student runs (Lambda functions, ECS tasks); only these services may receive them.
+ROLE_SERVICES = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com"}
+IAM_ROLE_WRITE_ACTIONS = (
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+)
+IAM_ROLE_OTHER_ACTIONS = (
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:DeleteRole",
+)
+
+NAME_SCOPED = frozenset({"s3", "dynamodb", "lambda", "ecs"})
+KNOWN_SERVICES = NAME_SCOPED | frozenset(TAG_SCOPED) | {"ec2"}
+NEEDS_OWNER_TAGS = frozenset(TAG_SCOPED) | {"ec2", "ecs"}
+
+# The boundary's explicit denials: a student's own user, keys, groups, managed policies and
+# boundaries (theirs and their roles') are out of reach, whatever an identity policy grants.
+IAM_SELF_MANAGEMENT = (
+    "iam:CreateUser",
+    "iam:DeleteUser",
+    "iam:UpdateUser",
+    "iam:TagUser",
+    "iam:UntagUser",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:DeleteLoginProfile",
+    "iam:CreateAccessKey",
+    "iam:UpdateAccessKey",
+    "iam:DeleteAccessKey",
+    "iam:PutUserPolicy",
+    "iam:DeleteUserPolicy",
+    "iam:AttachUserPolicy",
+    "iam:DetachUserPolicy",
+    "iam:PutUserPermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:CreateGroup",
+    "iam:AddUserToGroup",
+    "iam:RemoveUserFromGroup",
+    "iam:PutGroupPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+    "iam:CreateServiceLinkedRole",
+    "iam:UpdateAccountPasswordPolicy",
+)
+ACCOUNT_ACTIONS = ("organizations:*", "account:*")
 
 
 def statement(sid: str, actions: Sequence[str], resources: Sequence[str], condition: dict[str, Any]) -> dict:
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": sorted(actions),
-        "Resource": list(resources),
-        "Condition": condition,
-    }
+    """An Allow statement; an empty `condition` is left out."""
+    allow = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": list(resources)}
+    if condition:
+        allow["Condition"] = condition
+    return allow
+
+
+def deny(sid: str, actions: Sequence[str]) -> dict:
+    return {"Sid": sid, "Effect": "Deny", "Action": sorted(actions), "Resource": ["*"]}
+
+
+def regional_arns(service: str, regions: Sequence[str], *resources: str) -> list[str]:
+    return [f"arn:aws:{service}:{region}:*:{resource}" for region in sorted(set(regions)) for resource in resources]
+
+
+def boundary_arn(cohort: str, prefix: str) -> str:
+    """The ARN of the student's boundary policy (`<prefix>-boundary` under `/labctl/<cohort>/`), any account."""
+    return f"arn:aws:iam::*:policy/labctl/{cohort}/{prefix}-boundary"
 
 
 def s3_statements(prefix: str, in_regions: dict[str, Any]) -> list[dict]:
@@ -169,6 +313,84 @@ def dynamodb_statements(prefix: str, regions: Sequence[str], in_regions: dict[st
     ]
 
 
+def lambda_statements(prefix: str, regions: Sequence[str], in_regions: dict[str, Any]) -> list[dict]:
+    condition = {"StringEquals": dict(in_regions)}
+    functions = regional_arns("lambda", regions, f"function:{prefix}-*", f"function:{prefix}-*:*")
+    return [
+        statement("LambdaOwnFunctions", LAMBDA_FUNCTION_ACTIONS, functions, condition),
+        statement("LambdaList", LAMBDA_LIST_ACTIONS, ["*"], condition),
+    ]
+
+
+def ecs_statements(
+    prefix: str, regions: Sequence[str], owner_tags: Mapping[str, str], in_regions: dict[str, Any]
+) -> list[dict]:
+    condition = {"StringEquals": dict(in_regions)}
+    request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
+    tasks = regional_arns("ecs", regions, f"task-definition/{prefix}-*:*", f"task/{prefix}-*/*")
+    return [
+        statement("EcsOwnClusters", ECS_CLUSTER_ACTIONS, regional_arns("ecs", regions, f"cluster/{prefix}-*"), condition),
+        statement("EcsOwnServices", ECS_SERVICE_ACTIONS, regional_arns("ecs", regions, f"service/{prefix}-*/*"), condition),
+        statement("EcsOwnTasks", ECS_TASK_ACTIONS, tasks, condition),
+        # Task definitions are registered on `*`: only with the owner's tags.
+        statement(
+            "EcsRegisterTagged",
+            ("ecs:RegisterTaskDefinition",),
+            ["*"],
+            {"StringEquals": {**in_regions, **request_tags}},
+        ),
+        statement("EcsList", ECS_LIST_ACTIONS, ["*"], condition),
+    ]
+
+
+def ec2_statements(
+    regions: Sequence[str],
+    owner_tags: Mapping[str, str],
+    instance_types: Sequence[str],
+    in_regions: dict[str, Any],
+) -> list[dict]:
+    condition = {"StringEquals": dict(in_regions)}
+    request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
+    resource_tags = {f"aws:ResourceTag/{k}": v for k, v in sorted(owner_tags.items())}
+    instances = regional_arns("ec2", regions, "instance/*")
+    launch_with = [f"arn:aws:ec2:{region}::image/*" for region in sorted(set(regions))]
+    launch_with += regional_arns("ec2", regions, *(f"{kind}/*" for kind in EC2_LAUNCH_RESOURCES))
+    return [
+        # A launch is authorised on the instance only with the owner's tags and an allowed type.
+        statement(
+            "Ec2RunOwnInstances",
+            ("ec2:RunInstances",),
+            instances,
+            {"StringEquals": {**in_regions, **request_tags, "ec2:InstanceType": sorted(set(instance_types))}},
+        ),
+        statement("Ec2RunWith", ("ec2:RunInstances",), launch_with, condition),
+        statement(
+            "Ec2TagOnLaunch",
+            ("ec2:CreateTags",),
+            regional_arns("ec2", regions, *(f"{kind}/*" for kind in EC2_TAGGED_AT_LAUNCH)),
+            {"StringEquals": {**in_regions, "ec2:CreateAction": "RunInstances"}},
+        ),
+        statement(
+            "Ec2OwnInstances", EC2_OWN_INSTANCE_ACTIONS, instances, {"StringEquals": {**in_regions, **resource_tags}}
+        ),
+        statement("Ec2Describe", EC2_DESCRIBE_ACTIONS, ["*"], condition),
+    ]
+
+
+def role_statements(prefix: str, services: Sequence[str], boundary: str) -> list[dict]:
+    """Roles `<prefix>-*` for the student's code: written only with their own boundary, passed only to
+    the lab's compute services. IAM is global, so these statements carry no region condition."""
+    roles = [f"arn:aws:iam::*:role/{prefix}-*"]
+    passed_to = sorted(ROLE_SERVICES[s] for s in services if s in ROLE_SERVICES)
+    return [
+        statement(
+            "IamOwnRolesWithBoundary", IAM_ROLE_WRITE_ACTIONS, roles, {"StringLike": {"iam:PermissionsBoundary": boundary}}
+        ),
+        statement("IamOwnRoles", IAM_ROLE_OTHER_ACTIONS, roles, {}),
+        statement("IamPassOwnRoles", ("iam:PassRole",), roles, {"StringEquals": {"iam:PassedToService": passed_to}}),
+    ]
+
+
 def tag_scoped_statements(
     service: str, actions: TagScopedActions, owner_tags: Mapping[str, str], in_regions: dict[str, Any]
 ) -> list[dict]:
@@ -182,21 +404,8 @@ def tag_scoped_statements(
     ]
 
 
-def student_identity_policy(
-    prefix: str,
-    services: Sequence[str],
-    regions: Sequence[str],
-    owner_tags: Mapping[str, str] | None = None,
-) -> dict:
-    """The IAM policy document for the sandbox user of the student whose names start with `prefix`.
-
-    `owner_tags` (cohort and student tags) are required when a service is scoped by tags, not names.
-    Raises ValueError for IAM-like services, for services with no scope yet and for empty inputs.
-    """
-    if not prefix:
-        raise ValueError("a student policy needs the student prefix")
-    if not regions:
-        raise ValueError("a student policy needs at least one region")
+def check_services(services: Sequence[str]) -> list[str]:
+    """The lab's services, lowercased and sorted; ValueError for IAM-like or unscoped services."""
     wanted = sorted({s.lower() for s in services})
     if not wanted:
         raise ValueError("a student policy needs at least one service")
@@ -209,15 +418,104 @@ def student_identity_policy(
             raise ValueError(
                 f"service {service!r} has no student scope yet (known: {', '.join(sorted(KNOWN_SERVICES))})"
             )
-        if service in TAG_SCOPED and not owner_tags:
+    return wanted
+
+
+def student_identity_policy(
+    prefix: str,
+    services: Sequence[str],
+    regions: Sequence[str],
+    owner_tags: Mapping[str, str] | None = None,
+    instance_types: Sequence[str] = (),
+    boundary: str | None = None,
+) -> dict:
+    """The IAM policy document for the sandbox user of the student whose names start with `prefix`.
+
+    `owner_tags` (cohort and student tags) are required when a service is scoped by tags (SQS, SNS,
+    EC2, ECS); `instance_types` (the EC2 allow-list) when the lab uses EC2; `boundary` (the ARN of
+    the student's boundary, see `boundary_arn`) when it uses Lambda or ECS, whose roles must carry it.
+    Raises ValueError for IAM-like services, for services with no scope yet and for missing inputs.
+    """
+    if not prefix:
+        raise ValueError("a student policy needs the student prefix")
+    if not regions:
+        raise ValueError("a student policy needs at least one region")
+    wanted = check_services(services)
+    for service in wanted:
+        if service in NEEDS_OWNER_TAGS and not owner_tags:
             raise ValueError(f"service {service!r} is scoped by owner tags: pass owner_tags")
+    if "ec2" in wanted and not instance_types:
+        raise ValueError("service 'ec2' needs an instance_types allow-list")
+    if ROLE_SERVICES.keys() & set(wanted) and not boundary:
+        raise ValueError("lambda and ecs need the boundary ARN: the student's roles must carry it")
     in_regions = {"aws:RequestedRegion": sorted(set(regions))}
+    owner = dict(owner_tags or {})
     statements: list[dict] = []
     for service in wanted:
         if service == "s3":
             statements += s3_statements(prefix, in_regions)
         elif service == "dynamodb":
             statements += dynamodb_statements(prefix, regions, in_regions)
+        elif service == "lambda":
+            statements += lambda_statements(prefix, regions, in_regions)
+        elif service == "ecs":
+            statements += ecs_statements(prefix, regions, owner, in_regions)
+        elif service == "ec2":
+            statements += ec2_statements(regions, owner, instance_types, in_regions)
         else:
-            statements += tag_scoped_statements(service, TAG_SCOPED[service], owner_tags or {}, in_regions)
+            statements += tag_scoped_statements(service, TAG_SCOPED[service], owner, in_regions)
+    if boundary and ROLE_SERVICES.keys() & set(wanted):
+        statements += role_statements(prefix, wanted, boundary)
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def boundary_scope(service: str, prefix: str, regions: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+    """(the service's resources the student may own, the list actions AWS only authorises on `*`).
+
+    Services whose ARNs carry the resource name are capped at the student's names; EC2 is not (its
+    ARNs are ids), so the boundary caps it at the service and regions only.
+    """
+    if service == "s3":
+        return [f"arn:aws:s3:::{prefix}-*", f"arn:aws:s3:::{prefix}-*/*"], S3_LIST_ACTIONS
+    if service == "dynamodb":
+        return regional_arns("dynamodb", regions, f"table/{prefix}-*", f"table/{prefix}-*/index/*"), DYNAMODB_LIST_ACTIONS
+    if service == "lambda":
+        return regional_arns("lambda", regions, f"function:{prefix}-*", f"function:{prefix}-*:*"), LAMBDA_LIST_ACTIONS
+    if service == "ecs":
+        owned = regional_arns(
+            "ecs", regions, f"cluster/{prefix}-*", f"service/{prefix}-*/*", f"task/{prefix}-*/*",
+            f"task-definition/{prefix}-*:*",
+        )
+        return owned, (*ECS_LIST_ACTIONS, "ecs:RegisterTaskDefinition")
+    if service in TAG_SCOPED:
+        return regional_arns(service, regions, f"{prefix}-*"), TAG_SCOPED[service].list
+    return ["*"], ()
+
+
+def student_boundary_policy(prefix: str, services: Sequence[str], regions: Sequence[str]) -> dict:
+    """The permissions boundary for the student whose names start with `prefix`: a cap, not a grant.
+
+    Allows at most the lab's services in the lab's regions, on the student's own names where the
+    service can say so, and roles `<prefix>-*` when the lab runs code under roles; denies IAM
+    user/policy/boundary management and Organizations/account actions outright.
+    """
+    if not prefix:
+        raise ValueError("a boundary needs the student prefix")
+    if not regions:
+        raise ValueError("a boundary needs at least one region")
+    wanted = check_services(services)
+    in_regions = {"StringEquals": {"aws:RequestedRegion": sorted(set(regions))}}
+    statements: list[dict] = []
+    for service in wanted:
+        owned, listing = boundary_scope(service, prefix, regions)
+        sid = service.capitalize()
+        statements.append(statement(f"{sid}Cap", (f"{service}:*",), owned, in_regions))
+        if listing:
+            statements.append(statement(f"{sid}ListCap", listing, ["*"], in_regions))
+    if ROLE_SERVICES.keys() & set(wanted):
+        roles = [f"arn:aws:iam::*:role/{prefix}-*"]
+        role_actions = (*IAM_ROLE_WRITE_ACTIONS, *IAM_ROLE_OTHER_ACTIONS, "iam:PassRole")
+        statements.append(statement("IamOwnRolesCap", role_actions, roles, {}))
+    statements.append(deny("DenyIamSelfManagement", IAM_SELF_MANAGEMENT))
+    statements.append(deny("DenyAccountAndOrganizations", ACCOUNT_ACTIONS))
     return {"Version": POLICY_VERSION, "Statement": statements}

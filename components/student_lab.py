@@ -2,43 +2,76 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
-from components.aws_sandbox import AwsSandbox, AwsSandboxArgs
+from components.aws_sandbox import AwsSandbox, AwsSandboxArgs, budget_limit
+from components.database import DatabaseArgs, StudentDatabase
+from components.k8s_namespace import NamespaceArgs, StudentNamespace
 from components.tags import student_tags
+from components.workspace import StudentWorkspace, WorkspaceArgs
 from labs.spec import Environment
+
+# A reserved name (RFC 2606): a plan without a cohort kubeconfig shows it, and an `up` fails on it.
+UNCONFIGURED_CLUSTER = "https://cluster.unconfigured.invalid"
+WORKSPACE_BASE_PORT = 20000
+
+
+@dataclass(frozen=True)
+class SharedServices:
+    """The cohort's shared servers as students reach them: the cluster's API server and CA (base64
+    PEM) for their kubeconfig, the PostgreSQL server for their DSN. Never a secret."""
+
+    cluster_server: str = UNCONFIGURED_CLUSTER
+    cluster_ca: str = ""
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
 
 
 @dataclass(frozen=True)
 class StudentLabArgs:
+    """`cohort_budget_usd` caps the lab's AWS budget; `instructor_email` gets the budget alerts;
+    `workspace_port` is the student's loopback port on the Docker host (unique per host)."""
+
     cohort: str
     student: str
     prefix: str
     lab: str
     environment: Environment
+    cohort_budget_usd: float | None = None
+    instructor_email: str | None = None
+    shared: SharedServices = field(default_factory=SharedServices)
+    workspace_port: int = WORKSPACE_BASE_PORT
 
 
 class StudentLab(pulumi.ComponentResource):
-    """Everything one student gets for one lab; providers come from `opts` (e.g. `providers=[aws]`)."""
+    """Everything one student gets for one lab. Providers come from `opts` (`providers=[...]`): aws for
+    the sandbox and RDS, kubernetes for the namespace, postgresql for a shared database, docker for
+    the workspace; the children inherit them."""
 
     def __init__(self, name: str, args: StudentLabArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("labctl:lab:StudentLab", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = student_tags(args.cohort, args.student, args.lab)
+        env = args.environment
         self.aws: AwsSandbox | None = None
+        self.namespace: StudentNamespace | None = None
+        self.database: StudentDatabase | None = None
+        self.workspace: StudentWorkspace | None = None
         outputs: dict[str, object] = {"prefix": args.prefix, "lab": args.lab}
-        if args.environment.aws is not None:
-            env = args.environment.aws
+        if env.aws is not None:
             self.aws = AwsSandbox(
                 f"{name}-aws",
                 AwsSandboxArgs(
                     prefix=args.prefix,
                     cohort=args.cohort,
-                    services=tuple(env.services),
-                    regions=tuple(env.regions),
+                    services=tuple(env.aws.services),
+                    regions=tuple(env.aws.regions),
                     tags=tags,
+                    budget_usd=budget_limit(env.aws.budget_usd, args.cohort_budget_usd),
+                    notify_email=args.instructor_email,
+                    instance_types=tuple(env.aws.instance_types),
                 ),
                 opts=child,
             )
@@ -47,5 +80,38 @@ class StudentLab(pulumi.ComponentResource):
                 "aws_access_key_id": self.aws.access_key_id,
                 "aws_secret_access_key": self.aws.secret_access_key,
             }
+        if env.kubernetes is not None:
+            self.namespace = StudentNamespace(
+                f"{name}-k8s",
+                NamespaceArgs(
+                    prefix=args.prefix,
+                    tags=tags,
+                    server=args.shared.cluster_server,
+                    ca_data=args.shared.cluster_ca,
+                    spec=env.kubernetes,
+                ),
+                opts=child,
+            )
+            outputs |= {"namespace": self.namespace.namespace, "kubeconfig": self.namespace.kubeconfig}
+        if env.database is not None:
+            self.database = StudentDatabase(
+                f"{name}-db",
+                DatabaseArgs(
+                    prefix=args.prefix,
+                    tags=tags,
+                    spec=env.database,
+                    host=args.shared.postgres_host,
+                    port=args.shared.postgres_port,
+                ),
+                opts=child,
+            )
+            outputs |= {"database_dsn": self.database.dsn}
+        if env.workspace is not None:
+            self.workspace = StudentWorkspace(
+                f"{name}-workspace",
+                WorkspaceArgs(prefix=args.prefix, tags=tags, host_port=args.workspace_port, spec=env.workspace),
+                opts=child,
+            )
+            outputs |= {"workspace_url": self.workspace.url, "workspace_password": self.workspace.password}
         self.outputs = outputs
         self.register_outputs(outputs)

@@ -27,6 +27,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from labs.spec import LabSpec
 from stacks.cohort import Cohort, Student
+from stacks.cost import estimate_cost
 from stacks.program import TargetSettings, student_program
 
 PROJECT = "labctl"
@@ -171,7 +172,8 @@ def plan_cohort(
 ) -> dict:
     """Plan every student × lab of the cohort; `progress(n)` is told each time n more students are done.
 
-    `workers` defaults to the CPU count; 1 (or a single student) plans in this process.
+    `workers` defaults to the CPU count; 1 (or a single student) plans in this process. The result
+    carries the totals by type and the monthly cost estimate (see `stacks.cost.estimate_cost`).
     """
     students = cohort.students
     workers = max(1, min(workers or os.cpu_count() or 1, len(students)))
@@ -197,4 +199,5 @@ def plan_cohort(
         "cohort": cohort.name,
         "students": plans,
         "totals": {"resources": sum(by_type.values()), "by_type": dict(sorted(by_type.items()))},
+        "cost": estimate_cost(plans, labs),
     }

@@ -1,21 +1,33 @@
-"""The inline Pulumi program for one student's lab, and the provider for the cohort's target."""
+"""The inline Pulumi program for one student's lab, and the providers for the cohort's services.
+
+Providers are cohort-level settings made explicit per program: AWS from the cohort's target,
+Kubernetes from its kubeconfig and context, PostgreSQL from its admin DSN (the password from
+`PGPASSWORD` at run time, as a secret, never stored), Docker on the local socket.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_docker as docker
+import pulumi_kubernetes as k8s
+import pulumi_postgresql as postgresql
 
-from components.student_lab import StudentLab, StudentLabArgs
+from components.kubeconfig import cluster_endpoint
+from components.student_lab import WORKSPACE_BASE_PORT, SharedServices, StudentLab, StudentLabArgs
 from labs.spec import LabSpec
-from stacks.cohort import TARGETS, Cohort, Student, Target
+from stacks.cohort import TARGETS, Cohort, Services, Student, Target
 
 EMULATED = ("emulator", "localstack")
 EMULATOR_CREDENTIALS = ("test", "test")
-# The sandbox itself needs IAM, and every AWS SDK asks STS who it is.
-ALWAYS_ENDPOINTS = ("iam", "sts")
+# The sandbox itself needs IAM and Budgets, and every AWS SDK asks STS who it is.
+ALWAYS_ENDPOINTS = ("budgets", "iam", "sts")
 
 
 @dataclass(frozen=True)
@@ -65,16 +77,83 @@ def aws_provider(
     )
 
 
+DOCKER_HOST = "unix:///var/run/docker.sock"
+POSTGRES_DEFAULTS = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "postgres"}
+
+
+def postgres_admin(dsn: str | None) -> dict[str, str]:
+    """host, port, user, dbname (and sslmode when given) of the cohort's admin DSN; local defaults without one."""
+    parts = dict(POSTGRES_DEFAULTS)
+    if dsn:
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts |= {k: str(v) for k, v in conninfo_to_dict(dsn).items() if k in (*POSTGRES_DEFAULTS, "sslmode")}
+    return parts
+
+
+@functools.lru_cache(maxsize=16)
+def shared_services(services: Services) -> SharedServices:
+    """Where students reach the cohort's cluster and PostgreSQL server (read once per process)."""
+    server, ca = SharedServices().cluster_server, ""
+    if services.kubeconfig:
+        server, ca = cluster_endpoint(Path(services.kubeconfig).read_text(encoding="utf-8"), services.kube_context)
+    admin = postgres_admin(services.postgres_dsn)
+    return SharedServices(server, ca, admin["host"], int(admin["port"]))
+
+
+def kubernetes_provider(name: str, services: Services) -> k8s.Provider:
+    """The cohort's cluster; the kubeconfig is passed by path, so no credential enters the state."""
+    return k8s.Provider(name, kubeconfig=services.kubeconfig, context=services.kube_context)
+
+
+def postgresql_provider(name: str, services: Services) -> postgresql.Provider:
+    """The cohort's PostgreSQL server as its admin; the password only from PGPASSWORD, as a secret."""
+    admin = postgres_admin(services.postgres_dsn)
+    password = os.environ.get("PGPASSWORD")
+    return postgresql.Provider(
+        name,
+        host=admin["host"],
+        port=int(admin["port"]),
+        username=admin["user"],
+        database=admin["dbname"],
+        sslmode=admin.get("sslmode"),
+        password=pulumi.Output.secret(password) if password else None,
+    )
+
+
+def workspace_port(cohort: Cohort, student: Student, lab: LabSpec) -> int:
+    """A loopback port per student and lab, stable while the roster and lab list stay the same."""
+    index = next((i for i, s in enumerate(cohort.students) if s.student == student.student), 0)
+    lab_index = cohort.labs.index(lab.id) if lab.id in cohort.labs else 0
+    return WORKSPACE_BASE_PORT + index * max(1, len(cohort.labs)) + lab_index
+
+
+def aws_services(lab: LabSpec) -> list[str]:
+    """The AWS endpoints the lab's resources use: the sandbox's services, and RDS for an RDS database."""
+    env = lab.environment
+    services = list(env.aws.services) if env.aws is not None else []
+    if env.database is not None and env.database.mode == "rds":
+        services.append("rds")
+    return services
+
+
 def student_program(
     cohort: Cohort, student: Student, lab: LabSpec, settings: TargetSettings
 ) -> Callable[[], None]:
     """The inline program that builds `lab` for `student`: one StudentLab and the providers it needs."""
 
     def program() -> None:
+        env = lab.environment
+        prefix = student.prefix
         providers: list[pulumi.ProviderResource] = []
-        if lab.environment.aws is not None:
-            services = lab.environment.aws.services
-            providers.append(aws_provider(f"{student.prefix}-aws-provider", settings, services))
+        if env.aws is not None or (env.database is not None and env.database.mode == "rds"):
+            providers.append(aws_provider(f"{prefix}-aws-provider", settings, aws_services(lab)))
+        if env.kubernetes is not None:
+            providers.append(kubernetes_provider(f"{prefix}-k8s-provider", cohort.services))
+        if env.database is not None and env.database.mode == "shared":
+            providers.append(postgresql_provider(f"{prefix}-postgresql-provider", cohort.services))
+        if env.workspace is not None:
+            providers.append(docker.Provider(f"{prefix}-docker-provider", host=DOCKER_HOST))
         student_lab = StudentLab(
             student.prefix,
             StudentLabArgs(
@@ -83,6 +162,10 @@ def student_program(
                 prefix=student.prefix,
                 lab=lab.id,
                 environment=lab.environment,
+                cohort_budget_usd=cohort.budget_usd,
+                instructor_email=cohort.instructor_email,
+                shared=shared_services(cohort.services),
+                workspace_port=workspace_port(cohort, student, lab),
             ),
             # Explicit providers only: no resource may fall back to ambient credentials or region.
             opts=pulumi.ResourceOptions(providers=providers),

@@ -9,9 +9,14 @@ from rich.tree import Tree
 TREE_LIMIT = 10
 
 
-def student_tree(plan: dict) -> Tree:
-    """One student's resources nested under their parent components."""
-    root = Tree(f"[bold]{plan['student']}[/] ({plan['prefix']}) · {plan.get('lab', '')}")
+def usd(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def student_tree(plan: dict, monthly_usd: float | None = None) -> Tree:
+    """One student's resources nested under their parent components, with their monthly estimate."""
+    cost = f" · {usd(monthly_usd)}/month" if monthly_usd is not None else ""
+    root = Tree(f"[bold]{plan['student']}[/] ({plan['prefix']}) · {plan.get('lab', '')}{cost}")
     nodes: dict[str, Tree] = {}
     for resource in plan["resources"]:
         chain = resource["urn"].split("::")[2]  # "parent$child$...": the URN's qualified type
@@ -30,7 +35,31 @@ def totals_table(result: dict) -> Table:
     return grid
 
 
+def cost_table(cost: dict) -> Table:
+    """The monthly estimate by priced item, per student (lowest and highest) and in total."""
+    grid = Table(title="estimated monthly cost (USD)", title_justify="left", caption="; ".join(cost["assumptions"]),
+                 caption_justify="left")
+    grid.add_column("item")
+    grid.add_column("USD/month", justify="right")
+    for kind, amount in cost["by_type"].items():
+        grid.add_row(kind, usd(amount))
+    per_student = list(cost["by_student"].values())
+    if per_student:
+        grid.add_row("per student (lowest – highest)", f"{usd(min(per_student))} – {usd(max(per_student))}")
+    grid.add_row("[bold]monthly total[/]", f"[bold]{usd(cost['monthly_usd'])}[/]")
+    return grid
+
+
 def plan_renderable(result: dict) -> Group:
-    """A tree per student for small cohorts, then the totals by type."""
-    trees = [student_tree(p) for p in result["students"]] if len(result["students"]) <= TREE_LIMIT else []
-    return Group(*trees, totals_table(result))
+    """A tree per student for small cohorts (the totals by type summarise large ones), then the
+    totals by type and the monthly cost estimate."""
+    cost = result.get("cost")
+    trees = []
+    if len(result["students"]) <= TREE_LIMIT:
+        # One tree per student and lab; the student's estimate covers all their labs.
+        by_student = cost["by_student"] if cost else {}
+        trees = [student_tree(p, by_student.get(p["student"])) for p in result["students"]]
+    parts = [*trees, totals_table(result)]
+    if cost:
+        parts.append(cost_table(cost))
+    return Group(*parts)

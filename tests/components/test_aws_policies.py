@@ -9,24 +9,58 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.aws_policies import student_identity_policy
+from components.aws_policies import (
+    IAM_SELF_MANAGEMENT,
+    boundary_arn,
+    student_boundary_policy,
+    student_identity_policy,
+)
+from components.aws_sandbox import budget_filter, budget_limit, budget_notifications
 from components.tags import owner_tags, student_tags
 
 OWNER = owner_tags(student_tags("c1", "s001", "s3-static-website"))
+BOUNDARY = boundary_arn("c1", "c1-s001")
 
 
-def allows(policy: dict, action: str, resource: str, region: str = "us-east-1") -> bool:
-    """A small IAM evaluator for Allow statements: exact actions, `*`/`?` resource globs, region."""
-    for statement in policy["Statement"]:
-        regions = statement["Condition"]["StringEquals"]["aws:RequestedRegion"]
-        if (
-            statement["Effect"] == "Allow"
-            and action in statement["Action"]
-            and any(fnmatchcase(resource, pattern) for pattern in statement["Resource"])
-            and region in regions
-        ):
-            return True
-    return False
+def conditions_hold(condition: dict, context: dict) -> bool:
+    """StringEquals / StringLike: every key present in the request context and matching a value."""
+    for operator, clauses in condition.items():
+        assert operator in ("StringEquals", "StringLike"), operator
+        for key, wanted in clauses.items():
+            values = wanted if isinstance(wanted, list) else [wanted]
+            got = context.get(key)
+            if got is None:
+                return False
+            match = (lambda v: got == v) if operator == "StringEquals" else (lambda v: fnmatchcase(got, v))
+            if not any(match(v) for v in values):
+                return False
+    return True
+
+
+def matching(policy: dict, effect: str, action: str, resource: str, context: dict) -> bool:
+    return any(
+        statement["Effect"] == effect
+        and any(fnmatchcase(action, pattern) for pattern in statement["Action"])
+        and any(fnmatchcase(resource, pattern) for pattern in statement["Resource"])
+        and conditions_hold(statement.get("Condition", {}), context)
+        for statement in policy["Statement"]
+    )
+
+
+def allowed_by(policy: dict, action: str, resource: str, context: dict) -> bool:
+    """A small IAM evaluator: an explicit Deny wins, else an Allow must match action and resource
+    globs and every condition against the request context."""
+    return not matching(policy, "Deny", action, resource, context) and matching(policy, "Allow", action, resource, context)
+
+
+def allows(policy: dict, action: str, resource: str, region: str = "us-east-1", **context: str) -> bool:
+    return allowed_by(policy, action, resource, {"aws:RequestedRegion": region, **context})
+
+
+def effective(identity: dict, boundary: dict, action: str, resource: str, region: str = "us-east-1", **context) -> bool:
+    """What a user with `identity` and permissions boundary `boundary` may do: both must allow."""
+    request = {"aws:RequestedRegion": region, **context}
+    return allowed_by(identity, action, resource, request) and allowed_by(boundary, action, resource, request)
 
 
 def actions(policy: dict) -> list[str]:
@@ -107,7 +141,10 @@ def test_services_without_name_scope_are_scoped_by_owner_tags():
     [
         (["iam"], OWNER, "never granted"),
         (["sts"], OWNER, "never granted"),
-        (["ec2"], OWNER, "no student scope"),
+        (["ec2"], OWNER, "instance_types"),
+        (["ec2"], None, "owner_tags"),
+        (["lambda"], OWNER, "boundary"),
+        (["rds"], OWNER, "no student scope"),
         (["sns"], None, "owner_tags"),
         ([], OWNER, "at least one service"),
     ],
@@ -133,3 +170,125 @@ def test_property_only_the_own_prefix_matches(own, other, bucket):
     if other != own:
         assert not allows(policy, "s3:PutObject", f"arn:aws:s3:::c1-{other}-{bucket}/key")
         assert not allows(policy, "s3:CreateBucket", f"arn:aws:s3:::c1-{other}-{bucket}")
+
+
+# --- the permissions boundary -------------------------------------------------------------------
+
+ALL_SERVICES = ["s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2"]
+
+
+@pytest.mark.parametrize("services", [["s3"], ALL_SERVICES])
+@pytest.mark.parametrize("action", [*IAM_SELF_MANAGEMENT, "iam:CreatePolicy", "organizations:LeaveOrganization",
+                                    "account:CloseAccount"])
+def test_boundary_denies_iam_self_management_whatever_the_identity_policy_grants(services, action):
+    boundary = student_boundary_policy("c1-s001", services, ["us-east-1"])
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
+    for resource in ("*", "arn:aws:iam::123456789012:user/labctl/c1/c1-s001",
+                     "arn:aws:iam::123456789012:policy/labctl/c1/c1-s001-boundary"):
+        assert not effective(admin, boundary, action, resource)
+    assert {"iam:CreateUser", "iam:PutUserPermissionsBoundary", "iam:DeleteUserPermissionsBoundary",
+            "iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:CreateAccessKey", "iam:CreatePolicyVersion",
+            "iam:SetDefaultPolicyVersion"} <= set(IAM_SELF_MANAGEMENT)
+
+
+def test_boundary_caps_at_the_labs_services_own_names_and_regions():
+    boundary = student_boundary_policy("c1-s001", ["s3"], ["us-east-1"])
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
+    assert effective(admin, boundary, "s3:PutObject", "arn:aws:s3:::c1-s001-site/index.html")
+    assert effective(admin, boundary, "s3:ListAllMyBuckets", "*")
+    assert not effective(admin, boundary, "s3:PutObject", "arn:aws:s3:::c1-s002-site/index.html")
+    assert not effective(admin, boundary, "s3:PutObject", "arn:aws:s3:::c1-s001-site/x", region="eu-west-1")
+    assert not effective(admin, boundary, "dynamodb:CreateTable", "arn:aws:dynamodb:us-east-1:1:table/c1-s001-t")
+    assert not effective(admin, boundary, "iam:CreateRole", "arn:aws:iam::1:role/c1-s001-r")
+    for statement in boundary["Statement"]:
+        if statement["Effect"] == "Allow":
+            assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == ["us-east-1"]
+
+
+def test_own_prefix_is_allowed_through_identity_and_boundary_and_another_students_is_not():
+    identity = student_identity_policy("c1-s001", ["s3", "dynamodb", "sqs"], ["us-east-1"], OWNER)
+    boundary = student_boundary_policy("c1-s001", ["s3", "dynamodb", "sqs"], ["us-east-1"])
+    own, other = "arn:aws:s3:::c1-s001-site", "arn:aws:s3:::c1-s002-site"
+    assert effective(identity, boundary, "s3:CreateBucket", own)
+    assert not effective(identity, boundary, "s3:CreateBucket", other)
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/{}-orders"
+    assert effective(identity, boundary, "dynamodb:PutItem", table.format("c1-s001"))
+    assert not effective(identity, boundary, "dynamodb:PutItem", table.format("c1-s002"))
+    queue = "arn:aws:sqs:us-east-1:123456789012:{}-jobs"
+    mine = {"aws:ResourceTag/labctl:cohort": "c1", "aws:ResourceTag/labctl:student": "s001"}
+    assert effective(identity, boundary, "sqs:SendMessage", queue.format("c1-s001"), **mine)
+    assert not effective(identity, boundary, "sqs:SendMessage", queue.format("c1-s002"), **mine)
+
+
+def test_boundary_is_deterministic_json_and_refuses_what_the_identity_policy_refuses():
+    first = student_boundary_policy("c1-s001", ["sqs", "s3"], ["us-east-1"])
+    assert json.loads(json.dumps(first)) == first == student_boundary_policy("c1-s001", ["s3", "sqs"], ["us-east-1"])
+    for services, message in ((["iam"], "never granted"), (["rds"], "no student scope"), ([], "at least one")):
+        with pytest.raises(ValueError, match=message):
+            student_boundary_policy("c1-s001", services, ["us-east-1"])
+
+
+# --- EC2 and roles ------------------------------------------------------------------------------
+
+
+def test_ec2_launches_only_allowed_instance_types_tagged_for_the_owner():
+    policy = student_identity_policy("c1-s001", ["ec2"], ["us-east-1"], OWNER, instance_types=["t3.micro"])
+    instance = "arn:aws:ec2:us-east-1:123456789012:instance/*"
+    tagged = {"aws:RequestTag/labctl:cohort": "c1", "aws:RequestTag/labctl:student": "s001"}
+    assert allows(policy, "ec2:RunInstances", instance, **tagged, **{"ec2:InstanceType": "t3.micro"})
+    assert not allows(policy, "ec2:RunInstances", instance, **tagged, **{"ec2:InstanceType": "m5.24xlarge"})
+    assert not allows(policy, "ec2:RunInstances", instance, **{"ec2:InstanceType": "t3.micro"})
+    assert not allows(policy, "ec2:RunInstances", instance, "eu-west-1", **tagged, **{"ec2:InstanceType": "t3.micro"})
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["Ec2RunOwnInstances"]["Condition"]["StringEquals"]["ec2:InstanceType"] == ["t3.micro"]
+    own = {"aws:ResourceTag/labctl:cohort": "c1", "aws:ResourceTag/labctl:student": "s001"}
+    others = {"aws:ResourceTag/labctl:cohort": "c1", "aws:ResourceTag/labctl:student": "s002"}
+    assert allows(policy, "ec2:TerminateInstances", "arn:aws:ec2:us-east-1:1:instance/i-1", **own)
+    assert not allows(policy, "ec2:TerminateInstances", "arn:aws:ec2:us-east-1:1:instance/i-1", **others)
+    assert not allows(policy, "ec2:ModifyInstanceAttribute", "arn:aws:ec2:us-east-1:1:instance/i-1", **own)
+
+
+@pytest.mark.parametrize(("service", "principal"), [("lambda", "lambda.amazonaws.com"), ("ecs", "ecs-tasks.amazonaws.com")])
+def test_roles_only_own_only_with_the_boundary_and_passed_only_to_the_labs_service(service, principal):
+    identity = student_identity_policy("c1-s001", [service], ["us-east-1"], OWNER, boundary=BOUNDARY)
+    boundary = student_boundary_policy("c1-s001", [service], ["us-east-1"])
+    own, other = "arn:aws:iam::123456789012:role/c1-s001-fn", "arn:aws:iam::123456789012:role/c1-s002-fn"
+    with_boundary = {"iam:PermissionsBoundary": "arn:aws:iam::123456789012:policy/labctl/c1/c1-s001-boundary"}
+    assert effective(identity, boundary, "iam:CreateRole", own, **with_boundary)
+    assert not effective(identity, boundary, "iam:CreateRole", own)
+    assert not effective(identity, boundary, "iam:AttachRolePolicy", own,
+                         **{"iam:PermissionsBoundary": "arn:aws:iam::123456789012:policy/admin"})
+    assert not effective(identity, boundary, "iam:CreateRole", other, **with_boundary)
+    assert effective(identity, boundary, "iam:PassRole", own, **{"iam:PassedToService": principal})
+    assert not effective(identity, boundary, "iam:PassRole", own, **{"iam:PassedToService": "ec2.amazonaws.com"})
+    assert not effective(identity, boundary, "iam:PassRole", other, **{"iam:PassedToService": principal})
+    assert not effective(identity, boundary, "iam:DeleteRolePermissionsBoundary", own)
+
+
+def test_no_iam_actions_without_a_compute_service():
+    policy = student_identity_policy("c1-s001", ["s3", "dynamodb"], ["us-east-1"], OWNER, boundary=BOUNDARY)
+    assert not [a for a in actions(policy) if a.startswith("iam:")]
+
+
+# --- the budget ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lab", "cohort", "limit"), [(5, None, 5), (5, 3, 3), (5, 20, 5), (10, 10, 10)])
+def test_budget_limit_is_the_labs_capped_by_the_cohorts(lab, cohort, limit):
+    assert budget_limit(lab, cohort) == limit
+
+
+def test_budget_alerts_the_instructor_at_80_and_100_percent_of_actual_spend():
+    assert budget_notifications(None) == []
+    notes = budget_notifications("teacher@example.org")
+    assert [(n["threshold"], n["threshold_type"], n["notification_type"], n["comparison_operator"]) for n in notes] == [
+        (80.0, "PERCENTAGE", "ACTUAL", "GREATER_THAN"),
+        (100.0, "PERCENTAGE", "ACTUAL", "GREATER_THAN"),
+    ]
+    assert all(n["subscriber_email_addresses"] == ["teacher@example.org"] for n in notes)
+
+
+def test_budget_counts_only_the_students_tagged_costs():
+    tags = student_tags("c1", "s001", "lab")
+    keys = {(t["tags"]["key"], tuple(t["tags"]["values"])) for t in budget_filter(tags)["ands"]}
+    assert keys == {("labctl:cohort", ("c1",)), ("labctl:student", ("s001",))}

@@ -9,11 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from components.aws_policies import student_identity_policy
+import pulumi
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.aws_policies import student_boundary_policy, student_identity_policy
+from components.aws_sandbox import AwsSandbox, AwsSandboxArgs
 from components.tags import owner_tags, student_tags
 from labs.loader import parse_yaml, plain
 from labs.spec import LabSpec
-from stacks.cohort import Cohort, Target, synthetic_students
+from policies.engine import evaluate
+from policies.loaders import from_plan
+from stacks.cohort import Cohort, Services, Target, synthetic_students
 from stacks.plan import plan_student
 from stacks.program import TargetSettings
 
@@ -56,6 +63,8 @@ def test_exact_resource_set_for_s3_static_website(plan):
         ("aws:iam/user:User", "c1-s001-aws-user", "labctl:aws:AwsSandbox"),
         ("aws:iam/accessKey:AccessKey", "c1-s001-aws-key", "labctl:aws:AwsSandbox"),
         ("aws:iam/userPolicy:UserPolicy", "c1-s001-aws-policy", "labctl:aws:AwsSandbox"),
+        ("aws:iam/policy:Policy", "c1-s001-aws-boundary", "labctl:aws:AwsSandbox"),
+        ("aws:budgets/budget:Budget", "c1-s001-aws-budget", "labctl:aws:AwsSandbox"),
     }
 
 
@@ -75,7 +84,9 @@ def test_every_taggable_resource_carries_the_three_tags(plan):
         if r["type"].startswith("aws:")
         and "tags" in inspect.signature(resource_class(r["type"])._internal_init).parameters
     ]
-    assert [r["type"] for r in taggable] == ["aws:iam/user:User"]
+    assert sorted(r["type"] for r in taggable) == [
+        "aws:budgets/budget:Budget", "aws:iam/policy:Policy", "aws:iam/user:User"
+    ]
     for resource in taggable:
         assert resource["inputs"]["tags"] == student_tags("c1", "s001", "s3-static-website"), resource["name"]
 
@@ -90,12 +101,76 @@ def test_every_named_resource_starts_with_the_prefix(plan):
 def test_sandbox_user_key_and_policy(plan):
     resources = by_type(plan)
     user = resources["aws:iam/user:User"]["inputs"]
-    assert user == {"name": "c1-s001", "path": "/labctl/c1/", "forceDestroy": True, "tags": user["tags"]}
+    # The boundary's ARN is known once the policy exists: unknown in a plan (see the `up` test below).
+    assert user == {
+        "name": "c1-s001", "path": "/labctl/c1/", "forceDestroy": True, "tags": user["tags"],
+        "permissionsBoundary": "[unknown]",
+    }
     assert resources["aws:iam/accessKey:AccessKey"]["inputs"] == {"user": "c1-s001"}
     policy = resources["aws:iam/userPolicy:UserPolicy"]["inputs"]
     assert policy["user"] == "c1-s001" and policy["name"] == "c1-s001-lab"
     owner = owner_tags(student_tags("c1", "s001", "s3-static-website"))
     assert json.loads(policy["policy"]) == student_identity_policy("c1-s001", ["s3"], ["us-east-1"], owner)
+
+
+def test_boundary_policy_is_the_students_cap(plan):
+    boundary = by_type(plan)["aws:iam/policy:Policy"]["inputs"]
+    assert boundary["name"] == "c1-s001-boundary" and boundary["path"] == "/labctl/c1/"
+    assert json.loads(boundary["policy"]) == student_boundary_policy("c1-s001", ["s3"], ["us-east-1"])
+
+
+def test_budget_is_the_labs_monthly_cost_budget_without_alerts_when_no_instructor_email(plan):
+    budget = by_type(plan)["aws:budgets/budget:Budget"]["inputs"]
+    assert budget["name"] == "c1-s001-budget"
+    assert (budget["budgetType"], budget["timeUnit"], budget["limitAmount"], budget["limitUnit"]) == (
+        "COST", "MONTHLY", "5.00", "USD"
+    )
+    assert "notifications" not in budget
+
+
+def test_cohort_budget_caps_the_lab_and_alerts_go_to_the_instructor():
+    cohort = Cohort("c1", ("s3-static-website",), EMULATOR, synthetic_students("c1", 1), budget_usd=3,
+                    instructor_email="teacher@example.org")
+    plan = plan_student(cohort, cohort.students[0], s3_lab(), TargetSettings.from_target(EMULATOR))
+    budget = by_type(plan)["aws:budgets/budget:Budget"]["inputs"]
+    assert budget["limitAmount"] == "3.00"
+    assert [(n["threshold"], n["notificationType"], n["subscriberEmailAddresses"]) for n in budget["notifications"]] == [
+        (80, "ACTUAL", ["teacher@example.org"]), (100, "ACTUAL", ["teacher@example.org"])
+    ]
+
+
+class ArnMocks(pulumi.runtime.Mocks):
+    """An `up`: IAM resources get the ARN AWS would give them."""
+
+    def new_resource(self, args):
+        outputs = dict(args.inputs)
+        if args.typ == "aws:iam/policy:Policy":
+            outputs["arn"] = f"arn:aws:iam::123456789012:policy{args.inputs['path']}{args.inputs['name']}"
+        return f"{args.name}-id", outputs
+
+    def call(self, args):
+        return {}, None
+
+
+def test_boundary_is_attached_to_the_user():
+    pulumi.runtime.reset_options(project="labctl", stack="c1.s001", preview=False)
+    pulumi.runtime.set_mocks(ArnMocks(), project="labctl", stack="c1.s001", preview=False)
+    seen: dict[str, str] = {}
+
+    def program() -> None:
+        sandbox = AwsSandbox("c1-s001-aws", AwsSandboxArgs(
+            prefix="c1-s001", cohort="c1", services=("s3",), regions=("us-east-1",),
+            tags=student_tags("c1", "s001", "lab"), budget_usd=5.0,
+        ))
+
+        async def settle() -> None:
+            seen["boundary"] = await sandbox.user.permissions_boundary.future()
+            seen["arn"] = await sandbox.boundary.arn.future()
+
+        _sync_await(settle())
+
+    _sync_await(run_pulumi_func(program))
+    assert seen["boundary"] == seen["arn"] == "arn:aws:iam::123456789012:policy/labctl/c1/c1-s001-boundary"
 
 
 def test_aws_resources_use_the_explicit_provider(plan):
@@ -117,7 +192,7 @@ def test_secrets_are_redacted(plan):
 def test_emulator_provider_points_every_service_at_the_endpoint(plan):
     inputs = by_type(plan)["pulumi:providers:aws"]["inputs"]
     # Provider inputs are kept as the provider SDK sends them: nested values JSON-encoded.
-    assert json.loads(inputs["endpoints"]) == [{s: EMULATOR.endpoint for s in ("iam", "s3", "sts")}]
+    assert json.loads(inputs["endpoints"]) == [{s: EMULATOR.endpoint for s in ("budgets", "iam", "s3", "sts")}]
     for flag in ("skipCredentialsValidation", "skipRequestingAccountId", "skipMetadataApiCheck", "s3UsePathStyle"):
         assert inputs[flag] == "true", flag
     assert inputs["region"] == "us-east-1"
@@ -161,7 +236,112 @@ def test_the_provider_and_policy_follow_the_labs_services(cohort):
     plan = plan_student(cohort, cohort.students[1], lab, TargetSettings.from_target(EMULATOR))
     resources = by_type(plan)
     endpoints = json.loads(resources["pulumi:providers:aws"]["inputs"]["endpoints"])
-    assert sorted(endpoints[0]) == ["dynamodb", "iam", "sts"]
+    assert sorted(endpoints[0]) == ["budgets", "dynamodb", "iam", "sts"]
     policy = json.loads(resources["aws:iam/userPolicy:UserPolicy"]["inputs"]["policy"])
     assert {s["Sid"] for s in policy["Statement"]} == {"DynamodbOwnTables", "DynamodbList"}
     assert "arn:aws:dynamodb:eu-west-1:*:table/c1-s002-*" in policy["Statement"][0]["Resource"]
+
+
+# --- a lab that asks for every kind of environment ----------------------------------------------
+
+FOUR_PROVIDERS = {
+    "aws": "pulumi:providers:aws",
+    "kubernetes": "pulumi:providers:kubernetes",
+    "postgresql": "pulumi:providers:postgresql",
+    "docker": "pulumi:providers:docker",
+}
+
+
+def four_environment_lab() -> LabSpec:
+    data = plain(parse_yaml(REPO / "labs" / "s3-static-website" / "lab.yaml"))
+    data["id"] = "full-stack"
+    data["environment"] = {
+        "aws": {"services": ["s3", "dynamodb"], "regions": ["us-east-1"], "budget_usd": 8},
+        "kubernetes": {"cpu": "1", "memory": "2Gi"},
+        "database": {"engine": "postgres"},
+        "workspace": {"memory_mb": 1024},
+    }
+    return LabSpec.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def four_plan() -> dict:
+    cohort = Cohort("c1", ("full-stack",), EMULATOR, synthetic_students("c1", 3))
+    return plan_student(cohort, cohort.students[1], four_environment_lab(), TargetSettings.from_target(EMULATOR))
+
+
+def test_four_environment_lab_composes_every_component_under_the_lab(four_plan):
+    components = {(r["type"], r["name"], r["parent"]) for r in four_plan["resources"] if r["type"].startswith("labctl:")}
+    assert components == {
+        ("labctl:lab:StudentLab", "c1-s002", None),
+        ("labctl:aws:AwsSandbox", "c1-s002-aws", "labctl:lab:StudentLab"),
+        ("labctl:k8s:StudentNamespace", "c1-s002-k8s", "labctl:lab:StudentLab"),
+        ("labctl:db:StudentDatabase", "c1-s002-db", "labctl:lab:StudentLab"),
+        ("labctl:workspace:StudentWorkspace", "c1-s002-workspace", "labctl:lab:StudentLab"),
+    }
+    providers = sorted((r["type"], r["name"]) for r in four_plan["resources"] if r["type"].startswith("pulumi:providers:"))
+    assert providers == sorted((t, f"c1-s002-{k if k != 'kubernetes' else 'k8s'}-provider") for k, t in FOUR_PROVIDERS.items())
+    for resource in four_plan["resources"]:
+        assert resource["name"].startswith("c1-s002"), resource["name"]
+
+
+def test_every_resource_uses_its_packages_cohort_provider(four_plan):
+    urns = {r["type"]: r["urn"] for r in four_plan["resources"] if r["type"].startswith("pulumi:providers:")}
+    for resource in four_plan["resources"]:
+        package = resource["type"].split(":")[0]
+        if package in FOUR_PROVIDERS:
+            assert resource["provider"] == urns[FOUR_PROVIDERS[package]], resource["name"]
+
+
+def test_four_environment_outputs_are_secret_where_they_must_be(four_plan):
+    outputs = by_type(four_plan)["labctl:lab:StudentLab"]["outputs"]
+    for key in ("aws_secret_access_key", "kubeconfig", "database_dsn", "workspace_password"):
+        assert outputs[key] == "[secret]", key
+    assert outputs["workspace_url"] == "http://127.0.0.1:20001"  # the second student's port
+    assert by_type(four_plan)["aws:budgets/budget:Budget"]["inputs"]["limitAmount"] == "8.00"
+
+
+def test_cohort_services_configure_the_shared_providers(tmp_path, monkeypatch):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: lab\n"
+        "clusters: [{name: k, cluster: {server: 'https://k8s.example:6443', certificate-authority-data: Q0E=}}]\n"
+        "contexts: [{name: lab, context: {cluster: k, user: admin}}]\nusers: [{name: admin, user: {token: t0p}}]\n"
+    )
+    monkeypatch.setenv("PGPASSWORD", "pg-admin-secret")
+    services = Services("host=db.example port=6543 user=labadmin dbname=postgres sslmode=require", str(kubeconfig), "lab")
+    cohort = Cohort("c1", ("full-stack",), EMULATOR, synthetic_students("c1", 1), services)
+    plan = plan_student(cohort, cohort.students[0], four_environment_lab(), TargetSettings.from_target(EMULATOR))
+    resources = by_type(plan)
+    pg = resources["pulumi:providers:postgresql"]["inputs"]
+    assert (pg["host"], pg["port"], pg["username"], pg["sslmode"], pg["password"]) == (
+        "db.example", "6543", "labadmin", "require", "[secret]"
+    )
+    k8s = resources["pulumi:providers:kubernetes"]["inputs"]
+    assert (k8s["kubeconfig"], k8s["context"]) == (str(kubeconfig), "lab")
+    assert "pg-admin-secret" not in json.dumps(plan) and "t0p" not in json.dumps(plan)
+    assert resources["labctl:lab:StudentLab"]["outputs"]["database_dsn"] == "[secret]"
+
+
+# --- the policy packs over our own plans --------------------------------------------------------
+
+
+def mandatory_violations(plans: list[dict]) -> list[str]:
+    report = evaluate(from_plan({"cohort": "c1", "students": plans}, "x").resources)
+    return [f"{v.policy}: {v.message}" for v in report.violations if v.level == "mandatory"]
+
+
+def test_s3_lab_plan_has_no_mandatory_policy_violation(cohort):
+    settings = TargetSettings.from_target(EMULATOR)
+    plans = [plan_student(cohort, student, s3_lab(), settings) for student in cohort.students]
+    assert mandatory_violations(plans) == []
+
+
+def rule_defect(violation: str) -> bool:
+    """names-prefixed reads a docker RemoteImage's `name`, which is the shared image reference
+    (codercom/code-server:…), not a name the student owns: a defect of the rule, not of the workspace."""
+    return violation.startswith("names-prefixed: docker:index/remoteImage:RemoteImage")
+
+
+def test_four_environment_lab_plan_has_no_mandatory_policy_violation(four_plan):
+    assert [v for v in mandatory_violations([four_plan]) if not rule_defect(v)] == []

@@ -46,7 +46,7 @@ def test_two_students_in_one_process_get_independent_plans():
     cohort = cohort_of(2)
     first = plan_student(cohort, cohort.students[0], s3_lab(), SETTINGS)
     second = plan_student(cohort, cohort.students[1], s3_lab(), SETTINGS)
-    assert len(first["resources"]) == len(second["resources"]) == 6
+    assert len(first["resources"]) == len(second["resources"]) == 8
     assert "s002" not in json.dumps(first)
     assert "s001" not in json.dumps(second)
     assert all(r["urn"].startswith("urn:pulumi:c1.s002::labctl::") for r in second["resources"])
@@ -60,7 +60,7 @@ def test_the_runtime_is_reset_after_a_failing_program():
     with pytest.raises(ValueError, match="never granted"):
         plan_student(cohort, cohort.students[0], LabSpec.model_validate(data), SETTINGS)
     plan = plan_student(cohort, cohort.students[1], s3_lab(), SETTINGS)
-    assert len(plan["resources"]) == 6
+    assert len(plan["resources"]) == 8
     assert "s001" not in json.dumps(plan)
 
 
@@ -72,9 +72,11 @@ def test_cohort_totals_and_progress():
     assert [p["student"] for p in plan["students"]] == ["s001", "s002", "s003"]
     assert sum(seen) == 3
     assert plan["totals"] == {
-        "resources": 18,
+        "resources": 24,
         "by_type": {
+            "aws:budgets/budget:Budget": 3,
             "aws:iam/accessKey:AccessKey": 3,
+            "aws:iam/policy:Policy": 3,
             "aws:iam/user:User": 3,
             "aws:iam/userPolicy:UserPolicy": 3,
             "labctl:aws:AwsSandbox": 3,
@@ -113,3 +115,72 @@ def test_wire_values_redact_each_secret_leaf_and_mark_unknowns():
         "port": 5432,
         "tags": {"a": "1", "b": "[secret]"},
     }
+
+
+# --- the cost estimate and its rendering --------------------------------------------------------
+
+from rich.console import Console  # noqa: E402
+
+from stacks.cost import estimate_cost, load_prices  # noqa: E402
+from stacks.render import plan_renderable  # noqa: E402
+
+
+def lab_with(environment: dict, lab_id: str = "priced") -> LabSpec:
+    data = lab_data()
+    data["id"], data["environment"] = lab_id, environment
+    return LabSpec.model_validate(data)
+
+
+def test_plan_cost_totals_are_the_sum_of_the_students():
+    cost = plan_cohort(cohort_of(3), [s3_lab()], SETTINGS, workers=1)["cost"]
+    assert cost["by_student"] == {"s001": 0.11, "s002": 0.11, "s003": 0.11}
+    assert cost["by_type"] == {"usage:s3": 0.33}
+    assert cost["monthly_usd"] == pytest.approx(sum(cost["by_student"].values())) == 0.33
+    assert any("budgets are caps, not costs" in a for a in cost["assumptions"])
+
+
+def test_hourly_resources_are_priced_from_their_planned_inputs_and_the_rest_costs_nothing():
+    prices = load_prices()
+    plans = [
+        {"student": "s001", "lab": "db", "resources": [
+            {"type": "aws:rds/instance:Instance", "inputs": {"instanceClass": "db.t4g.micro", "allocatedStorage": 20}},
+            {"type": "kubernetes:core/v1:Namespace", "inputs": {}},
+            {"type": "postgresql:index/database:Database", "inputs": {}},
+            {"type": "aws:budgets/budget:Budget", "inputs": {"limitAmount": "5.00"}},
+        ]},
+        {"student": "s002", "lab": "db", "resources": [{"type": "aws:ec2/natGateway:NatGateway", "inputs": {}}]},
+    ]
+    cost = estimate_cost(plans, [], prices)
+    rds = round(0.016 * 730 + 20 * 0.115, 2)
+    assert cost["by_student"] == {"s001": rds, "s002": round(0.045 * 730, 2)}
+    assert cost["by_type"] == {"aws:ec2/natGateway:NatGateway": 32.85, "aws:rds/instance:Instance": rds}
+    assert cost["monthly_usd"] == pytest.approx(rds + 32.85)
+
+
+def test_lab_usage_is_priced_per_granted_service_and_ec2_at_the_dearest_allowed_type():
+    lab = lab_with({"aws": {"services": ["s3", "dynamodb", "ec2"], "instance_types": ["t3.micro", "t3.small"]}})
+    cost = estimate_cost([{"student": "s001", "lab": "priced", "resources": []}], [lab])
+    assert cost["by_type"] == {"usage:dynamodb": 1.0, "usage:ec2": round(0.0208 * 730 + 8 * 0.08, 2), "usage:s3": 0.11}
+    assert len(cost["assumptions"]) == 5
+
+
+def test_an_unpriced_instance_class_is_an_error_not_a_free_resource():
+    plans = [{"student": "s001", "lab": "x", "resources": [
+        {"type": "aws:rds/instance:Instance", "inputs": {"instanceClass": "db.r6g.16xlarge"}}]}]
+    with pytest.raises(ValueError, match="db.r6g.16xlarge"):
+        estimate_cost(plans, [])
+
+
+def rendered(result: dict) -> str:
+    console = Console(record=True, width=200, color_system=None)
+    console.print(plan_renderable(result))
+    return console.export_text()
+
+
+def test_table_shows_trees_for_small_cohorts_a_summary_for_large_ones_and_always_the_cost():
+    small = rendered(plan_cohort(cohort_of(2), [s3_lab()], SETTINGS, workers=1))
+    assert "s001 (c1-s001) · s3-static-website · $0.11/month" in small
+    assert "c1-s001-aws-boundary" in small and "monthly total" in small and "$0.22" in small
+    large = rendered(plan_cohort(cohort_of(11), [s3_lab()], SETTINGS, workers=2))
+    assert "c1-s001-aws-boundary" not in large
+    assert "aws:iam/policy:Policy" in large and "88" in large and "$1.21" in large

@@ -584,8 +584,9 @@ for command in (engine_install, engine_status):
 
 
 def run_stacks(settings: Settings, cohort_name: str, operation: str, students: tuple[str, ...], concurrency: int,
-               backend: str | None, rerun_all: bool = False) -> None:
-    """Fan `operation` out over the cohort's students; a summary, then exit 1 if any failed, 130 on Ctrl-C."""
+               backend: str | None, rerun_all: bool = False, then: Callable[[], bool] | None = None) -> None:
+    """Fan `operation` out over the cohort's students; a summary, then `then()` (False = a failure);
+    exit 1 if anything failed, 130 on Ctrl-C."""
     from stacks.engine import Engine
     from stacks.lifecycle import run_cohort
 
@@ -608,7 +609,8 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
     click.echo(summary.line())
     if summary.interrupted:
         raise click.exceptions.Exit(130)
-    if summary.failed:
+    ok = then() if then and not summary.failed else True
+    if summary.failed or not ok:
         raise click.exceptions.Exit(1)
 
 
@@ -634,11 +636,35 @@ def up(settings: Settings, cohort_name: str, students: tuple[str, ...], concurre
 @click.option("--cohort", "cohort_name", required=True, help="The cohort to tear down.")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Stacks at a time.")
+@click.option("--sweep", "and_sweep", is_flag=True, help="Then sweep what students made by hand, and print the proof.")
 @backend_option
 @pass_settings
-def destroy(settings: Settings, cohort_name: str, students: tuple[str, ...], concurrency: int, backend: str | None) -> None:
-    """Destroy the students' stacks (what students made by hand: `labctl sweep`)."""
-    run_stacks(settings, cohort_name, "destroy", students, concurrency, backend)
+def destroy(settings: Settings, cohort_name: str, students: tuple[str, ...], concurrency: int, and_sweep: bool,
+            backend: str | None) -> None:
+    """Destroy the students' stacks; with --sweep also what they made by hand (`labctl sweep`)."""
+
+    def sweep_after() -> bool:
+        from stacks.sweep import sweep_target
+
+        with registry() as reg:
+            report = sweep_target(reg.cohort(cohort_name), students)
+        for left in report.left:
+            click.echo(f"left {left.resource.label} ({left.resource.student}): {left.reason}")
+        click.echo(f"sweep: {len(report.deleted)} deleted; {report.proof()}")
+        return not report.left
+
+    run_stacks(settings, cohort_name, "destroy", students, concurrency, backend, then=sweep_after if and_sweep else None)
+
+
+@click.command("reset")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--student", required=True, help="The student whose stack is destroyed and provisioned again.")
+@backend_option
+@pass_settings
+def reset(settings: Settings, cohort_name: str, student: str, backend: str | None) -> None:
+    """Destroy one student's stack, then bring it up again."""
+    run_stacks(settings, cohort_name, "destroy", (student,), 1, backend,
+               then=lambda: run_stacks(settings, cohort_name, "up", (student,), 1, backend) or True)
 
 
 @click.command("status")
@@ -694,6 +720,41 @@ def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) 
         raise click.exceptions.Exit(1)
 
 
+@click.command("handouts")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the handouts.")
+@click.option("--format", "fmt", type=click.Choice(["md", "env"]), default="md", show_default=True)
+@backend_option
+def handouts(cohort_name: str, out: Path, fmt: str, backend: str | None) -> None:
+    """One file per student (0600): lab instructions, endpoint, region and, after `up`, credentials."""
+    from stacks.handouts import engine_outputs, write_handouts
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+    outputs, reason = engine_outputs(cohort, backend)
+    paths = write_handouts(cohort, out, fmt, outputs)
+    note = f" without credentials ({reason})" if reason else ""
+    click.echo(f"{len(paths)} handouts written to {out}{note}")
+
+
+@click.command("env")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--student", required=True, help="The student.")
+@backend_option
+def student_env(cohort_name: str, student: str, backend: str | None) -> None:
+    """Print `export` lines for one student's shell (eval "$(labctl student env ...)")."""
+    from stacks.handouts import engine_outputs, env_text
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+    chosen = cohort.student(student)
+    outputs, _ = engine_outputs(cohort, backend)
+    click.echo(env_text(cohort, chosen, outputs(chosen)), nl=False)
+
+
+student_group.add_command(student_env)
+
+
 # --- demo ---------------------------------------------------------------------------------------
 
 
@@ -737,7 +798,7 @@ def doctor(settings: Settings, fmt: str) -> None:
         raise click.exceptions.Exit(1)
 
 
-for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, grades_group, student_group, demo, doctor, engine_group, up, destroy, status, sweep):
+for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, grades_group, student_group, demo, doctor, engine_group, up, destroy, reset, status, sweep, handouts):
     cli.add_command(command)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -56,6 +58,28 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE cohorts ADD COLUMN kube_context TEXT;
     ALTER TABLE cohorts ADD COLUMN budget_usd REAL;
     ALTER TABLE cohorts ADD COLUMN instructor_email TEXT;
+    """,
+    # Engine runs: the last operation on each student's stack, and one operation lock per cohort.
+    """
+    CREATE TABLE stack_status (
+        cohort TEXT NOT NULL REFERENCES cohorts(name) ON DELETE CASCADE,
+        student TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+        started_at TEXT,
+        duration_s REAL,
+        error TEXT,
+        changes TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (cohort, student)
+    );
+    CREATE TABLE cohort_locks (
+        cohort TEXT PRIMARY KEY REFERENCES cohorts(name) ON DELETE CASCADE,
+        operation TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        acquired_at TEXT NOT NULL
+    );
     """,
 )
 
@@ -174,3 +198,62 @@ class Registry:
         args = (cohort, student) if student else (cohort,)
         rows = self.db.execute(query + " ORDER BY graded_at, id", args)
         return [json.loads(r[0]) for r in rows]
+
+    def set_stack_status(
+        self, cohort: str, student: str, operation: str, status: str, *, started_at: str | None = None,
+        duration_s: float | None = None, error: str | None = None, changes: dict[str, int] | None = None,
+    ) -> None:
+        """Record the state of `operation` on one student's stack; `error` keeps its first line only."""
+        first_line = error.strip().splitlines()[0] if error and error.strip() else None
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO stack_status (cohort, student, operation, status, started_at, duration_s,"
+                " error, changes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (cohort, student, operation, status, started_at, duration_s, first_line,
+                 json.dumps(changes, sort_keys=True) if changes is not None else None, now()),
+            )
+
+    def stack_statuses(self, cohort: str) -> dict[str, dict]:
+        """Student slug → its last recorded stack operation (students never run are absent)."""
+        rows = self.db.execute("SELECT * FROM stack_status WHERE cohort = ?", (cohort,))
+        return {
+            r["student"]: {
+                "operation": r["operation"],
+                "status": r["status"],
+                "started_at": r["started_at"],
+                "duration_s": r["duration_s"],
+                "error": r["error"],
+                "changes": json.loads(r["changes"]) if r["changes"] else {},
+                "updated_at": r["updated_at"],
+            }
+            for r in rows
+        }
+
+    def acquire_cohort_lock(self, cohort: str, operation: str) -> None:
+        """Take the cohort's operation lock, or refuse with who holds it. A holder that died is replaced."""
+        host = socket.gethostname()
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM cohort_locks WHERE cohort = ?", (cohort,)).fetchone()
+            if row is not None and (row["host"] != host or pid_alive(row["pid"])):
+                raise LabctlError(
+                    f"cohort {cohort!r} is busy: `{row['operation']}` has run since {row['acquired_at']}"
+                    f" (pid {row['pid']} on {row['host']}); wait for it to finish, then retry"
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO cohort_locks (cohort, operation, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)",
+                (cohort, operation, os.getpid(), host, now()),
+            )
+
+    def release_cohort_lock(self, cohort: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM cohort_locks WHERE cohort = ? AND pid = ?", (cohort, os.getpid()))
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,360 @@
+"""The engine adapter (DESIGN decision 3): `pulumi.automation` with labctl's inline program, a local
+file backend under the labctl home, a passphrase secrets provider and both policy packs attached.
+
+One stack per student, named `<cohort>.<student>`. Each stack keeps a persistent work directory
+(`<home>/pulumi-work/<cohort>/<student>`): the passphrase provider stores the stack's encryption salt
+in `Pulumi.<stack>.yaml` there, so a temporary directory would lose it. Engine output and events go
+to `<home>/logs/<cohort>/<student>.log`, one JSON object a line. The passphrase never appears in a
+log, a repr or an exception: the engine reads it from a 0600 file or from `LABCTL_PASSPHRASE`.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib.metadata
+import json
+import os
+import secrets
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pulumi import automation as auto
+
+from labs.errors import LabctlError
+from stacks.cohort import Cohort, Student
+from stacks.home import home, write_secret
+
+PROJECT = "labctl"
+REPO = Path(__file__).resolve().parent.parent
+POLICY_PACKS = ("isolation", "cost")
+NOT_INSTALLED = "the Pulumi CLI is not installed: run `labctl engine install`"
+# Provider plugins the components use, at the versions of the installed Python SDKs (the pins).
+PLUGIN_PACKAGES = {
+    "aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes", "docker": "pulumi_docker",
+    "postgresql": "pulumi_postgresql", "random": "pulumi_random",
+}
+ChangeCounts = dict[str, int]
+
+
+def cli_root() -> Path:
+    """Where `labctl engine install` puts the CLI; also the engine's PULUMI_HOME (plugins)."""
+    return home() / "pulumi"
+
+
+def default_backend_url() -> str:
+    state = home() / "pulumi-state"
+    state.mkdir(exist_ok=True, mode=0o700)
+    return f"file://{state}"
+
+
+def passphrase_path() -> Path:
+    return home() / "pulumi-passphrase"
+
+
+class MaskedStr(str):
+    """A string whose repr hides it: LocalWorkspace puts its env vars in its own repr."""
+
+    def __repr__(self) -> str:
+        return "'[secret]'"
+
+
+def passphrase_env() -> dict[str, str]:
+    """The secrets provider's passphrase: `LABCTL_PASSPHRASE`, else a file generated once (0600)."""
+    given = os.environ.get("LABCTL_PASSPHRASE")
+    if given:
+        return {"PULUMI_CONFIG_PASSPHRASE": MaskedStr(given)}
+    path = passphrase_path()
+    if not path.exists():
+        write_secret(path, secrets.token_urlsafe(32))
+    return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
+
+
+def plugin_versions() -> dict[str, str]:
+    """Provider plugin → version, from the installed Python SDK of each provider."""
+    versions = {}
+    for plugin, package in PLUGIN_PACKAGES.items():
+        try:
+            versions[plugin] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def find_command() -> auto.PulumiCommand:
+    """The Pulumi CLI: the one `labctl engine install` put under the home, else the one on PATH."""
+    root = cli_root()
+    if (root / "bin" / "pulumi").is_file():
+        args: dict[str, Any] = {"root": str(root)}
+    elif shutil.which("pulumi"):
+        args = {}
+    else:
+        raise LabctlError(NOT_INSTALLED)
+    try:
+        return auto.PulumiCommand(**args, skip_version_check=True)
+    except Exception as exc:  # OSError or CalledProcessError from `pulumi version`
+        raise LabctlError(f"the Pulumi CLI did not answer `pulumi version` ({first_line(exc)})") from None
+
+
+# Tests replace this with a recording fake of PulumiCommand.
+command_factory: Callable[[], auto.PulumiCommand] = find_command
+
+
+def install(version: str | None = None) -> tuple[str, dict[str, str]]:
+    """Install the CLI under the home and the provider plugins; (CLI version, plugin versions)."""
+    from semver import VersionInfo
+
+    try:
+        wanted = VersionInfo.parse(version.lstrip("v")) if version else None
+    except ValueError:
+        from labs.errors import InputError
+
+        raise InputError(f"{version!r} is not a version like 3.150.0", "--version") from None
+    root = cli_root()
+    try:
+        command = auto.PulumiCommand.install(root=str(root), version=wanted, skip_version_check=True)
+    except Exception as exc:  # no network, a failed download or installer: one line
+        raise LabctlError(f"could not install the Pulumi CLI into {root}: {first_line(exc)}") from None
+    workspace = auto.LocalWorkspace(pulumi_home=str(root), pulumi_command=command, env_vars=base_env())
+    plugins = plugin_versions()
+    for name, plugin_version in plugins.items():
+        try:
+            workspace.install_plugin(name, f"v{plugin_version}")
+        except Exception as exc:  # auto.CommandError and friends
+            raise LabctlError(f"could not install plugin {name} v{plugin_version}: {first_line(exc)}") from None
+    return str(command.version), plugins
+
+
+def status() -> dict[str, Any]:
+    """What is installed and where state goes; never the passphrase itself."""
+    try:
+        command = command_factory()
+        cli = {"installed": True, "command": command.command, "version": str(command.version)}
+    except LabctlError as exc:
+        cli = {"installed": False, "detail": str(exc)}
+    plugin_dir = cli_root() / "plugins"
+    installed = sorted(p.name for p in plugin_dir.iterdir()) if plugin_dir.is_dir() else []
+    source = "LABCTL_PASSPHRASE" if os.environ.get("LABCTL_PASSPHRASE") else str(passphrase_path())
+    return {
+        "cli": cli,
+        "plugins_installed": installed,
+        "plugins_pinned": plugin_versions(),
+        "backend": default_backend_url(),
+        "passphrase_from": source,
+        "policy_packs": [str(p) for p in policy_pack_paths()],
+    }
+
+
+def policy_pack_paths() -> list[Path]:
+    return [REPO / "policies" / pack for pack in POLICY_PACKS]
+
+
+def stack_name(cohort: Cohort | str, student: Student | str) -> str:
+    cohort_name = cohort if isinstance(cohort, str) else cohort.name
+    slug = student if isinstance(student, str) else student.student
+    return f"{cohort_name}.{slug}"
+
+
+def base_env() -> dict[str, str]:
+    return {"PULUMI_SKIP_UPDATE_CHECK": "true", **passphrase_env()}
+
+
+def first_line(exc: BaseException | str) -> str:
+    """The line of an error worth showing: a CommandError's stderr first, else its first text line."""
+    text = str(exc)
+    stdout, _, stderr = text.partition("\n stderr: ")
+    for section in (stderr, stdout):
+        for line in section.splitlines():
+            line = line.strip().removeprefix("stdout: ").strip()
+            if line and not line.startswith("code:"):
+                return line.removeprefix("error: ")
+    return type(exc).__name__
+
+
+def policy_config_files(cohort: Cohort, folder: Path) -> list[Path]:
+    """One `--policy-pack-config` file per pack, in POLICY_PACKS order, from the cohort's settings."""
+    configs: dict[str, dict[str, Any]] = {"isolation": {}, "cost": {}}
+    if cohort.budget_usd is not None:
+        configs["cost"]["cost-budget-limit"] = {"maxBudgetUsd": cohort.budget_usd}
+    paths = []
+    for pack in POLICY_PACKS:
+        path = folder / f"policy-{pack}.json"
+        path.write_text(json.dumps(configs[pack], indent=2) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def plain(value: Any) -> Any:
+    """An engine event (nested plain objects and enums) as JSON-ready data."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "__dict__"):
+        return {k: plain(v) for k, v in vars(value).items() if v is not None}
+    return value
+
+
+@dataclass
+class OperationLog:
+    """One student's engine log: output lines and events, one JSON object a line, appended."""
+
+    path: Path
+    operation: str
+    on_step: Callable[[], None] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps({"op": self.operation, **record}, default=str)
+        with self.lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def output(self, line: str) -> None:
+        self.write({"output": line})
+
+    def event(self, event: auto.EngineEvent) -> None:
+        self.write({"event": plain(event)})
+        if event.res_outputs_event is not None and self.on_step:
+            self.on_step()
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    operation: str
+    changes: ChangeCounts
+    outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+class Engine:
+    """Runs preview/up/destroy/cancel on students' stacks through the Automation API."""
+
+    def __init__(self, backend_url: str | None = None, command: auto.PulumiCommand | None = None):
+        self.command = command or command_factory()
+        self.backend_url = backend_url or default_backend_url()
+        self.env = base_env()
+        self.running: dict[str, auto.Stack] = {}
+        self.lock = threading.Lock()
+
+    def check_ready(self, cohort: Cohort) -> None:
+        """Fail before any stack is touched when the cohort cannot be provisioned (labs, credentials)."""
+        if cohort.students:
+            student_program(cohort, cohort.students[0])
+
+    def stack(
+        self, cohort: Cohort, student: Student, program: Callable[[], None] | None = None, create: bool = True
+    ) -> auto.Stack:
+        work_dir = home() / "pulumi-work" / cohort.name / student.student
+        work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        settings = auto.ProjectSettings(
+            name=PROJECT, runtime="python", backend=auto.ProjectBackend(self.backend_url),
+            description="labctl: one student's lab",
+        )
+        options = auto.LocalWorkspaceOptions(
+            work_dir=str(work_dir), pulumi_home=str(cli_root()), env_vars=self.env,
+            secrets_provider="passphrase", project_settings=settings, pulumi_command=self.command,
+        )
+        open_stack = auto.create_or_select_stack if create else auto.select_stack
+        try:
+            return open_stack(
+                stack_name(cohort, student), project_name=PROJECT, program=program or student_program(cohort, student),
+                opts=options,
+            )
+        except auto.StackNotFoundError:
+            raise
+        except auto.CommandError as exc:
+            raise LabctlError(f"stack {stack_name(cohort, student)}: {first_line(exc)}") from None
+
+    def log(self, cohort: Cohort, student: Student, operation: str, on_step: Callable[[], None] | None) -> OperationLog:
+        folder = home() / "logs" / cohort.name
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return OperationLog(folder / f"{student.student}.log", operation, on_step)
+
+    def run(
+        self, operation: str, cohort: Cohort, student: Student, on_step: Callable[[], None] | None = None
+    ) -> OperationResult:
+        """Run `operation` (preview, up, destroy) on one student's stack; engine errors keep their text."""
+        stack = self.stack(cohort, student)
+        log = self.log(cohort, student, operation, on_step)
+        log.write({"stack": stack.name, "start": True})
+        events = {"on_output": log.output, "on_event": log.event, "color": "never"}
+        name = stack.name
+        with self.lock:
+            self.running[name] = stack
+        try:
+            if operation == "destroy":
+                result = stack.destroy(**events)
+                return OperationResult(operation, dict(result.summary.resource_changes or {}))
+            folder = home() / "pulumi-work" / cohort.name / student.student
+            packs = {
+                "policy_packs": [str(p) for p in policy_pack_paths()],
+                "policy_pack_configs": [str(p) for p in policy_config_files(cohort, folder)],
+            }
+            if operation == "preview":
+                preview = stack.preview(**packs, **events)
+                return OperationResult(operation, dict(preview.change_summary or {}))
+            if operation == "up":
+                up = stack.up(**packs, **events)
+                outputs = {key: value.value for key, value in up.outputs.items()}
+                return OperationResult(operation, dict(up.summary.resource_changes or {}), outputs)
+            raise ValueError(f"unknown operation {operation!r}")
+        except auto.ConcurrentUpdateError:
+            raise LabctlError(
+                f"stack {name} is locked by another update; if none is running, clear it with"
+                f" `pulumi cancel --stack {name}`"
+            ) from None
+        except auto.CommandError as exc:
+            log.write({"error": str(exc)})
+            raise LabctlError(first_line(exc)) from None
+        finally:
+            with self.lock:
+                self.running.pop(name, None)
+
+    def cancel_running(self) -> list[str]:
+        """Cancel every stack operation in flight (Ctrl-C); returns the stacks asked to cancel."""
+        with self.lock:
+            stacks = list(self.running.values())
+        cancelled = []
+        for stack in stacks:
+            try:
+                stack.cancel()
+                cancelled.append(stack.name)
+            except auto.CommandError:
+                continue  # finished meanwhile, or the backend has nothing to cancel
+        return cancelled
+
+    def outputs(self, cohort: Cohort, student: Student) -> dict[str, Any]:
+        """The stack's outputs (plaintext), or {} when the stack does not exist (nothing is created)."""
+        try:
+            # Reading outputs runs no program: a no-op stands in for the lab's.
+            stack = self.stack(cohort, student, program=lambda: None, create=False)
+            return {key: value.value for key, value in stack.outputs().items()}
+        except (LabctlError, auto.CommandError):
+            return {}
+
+
+def student_program(cohort: Cohort, student: Student) -> Callable[[], None]:
+    """The inline program for the cohort's lab, with the instructor's credentials for the target."""
+    from labs.catalog import get_lab
+    from stacks import program
+
+    if len(cohort.labs) != 1:
+        raise LabctlError(
+            f"cohort {cohort.name!r} has {len(cohort.labs)} labs; a student's stack holds one lab, so the engine"
+            " provisions single-lab cohorts only"
+        )
+    lab = get_lab(cohort.labs[0]).spec
+    return program.student_program(cohort, student, lab, target_settings(cohort))
+
+
+def target_settings(cohort: Cohort):
+    from stacks import emulator
+    from stacks.program import TargetSettings
+
+    if cohort.target.kind == "emulator":
+        creds = emulator.credentials()
+        return TargetSettings.from_target(cohort.target, creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"])
+    return TargetSettings.from_target(cohort.target)

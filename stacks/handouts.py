@@ -1,0 +1,109 @@
+"""Handouts: one file per student with their lab instructions, where their cloud is and — once the
+engine has provisioned their stack — their credentials. Written 0600: a handout holds a secret key.
+
+Credentials come only from the student's stack outputs; without them (no `labctl up` yet, or no
+Pulumi CLI on this machine) the handout says where they will come from instead of inventing any.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any, Callable
+
+from labs.catalog import get_lab
+from stacks.cohort import Cohort, Student
+from stacks.home import write_secret
+
+FORMATS = ("md", "env")
+NO_CREDENTIALS = "Your credentials appear here after your instructor runs `labctl up --cohort {cohort}`."
+# Stack outputs shown as credentials, not repeated among the other outputs.
+CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_user")
+Outputs = Callable[[Student], dict[str, Any]]
+
+
+def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> dict[str, str]:
+    """The environment of one student's shell: their target, region, names and (if any) keys."""
+    env: dict[str, str] = {}
+    if cohort.target.endpoint:
+        env["AWS_ENDPOINT_URL"] = cohort.target.endpoint
+    env |= {
+        "AWS_REGION": cohort.target.region,
+        "AWS_DEFAULT_REGION": cohort.target.region,
+        "LABCTL_COHORT": cohort.name,
+        "LABCTL_STUDENT": student.student,
+        "LABCTL_PREFIX": student.prefix,
+    }
+    if outputs.get("aws_access_key_id") and outputs.get("aws_secret_access_key"):
+        env["AWS_ACCESS_KEY_ID"] = str(outputs["aws_access_key_id"])
+        env["AWS_SECRET_ACCESS_KEY"] = str(outputs["aws_secret_access_key"])
+    return env
+
+
+def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> str:
+    env = student_env(cohort, student, outputs)
+    lines = [f"# labctl: {cohort.name} / {student.student} — source this file in your shell"]
+    lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
+    if "AWS_ACCESS_KEY_ID" not in env:
+        lines.append("# " + NO_CREDENTIALS.format(cohort=cohort.name))
+    return "\n".join(lines) + "\n"
+
+
+def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> str:
+    labs = [get_lab(lab_id) for lab_id in cohort.labs]
+    who = student.name or student.student
+    target = cohort.target
+    lines = [
+        f"# {', '.join(lab.spec.title for lab in labs)} — {who}",
+        "",
+        "## Your environment",
+        "",
+        f"- cohort: `{cohort.name}`, student: `{student.student}`",
+        f"- your prefix (`<prefix>` in the instructions): `{student.prefix}`; name everything you create"
+        f" `{student.prefix}-…`",
+        f"- target: {target.kind}" + (f" at `{target.endpoint}`" if target.endpoint else ""),
+        f"- region: `{target.region}`",
+        "",
+        "## Your credentials",
+        "",
+    ]
+    if "aws_access_key_id" in outputs:
+        lines += [
+            f"- user: `{outputs.get('aws_user', '')}`",
+            f"- AWS_ACCESS_KEY_ID: `{outputs['aws_access_key_id']}`",
+            f"- AWS_SECRET_ACCESS_KEY: `{outputs.get('aws_secret_access_key', '')}`",
+        ]
+    else:
+        lines.append(NO_CREDENTIALS.format(cohort=cohort.name))
+    others = {k: v for k, v in outputs.items() if k not in CREDENTIAL_KEYS}
+    if others:
+        lines += ["", "## Other details", ""] + [f"- {key}: `{value}`" for key, value in sorted(others.items())]
+    lines += ["", "## Shell setup", "", "```sh", env_text(cohort, student, outputs).rstrip(), "```"]
+    for lab in labs:
+        lines += ["", "---", "", lab.readme.rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def write_handouts(cohort: Cohort, out: Path, fmt: str, outputs: Outputs) -> list[Path]:
+    """One 0600 file per student, `<student>.md` or `<student>.env`, under `out`."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown handout format {fmt!r}")
+    render = markdown_text if fmt == "md" else env_text
+    paths = []
+    for student in cohort.students:
+        path = Path(out) / f"{student.student}.{fmt}"
+        write_secret(path, render(cohort, student, outputs(student)))
+        paths.append(path)
+    return paths
+
+
+def engine_outputs(cohort: Cohort, backend: str | None = None) -> tuple[Outputs, str | None]:
+    """Stack outputs per student from the engine, or none with the reason (e.g. no Pulumi CLI)."""
+    from labs.errors import LabctlError
+    from stacks.engine import Engine
+
+    try:
+        engine = Engine(backend)
+    except LabctlError as exc:
+        return (lambda student: {}), str(exc)
+    return (lambda student: engine.outputs(cohort, student)), None

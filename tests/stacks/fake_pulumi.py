@@ -1,0 +1,141 @@
+"""A recording fake of `pulumi.automation.PulumiCommand`, for tests that say `fake_engine` in their names.
+
+The real LocalWorkspace and Stack code runs unchanged; only the CLI process is replaced. The fake
+records every invocation (args, cwd, env), keeps stacks and their outputs in memory, writes engine
+events to the `--event-log` file the SDK tails, and fails, locks or blocks chosen stacks. It reports
+CLI version 3.200.0 so the SDK uses its file-based event log rather than the gRPC stream (>3.205).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from pulumi.automation import CommandResult
+from pulumi.automation.errors import create_command_error
+from semver import VersionInfo
+
+SECRET = "[secret]"
+
+
+@dataclass
+class Call:
+    args: list[str]
+    cwd: str
+    env: dict[str, str]
+
+    @property
+    def verb(self) -> str:
+        return " ".join(a for a in self.args[:2] if not a.startswith("-"))
+
+    @property
+    def stack(self) -> str | None:
+        return self.args[self.args.index("--stack") + 1] if "--stack" in self.args else None
+
+    def values(self, flag: str) -> list[str]:
+        return [self.args[i + 1] for i, a in enumerate(self.args) if a == flag]
+
+
+@dataclass
+class FakePulumi:
+    """Stacks by name → outputs. `fail`/`locked`/`block` hold stack names; `resources` per up."""
+
+    fail: dict[str, str] = field(default_factory=dict)
+    locked: set[str] = field(default_factory=set)
+    block: set[str] = field(default_factory=set)
+    on_start: Callable[[str], None] | None = None
+    resources: int = 3
+    command: str = "/fake/bin/pulumi"
+    version: VersionInfo = VersionInfo.parse("3.200.0")
+    calls: list[Call] = field(default_factory=list)
+    stacks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: dict[str, dict[str, int]] = field(default_factory=dict)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, args: list[str], cwd: str, additional_env: Mapping[str, str], on_output=None, on_error=None):
+        call = Call(list(args), cwd, dict(additional_env))
+        with self.lock:
+            self.calls.append(call)
+        verb, stack = call.verb, call.stack
+        if verb == "stack select":
+            if stack not in self.stacks:
+                return self.error(f"error: no stack named '{stack}' found")
+            return self.ok()
+        if verb == "stack init":
+            self.stacks.setdefault(args[2], {})
+            return self.ok()
+        if verb == "stack output":
+            outputs = self.stacks.get(stack, {})
+            if "--show-secrets" not in args:
+                outputs = {k: SECRET if k.startswith("aws_secret") else v for k, v in outputs.items()}
+            return self.ok(json.dumps(outputs))
+        if verb == "stack history":
+            return self.ok(json.dumps([self.history_entry(stack)]))
+        if verb == "cancel":
+            self.cancelled.set()
+            return self.ok()
+        if verb in ("up", "preview", "destroy"):
+            return self.operation(verb, call, on_output)
+        return self.ok()
+
+    def operation(self, verb: str, call: Call, on_output) -> CommandResult:
+        try:
+            return self.engine_run(verb, call, on_output)
+        finally:
+            # The engine closes every event stream with a cancel event; the SDK stops tailing on it.
+            self.write_events(call, [{"cancelEvent": {}}])
+
+    def engine_run(self, verb: str, call: Call, on_output) -> CommandResult:
+        stack = call.stack
+        if self.on_start:
+            self.on_start(stack)
+        if stack in self.locked:
+            return self.error(f"error: the stack is currently locked by 1 lock(s). Either wait for the other"
+                              f" process(es) to end or delete the lock file with `pulumi cancel`.")
+        if stack in self.block and not self.cancelled.wait(timeout=20):
+            return self.error("error: the fake was never cancelled")
+        if stack in self.block:
+            return self.error("error: update canceled")
+        if stack in self.fail:
+            return self.error(f"error: {self.fail[stack]}\n  more detail on the next line")
+        op = {"up": "create", "preview": "create", "destroy": "delete"}[verb]
+        events = [{"resOutputsEvent": {"metadata": {"op": op, "urn": f"urn:{stack}:{i}", "type": "t",
+                                                       "provider": ""}}} for i in range(self.resources)]
+        events.append({"summaryEvent": {"resourceChanges": {op: self.resources}, "durationSeconds": 1,
+                                        "maybeCorrupt": False}})
+        self.write_events(call, events)
+        if on_output:
+            on_output(f"{verb} {stack}: {self.resources} resources")
+        if verb == "up":
+            slug = stack.split(".", 1)[1]
+            self.stacks[stack] = {"prefix": stack.replace(".", "-"), "aws_user": f"{slug}-user",
+                                  "aws_access_key_id": f"AKIA{slug.upper()}", "aws_secret_access_key": f"s3cr3t-{slug}"}
+        if verb == "destroy":
+            self.stacks[stack] = {}
+        self.changes[stack] = {op: self.resources}
+        return self.ok(f"{verb} done")
+
+    def write_events(self, call: Call, events: list[dict]) -> None:
+        paths = call.values("--event-log")
+        if not paths:
+            return
+        with open(paths[0], "a", encoding="utf-8") as handle:
+            for event in events:
+                handle.write(json.dumps({"sequence": 0, "timestamp": 0, **event}) + "\n")
+
+    def history_entry(self, stack: str) -> dict:
+        return {"kind": "update", "startTime": "2026-01-01T00:00:00.000Z", "message": "", "environment": {},
+                "config": {}, "result": "succeeded", "endTime": "2026-01-01T00:00:01.000Z",
+                "resourceChanges": self.changes.get(stack, {})}
+
+    def ok(self, stdout: str = "") -> CommandResult:
+        return CommandResult(stdout=stdout, stderr="", code=0)
+
+    def error(self, stderr: str) -> CommandResult:
+        raise create_command_error(CommandResult(stdout="", stderr=stderr, code=255))
+
+    def of(self, verb: str) -> list[Call]:
+        return [c for c in self.calls if c.verb == verb]

@@ -1,0 +1,258 @@
+"""The engine adapter and the cohort lifecycle. Orchestration runs the real Automation API code against
+a recording fake of `PulumiCommand` (tests named `fake_engine`); `engine` tests need the real CLI."""
+
+from __future__ import annotations
+
+import _thread
+import json
+import os
+import shutil
+import stat
+import urllib.error
+
+import pytest
+from click.testing import CliRunner
+from fake_pulumi import FakePulumi
+
+from cli import cli
+from labs.errors import LabctlError
+from stacks import engine as engine_mod
+from stacks.cohort import Cohort, make_target, parse_roster
+from stacks.engine import Engine
+from stacks.lifecycle import run_cohort, status_rows
+from stacks.registry import Registry
+
+ROSTER = "id,name\nada,Ada\nbob,Bob\ncy,Cy\ndee,Dee\n"
+
+
+def make_cohort(name: str = "c1", budget: float | None = None) -> Cohort:
+    students = parse_roster(ROSTER, name, "r.csv")
+    target = make_target("localstack", None, "us-east-1", None)
+    return Cohort(name, ("s3-static-website",), target, students, budget_usd=budget)
+
+
+@pytest.fixture
+def reg():
+    with Registry() as registry:
+        registry.create_cohort(make_cohort())
+        yield registry
+
+
+@pytest.fixture
+def fake(monkeypatch) -> FakePulumi:
+    """The fake CLI, also what `labctl` commands get when they open the engine."""
+    fake = FakePulumi()
+    monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
+    return fake
+
+
+def up(reg, fake, **kw):
+    return run_cohort(reg, reg.cohort("c1"), kw.pop("operation", "up"), Engine(command=fake), **kw)
+
+
+def test_fake_engine_up_runs_one_stack_per_student_with_both_packs_and_configs(reg, fake):
+    reg.db.execute("UPDATE cohorts SET budget_usd = 10 WHERE name = 'c1'")
+    summary = up(reg, fake)
+    assert summary.line() == "up c1: 4 done, 0 failed"
+    ups = fake.of("up")
+    assert sorted(c.stack for c in ups) == ["c1.ada", "c1.bob", "c1.cy", "c1.dee"]
+    repo = engine_mod.REPO
+    for call in ups:
+        assert call.values("--policy-pack") == [str(repo / "policies/isolation"), str(repo / "policies/cost")]
+        isolation, cost = (json.loads(open(p).read()) for p in call.values("--policy-pack-config"))
+        assert isolation == {} and cost == {"cost-budget-limit": {"maxBudgetUsd": 10.0}}
+        assert "--client" in " ".join(call.args)  # the inline program is served to the engine
+    inits = fake.of("stack init")
+    assert all(c.values("--secrets-provider") == ["passphrase"] for c in inits)
+    assert all(c.cwd.endswith(f"pulumi-work/c1/{c.args[2].split('.')[1]}") for c in inits)
+
+
+def test_fake_engine_backend_is_a_local_file_backend_under_the_home(reg, fake, labctl_home):
+    up(reg, fake, students=("ada",))
+    settings = (labctl_home / "pulumi-work/c1/ada/Pulumi.yaml").read_text()
+    assert f"url: file://{labctl_home}/pulumi-state" in settings
+    assert (labctl_home / "pulumi-state").is_dir()
+
+
+def test_fake_engine_passphrase_is_generated_once_0600_and_never_logged(reg, fake, labctl_home):
+    up(reg, fake)
+    path = labctl_home / "pulumi-passphrase"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    secret = path.read_text()
+    up(reg, fake, rerun_all=True)
+    assert path.read_text() == secret
+    assert all(c.env["PULUMI_CONFIG_PASSPHRASE_FILE"] == str(path) for c in fake.calls if c.verb != "")
+    logs = "".join(p.read_text() for p in (labctl_home / "logs/c1").iterdir())
+    assert secret not in logs
+
+
+def test_fake_engine_passphrase_from_environment_is_masked(reg, fake, monkeypatch):
+    monkeypatch.setenv("LABCTL_PASSPHRASE", "correct horse")
+    engine = Engine(command=fake)
+    assert engine.env["PULUMI_CONFIG_PASSPHRASE"] == "correct horse"
+    assert "correct horse" not in repr(engine.stack(reg.cohort("c1"), reg.cohort("c1").students[0]).workspace)
+
+
+def test_fake_engine_events_go_to_a_log_per_student(reg, fake, labctl_home):
+    up(reg, fake)
+    lines = [json.loads(line) for line in (labctl_home / "logs/c1/bob.log").read_text().splitlines()]
+    assert {"op": "up", "output": "up c1.bob: 3 resources"} in lines
+    summary = [line["event"]["summary_event"] for line in lines if "summary_event" in line.get("event", {})]
+    assert summary[0]["resource_changes"] == {"create": 3}
+
+
+def test_fake_engine_one_failure_never_stops_the_others_and_keeps_its_first_line(reg, fake):
+    fake.fail = {"c1.bob": "creating S3 bucket: AccessDenied"}
+    summary = up(reg, fake, concurrency=2)
+    assert summary.line() == "up c1: 3 done, 1 failed"
+    statuses = reg.stack_statuses("c1")
+    assert statuses["bob"]["status"] == "failed"
+    assert statuses["bob"]["error"] == "creating S3 bucket: AccessDenied"
+    assert statuses["ada"]["status"] == "done" and statuses["ada"]["changes"] == {"create": 3}
+
+
+def test_fake_engine_rerun_retries_failed_and_pending_only(reg, fake):
+    fake.fail = {"c1.bob": "boom"}
+    up(reg, fake)
+    reg.set_stack_status("c1", "dee", "up", "queued")  # an interrupted run left dee pending
+    fake.fail, fake.calls[:] = {}, []
+    summary = up(reg, fake)
+    assert sorted(c.stack for c in fake.of("up")) == ["c1.bob", "c1.dee"]
+    assert sorted(summary.skipped) == ["ada", "cy"]
+    assert {s["status"] for s in reg.stack_statuses("c1").values()} == {"done"}
+
+
+def test_fake_engine_locked_stack_gets_a_clear_message(reg, fake):
+    fake.locked = {"c1.cy"}
+    up(reg, fake)
+    error = reg.stack_statuses("c1")["cy"]["error"]
+    assert error.startswith("stack c1.cy is locked by another update") and "pulumi cancel" in error
+
+
+def test_fake_engine_concurrent_up_on_one_cohort_is_refused(reg, fake):
+    reg.acquire_cohort_lock("c1", "up")
+    with pytest.raises(LabctlError, match=r"cohort 'c1' is busy: `up` has run since"):
+        up(reg, fake)
+    assert fake.of("up") == []
+    reg.release_cohort_lock("c1")
+    assert up(reg, fake).failed == 0
+
+
+def test_fake_engine_lock_of_a_dead_process_is_taken_over(reg, fake):
+    reg.db.execute("INSERT INTO cohort_locks VALUES ('c1', 'up', 2147483000, ?, 'then')", (os.uname().nodename,))
+    assert up(reg, fake).failed == 0
+    assert reg.db.execute("SELECT COUNT(*) FROM cohort_locks").fetchone()[0] == 0
+
+
+def test_fake_engine_ctrl_c_cancels_running_stacks_and_leaves_the_rest_pending(reg, fake):
+    fake.block = {"c1.ada"}
+    fake.on_start = lambda stack: _thread.interrupt_main() if stack == "c1.ada" else None
+    summary = up(reg, fake, concurrency=1)
+    assert summary.interrupted and summary.cancelled == ["c1.ada"]
+    assert len(fake.of("cancel")) == 1
+    statuses = reg.stack_statuses("c1")
+    assert statuses["ada"]["status"] == "failed" and statuses["ada"]["error"] == "update canceled"
+    assert {statuses[s]["status"] for s in ("bob", "cy", "dee")} == {"queued"}
+    assert reg.db.execute("SELECT COUNT(*) FROM cohort_locks").fetchone()[0] == 0
+
+
+def test_fake_engine_preview_records_nothing_and_destroy_records_deletes(reg, fake):
+    summary = up(reg, fake, operation="preview", students=("ada",))
+    assert summary.runs[0].changes == {"create": 3}
+    assert reg.stack_statuses("c1") == {}
+    assert fake.of("preview")[0].values("--policy-pack")
+    up(reg, fake)
+    up(reg, fake, operation="destroy", students=("ada",))
+    ada = reg.stack_statuses("c1")["ada"]
+    assert (ada["operation"], ada["status"], ada["changes"]) == ("destroy", "done", {"delete": 3})
+    assert "--policy-pack" not in fake.of("destroy")[0].args
+
+
+def test_fake_engine_status_rows(reg, fake):
+    fake.fail = {"c1.dee": "nope"}
+    up(reg, fake)
+    rows = {r["student"]: r for r in status_rows(reg, reg.cohort("c1"))}
+    assert rows["ada"]["stack"] == "c1.ada" and rows["ada"]["status"] == "done"
+    assert rows["dee"]["error"] == "nope" and rows["ada"]["last_grade"] is None
+
+
+def test_fake_engine_outputs_of_a_missing_stack_are_empty_and_create_nothing(reg, fake):
+    cohort = reg.cohort("c1")
+    assert Engine(command=fake).outputs(cohort, cohort.students[0]) == {}
+    assert fake.of("stack init") == []
+    up(reg, fake, students=("ada",))
+    assert Engine(command=fake).outputs(cohort, cohort.students[0])["aws_secret_access_key"] == "s3cr3t-ada"
+
+
+def test_fake_engine_cli_up_status_destroy(reg, fake):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["up", "--cohort", "c1", "--student", "ada", "--student", "bob"])
+    assert result.exit_code == 0, result.output
+    assert "up c1: 2 done, 0 failed" in result.output
+    result = runner.invoke(cli, ["status", "--cohort", "c1", "--format", "json"])
+    rows = {r["student"]: r for r in json.loads(result.output)}
+    assert rows["ada"]["status"] == "done" and rows["cy"]["status"] == "never run"
+    fake.fail = {"c1.cy": "quota exceeded"}
+    result = runner.invoke(cli, ["up", "--cohort", "c1"])
+    assert result.exit_code == 1 and "cy" in result.output and "quota exceeded" in result.output
+    result = runner.invoke(cli, ["status", "--cohort", "c1"])
+    assert result.exit_code == 0 and "quota" in result.output
+    result = runner.invoke(cli, ["destroy", "--cohort", "c1", "--student", "ada"])
+    assert result.exit_code == 0 and "destroy c1: 1 done, 0 failed" in result.output
+
+
+def test_fake_engine_reset_destroys_then_ups_one_student(reg, fake):
+    result = CliRunner().invoke(cli, ["reset", "--cohort", "c1", "--student", "bob"])
+    assert result.exit_code == 0, result.output
+    assert [(c.verb, c.stack) for c in fake.calls if c.verb in ("up", "destroy")] == [("destroy", "c1.bob"), ("up", "c1.bob")]
+    assert reg.stack_statuses("c1")["bob"]["operation"] == "up"
+
+
+def test_up_without_the_pulumi_cli_is_one_line(reg, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    result = CliRunner().invoke(cli, ["up", "--cohort", "c1"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: the Pulumi CLI is not installed: run `labctl engine install`"
+
+
+def test_fake_engine_install_without_network_fails_in_one_line(monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(engine_mod.auto.PulumiCommand, "install", offline)
+    result = CliRunner().invoke(cli, ["engine", "install", "--version", "3.150.0"])
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+    assert "could not install the Pulumi CLI" in result.output and "name resolution" in result.output
+
+
+def test_fake_engine_install_pins_plugins_to_the_sdk_versions(monkeypatch, fake):
+    monkeypatch.setattr(engine_mod.auto.PulumiCommand, "install", lambda **kw: fake)
+    version, plugins = engine_mod.install()
+    installs = {c.args[3]: c.args[4] for c in fake.of("plugin install")}
+    assert installs["aws"] == f"v{plugins['aws']}" and set(installs) >= {"aws", "kubernetes", "random"}
+
+
+def test_fake_engine_status_command(fake):
+    result = CliRunner().invoke(cli, ["engine", "status", "--format", "json"])
+    data = json.loads(result.output)
+    assert data["cli"] == {"installed": True, "command": "/fake/bin/pulumi", "version": "3.200.0"}
+    assert data["backend"].startswith("file://") and "aws" in data["plugins_pinned"]
+
+
+def test_multi_lab_cohort_is_refused_before_any_stack(fake):
+    with Registry() as registry:
+        cohort = make_cohort("c2")
+        registry.create_cohort(Cohort("c2", ("s3-static-website", "dynamodb-orders"), cohort.target, cohort.students))
+        with pytest.raises(LabctlError, match="single-lab cohorts only"):
+            run_cohort(registry, registry.cohort("c2"), "up", Engine(command=fake))
+    assert fake.calls == []
+
+
+@pytest.mark.engine
+def test_engine_up_and_destroy_one_student_for_real(reg):
+    if shutil.which("pulumi") is None:
+        pytest.skip("the Pulumi CLI is not installed (no registry here ships it)")
+    summary = run_cohort(reg, reg.cohort("c1"), "up", Engine(), students=("ada",))
+    assert summary.failed == 0
+    assert run_cohort(reg, reg.cohort("c1"), "destroy", Engine(), students=("ada",)).failed == 0

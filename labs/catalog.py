@@ -48,6 +48,25 @@ def filter_labs(labs: list[Lab], track: str | None, level: str | None, topic: st
     ]
 
 
+def check_solutions(folder: Path) -> None:
+    """A lab proves its grading: a `reference` solution failing nothing, and two or more `broken-*`
+    variants each declaring what they fail."""
+    from labs.solutions import SOLUTIONS_DIR, solutions_for
+
+    solutions = {s.name: s for s in solutions_for(folder)}
+    where = str(folder / SOLUTIONS_DIR)
+    if "reference" not in solutions:
+        raise InputError("the lab has no solutions/reference (a solution that scores 100)", where)
+    if solutions["reference"].fails:
+        raise InputError("solutions/reference must declare `fails: []`", where)
+    broken = [s for name, s in solutions.items() if name.startswith("broken-")]
+    if len(broken) < 2:
+        raise InputError(f"the lab needs at least two solutions/broken-* variants (has {len(broken)})", where)
+    for solution in broken:
+        if not solution.fails:
+            raise InputError(f"solutions/{solution.name} must declare the checks it fails", where)
+
+
 def validate_paths(paths: list[Path], catalog: Path = CATALOG_DIR) -> list[LabSpec]:
     """Validate lab files or lab folders; the first problem raises InputError with its location."""
     known = {p.name for p in lab_folders(catalog)}
@@ -61,5 +80,6 @@ def validate_paths(paths: list[Path], catalog: Path = CATALOG_DIR) -> list[LabSp
         unknown = [lab for lab in spec.next if lab not in known | {spec.id}]
         if unknown:
             raise InputError(f"next: unknown lab {unknown[0]!r}", str(file))
+        check_solutions(file.parent)
         specs.append(spec)
     return specs

@@ -1,9 +1,13 @@
 """Sample solutions of a lab: what a student would write, kept with the lab to prove its grading.
 
-Layout: `labs/<lab>/solutions/<name>/solve.py` defines
-`solve(session, endpoint_url, prefix, student) -> None`, and `solution.yaml` next to it says
-`fails: [...]`, the check and guard ids this variant must fail (empty for `reference`); a guard
-"fails" when it applies.
+Layout: `labs/<lab>/solutions/<name>/` holds `solution.yaml` — `fails: [...]`, the check and guard
+ids this variant must fail (empty for `reference`; a guard "fails" when it applies) — and exactly
+one of:
+- `solve.py` (kind `aws`): defines `solve(session, endpoint_url, prefix, student) -> None`;
+- `solution.sql` (kind `sql`): run in the student's database as the student's own role;
+- `objects.yaml` (kind `kubernetes`): the API objects in the student's namespace as the API server
+  returns them (with `status`), `{prefix}` standing for the namespace.
+Every lab ships `reference` and at least two `broken-*` variants.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from labs.spec import SLUG
 
 SOLUTIONS_DIR = "solutions"
 SOLVE_FILE = "solve.py"
+SQL_FILE = "solution.sql"
+OBJECTS_FILE = "objects.yaml"
+KINDS = {SOLVE_FILE: "aws", SQL_FILE: "sql", OBJECTS_FILE: "kubernetes"}
 SPEC_FILE = "solution.yaml"
 SPEC_FIELDS = frozenset({"fails", "summary"})
 _module_numbers = count(1)
@@ -41,6 +48,10 @@ class Solution:
     def solve_path(self) -> Path:
         return self.folder / SOLVE_FILE
 
+    @property
+    def kind(self) -> str:
+        return next(kind for file, kind in KINDS.items() if (self.folder / file).is_file())
+
 
 def solutions_for(lab_folder: Path) -> list[Solution]:
     """Every solution of the lab in `lab_folder`, sorted by name; none when it has no solutions/."""
@@ -55,8 +66,10 @@ def solutions_for(lab_folder: Path) -> list[Solution]:
             raise InputError(
                 "a solution's folder name must be a lowercase slug (a-z, 0-9, '-')", display_path(folder)
             )
-        if not (folder / SOLVE_FILE).is_file():
-            raise InputError("file not found", display_path(folder / SOLVE_FILE))
+        present = [file for file in KINDS if (folder / file).is_file()]
+        if len(present) != 1:
+            found = ", ".join(present) or "none"
+            raise InputError(f"a solution has exactly one of {', '.join(KINDS)} (found: {found})", display_path(folder))
         fails = read_fails(folder / SPEC_FILE, known_ids)
         solutions.append(Solution(lab=lab_folder.name, name=folder.name, folder=folder, fails=fails))
     return solutions
@@ -87,6 +100,32 @@ def apply(
         solve(session, endpoint_url, prefix, student)
     finally:
         sys.modules.pop(module_name, None)
+
+
+def apply_sql(solution: Solution, conninfo: str) -> None:
+    """Run the solution's SQL script in one transaction on `conninfo` (the student's own role)."""
+    import psycopg
+
+    script = (solution.folder / SQL_FILE).read_text(encoding="utf-8")
+    with psycopg.connect(conninfo, autocommit=False) as conn:
+        conn.execute(script.encode("utf-8"))
+
+
+def kubernetes_objects(solution: Solution, namespace: str) -> list[dict[str, Any]]:
+    """The solution's API objects, `{prefix}` rendered as the student's namespace."""
+    from ruamel.yaml import YAML
+
+    from labs.loader import plain
+    from labs.spec import render
+
+    path = solution.folder / OBJECTS_FILE
+    docs = YAML(typ="rt", pure=True).load_all(path.read_text(encoding="utf-8"))
+    objects = [render(plain(doc), {"prefix": namespace}) for doc in docs if doc is not None]
+    for index, obj in enumerate(objects):
+        if not isinstance(obj, dict) or not {"apiVersion", "kind", "metadata"} <= obj.keys():
+            raise InputError(f"document {index + 1} is not a Kubernetes API object", display_path(path))
+        obj["metadata"].setdefault("namespace", namespace)
+    return objects
 
 
 def lab_ids(lab_file: Path) -> frozenset[str]:

@@ -118,3 +118,18 @@ def test_labs_validate_rejects_an_unknown_next_lab(tmp_path):
     (lab / "README.md").write_text("# x\n")
     result = run("labs", "validate", str(lab))
     assert result.exit_code == 2 and "next: unknown lab 'no-such-lab'" in one_line_error(result)
+
+
+def test_labs_validate_requires_solutions(tmp_path):
+    lab = tmp_path / "s3-static-website"
+    lab.mkdir()
+    (lab / "lab.yaml").write_text((REPO / "labs/s3-static-website/lab.yaml").read_text())
+    (lab / "README.md").write_text("# x\n")
+    result = run("labs", "validate", str(lab))
+    assert result.exit_code == 2 and "no solutions/reference" in one_line_error(result)
+    import shutil
+
+    shutil.copytree(REPO / "labs/s3-static-website/solutions", lab / "solutions")
+    shutil.rmtree(lab / "solutions" / "broken-partial")
+    result = run("labs", "validate", str(lab))
+    assert result.exit_code == 2 and "at least two solutions/broken-* variants (has 1)" in one_line_error(result)

@@ -17,6 +17,7 @@ from kubernetes import client as k8s
 from labs.catalog import get_lab
 from labs.spec import LabSpec, render
 from stacks.cohort import Cohort, Student, Target, prefix_for
+from tests.kube_fake import FakeLists
 from validators import checks as check_modules
 from validators.collectors import COLLECTORS, CollectRequest
 from validators.collectors import kubernetes as kubernetes_collector
@@ -232,51 +233,6 @@ def test_a_bare_privileged_pod_trips_the_guard_but_not_pods_of_the_deployment(la
     assert (
         result.message == "pod debug container debug is privileged; pod debug container debug runs as user 0"
     )
-
-
-class FakeLists:
-    """A fake of the kubernetes client's cluster-wide list methods, serving fixture objects in pages.
-
-    It records every call, so the test can assert the calls do not grow with the number of students.
-    """
-
-    def __init__(self, api: k8s.ApiClient, objects: list[dict[str, Any]]):
-        self.api, self.objects = api, objects
-        self.calls: list[tuple[str, dict]] = []
-
-    def method(self, kind: str, list_type: str):
-        def list_for_all_namespaces(_self, **kwargs):
-            self.calls.append((kind, kwargs))
-            items = [o for o in self.objects if o["kind"] == kind]
-            start = int(kwargs.get("_continue") or 0)
-            page = items[start : start + kwargs["limit"]]
-            more = start + kwargs["limit"] < len(items)
-            body = {
-                "apiVersion": "v1",
-                "kind": f"{kind}List",
-                "items": page,
-                "metadata": {
-                    "resourceVersion": "50200",
-                    **({"continue": str(start + kwargs["limit"])} if more else {}),
-                },
-            }
-            return self.api.deserialize(json.dumps(body), list_type, "application/json")
-
-        return list_for_all_namespaces
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        for api_class, name, kind, list_type in (
-            (k8s.AppsV1Api, "list_deployment_for_all_namespaces", "Deployment", "V1DeploymentList"),
-            (k8s.CoreV1Api, "list_service_for_all_namespaces", "Service", "V1ServiceList"),
-            (
-                k8s.NetworkingV1Api,
-                "list_network_policy_for_all_namespaces",
-                "NetworkPolicy",
-                "V1NetworkPolicyList",
-            ),
-            (k8s.CoreV1Api, "list_pod_for_all_namespaces", "Pod", "V1PodList"),
-        ):
-            monkeypatch.setattr(api_class, name, self.method(kind, list_type))
 
 
 def cluster_objects() -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """Grade a cohort: collect each inventory kind once, then run every student's checks on it.
 
 Collectors run once per cohort (DESIGN decision 4); checks are pure functions of a student's slice
-of that snapshot. Nothing here raises because of what a student built: a collector failure, an
-invalid rendered param, an exception or a timeout inside a check all become that check's `error`.
+of that snapshot. Nothing here raises because of what a student built: a collector failure or
+timeout, an invalid rendered param, an exception or a timeout inside a check all become that
+check's `error`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from validators.registry import Check, Params, Result
 from validators.report import CheckResult, GradeReport, GuardResult, StudentResult, student_json
 
 CHECK_TIMEOUT_S = 10.0
+COLLECTOR_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def run_check(
         return Result.error(item.problem or "cannot run")
     kind = item.check.reads
     if kind in failures:
-        return Result.error(f"collecting {kind} failed: {failures[kind]}")
+        return Result.error(failures[kind])
     inventory = snapshots[kind].for_prefix(student.prefix)
     future = pool.submit(item.check.fn, inventory, item.params)
     try:
@@ -154,39 +156,54 @@ def grade_lab(
 def collect(
     cohort: Cohort,
     chosen: tuple[Student, ...],
-    wanted: dict[str, list[Params]],
+    wanted: dict[str, dict[str, list[Params]]],
     session: boto3.Session,
     endpoint_url: str | None,
     concurrency: int,
+    timeout: float = COLLECTOR_TIMEOUT_S,
 ) -> tuple[dict[str, Snapshot], dict[str, str]]:
-    """Run each needed collector once; a failure is recorded as the reason, never raised."""
+    """Run each needed collector once, all within `timeout` s; a failure or a timeout is recorded
+    as the message every check of that kind reports, never raised.
+
+    `wanted` maps an inventory kind to the params its checks asked for, by student prefix.
+    """
     snapshots: dict[str, Snapshot] = {}
     failures: dict[str, str] = {}
     futures: dict[Future, str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
-        for kind, params in wanted.items():
+    pool = ThreadPoolExecutor(max_workers=max(1, len(wanted)), thread_name_prefix="labctl-collect")
+    try:
+        for kind, by_prefix in wanted.items():
             collector = COLLECTORS.get(kind)
             if collector is None:
-                failures[kind] = f"no collector for inventory kind {kind!r}"
+                failures[kind] = f"collecting {kind} failed: no collector for inventory kind {kind!r}"
                 continue
             request = CollectRequest(
                 cohort=cohort.name,
                 prefixes=tuple(s.prefix for s in chosen),
                 session=session,
                 endpoint_url=endpoint_url,
-                wanted=tuple(params),
+                wanted=tuple(p for params in by_prefix.values() for p in params),
                 concurrency=concurrency,
                 postgres_dsn=cohort.services.postgres_dsn,
                 kubeconfig=cohort.services.kubeconfig,
                 kube_context=cohort.services.kube_context,
+                wanted_by_prefix={prefix: tuple(params) for prefix, params in by_prefix.items()},
             )
             futures[pool.submit(collector, request)] = kind
-        for future in as_completed(futures):
-            kind = futures[future]
-            try:
-                snapshots[kind] = future.result()
-            except Exception as exc:  # noqa: BLE001 - reported on every check that reads it
-                failures[kind] = f"{type(exc).__name__}: {exc}"
+        try:
+            for future in as_completed(futures, timeout=timeout):
+                kind = futures[future]
+                try:
+                    snapshots[kind] = future.result()
+                except Exception as exc:  # noqa: BLE001 - reported on every check that reads it
+                    failures[kind] = f"collecting {kind} failed: {type(exc).__name__}: {exc}"
+        except FutureTimeout:
+            for kind in futures.values():
+                if kind not in snapshots and kind not in failures:
+                    failures[kind] = f"collector {kind} timed out after {timeout:g} s"
+    finally:
+        # A collector that timed out may still be running: do not wait for it.
+        pool.shutdown(wait=False, cancel_futures=True)
     return snapshots, failures
 
 
@@ -200,6 +217,7 @@ def grade_cohort(
     on_result: Callable[[dict], None] | None = None,
     concurrency: int = 8,
     check_timeout: float = CHECK_TIMEOUT_S,
+    collector_timeout: float = COLLECTOR_TIMEOUT_S,
 ) -> GradeReport:
     """Grade `students` (default: the whole roster) of `cohort` on `labs`.
 
@@ -212,7 +230,7 @@ def grade_cohort(
     graded_at = utc_now()
 
     plans: list[tuple[Student, LabSpec, list[Planned]]] = []
-    wanted: dict[str, list[Params]] = {}
+    wanted: dict[str, dict[str, list[Params]]] = {}
     for student in chosen:
         context = {"prefix": student.prefix, "student": student.student, "cohort": cohort.name}
         for lab in labs:
@@ -220,9 +238,9 @@ def grade_cohort(
             plans.append((student, lab, items))
             for item in items:
                 if item.check is not None and item.params is not None:
-                    wanted.setdefault(item.check.reads, []).append(item.params)
+                    wanted.setdefault(item.check.reads, {}).setdefault(student.prefix, []).append(item.params)
 
-    snapshots, failures = collect(cohort, chosen, wanted, session, endpoint_url, concurrency)
+    snapshots, failures = collect(cohort, chosen, wanted, session, endpoint_url, concurrency, collector_timeout)
 
     results: dict[int, StudentResult] = {}
     workers = max(1, concurrency)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol
 
 import boto3
 
@@ -29,6 +29,9 @@ class CollectRequest:
     """The cohort's admin DSN for database labs (its password comes from PGPASSWORD or ~/.pgpass)."""
     kubeconfig: str | None = None
     kube_context: str | None = None
+    wanted_by_prefix: Mapping[str, tuple[Params, ...]] = field(default_factory=dict)
+    """`wanted` split by the owner prefix of the student whose checks asked, for collectors whose
+    targets (such as URLs) do not carry the prefix."""
 
 
 class Snapshot(Protocol):

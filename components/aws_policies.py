@@ -2,17 +2,24 @@
 
 The identity policy: a student may act only on the lab's services, only in the lab's regions and
 only on what is theirs: S3 buckets, DynamoDB tables, Lambda functions and ECS clusters whose names
-start with the student prefix; resources of services that have no name scope (SQS, SNS, EC2
-instances) by the owner tags (`labctl:cohort`, `labctl:student`); EC2 launches only of the lab's
-instance types. Every action is spelled out: no `*` or `service:*` actions. The only IAM actions are
+start with the student prefix; SQS queues and SNS topics by their names and by the owner tags
+(`labctl:cohort`, `labctl:student`); EC2 instances (whose ARNs are ids) by the owner tags alone;
+EC2 launches only of the lab's instance types.
+
+Tags are ownership, so tagging is granted apart from everything else: whoever may write
+`labctl:student=<me>` on a resource that is not mine can make it mine. Tagging APIs act on existing
+resources only when they already carry the student's own `labctl:student`, or (at creation, or on an
+untagged resource of their own name) with the student's own values; and explicit denials, in the
+identity policy and in the boundary, refuse removing any `labctl:*` tag and writing one with values
+other than the owner's. Every action is spelled out: no `*` or `service:*` actions. The only IAM actions are
 for labs that run code under a role (Lambda, ECS): roles named `<prefix>-*`, created only with the
 student's own permissions boundary, passed only to those services. The few list actions that AWS
 only authorises on `*` are granted on `*` and nothing else is.
 
 The permissions boundary: a cap, not a grant. It allows the lab's services in the lab's regions
 (on the student's own names where the service's ARNs carry names) and explicitly denies IAM
-user/policy/boundary management and Organizations/account actions, so whatever the identity policy
-says, the student cannot widen their own rights.
+user/policy/boundary management, Organizations/account actions and changes to `labctl:*` tags, so
+whatever the identity policy says, the student cannot widen their own rights or disown a resource.
 """
 
 from __future__ import annotations
@@ -83,8 +90,6 @@ DYNAMODB_TABLE_ACTIONS = (
     "dynamodb:DescribeContinuousBackups",
     "dynamodb:UpdateContinuousBackups",
     "dynamodb:ListTagsOfResource",
-    "dynamodb:TagResource",
-    "dynamodb:UntagResource",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
@@ -98,9 +103,27 @@ DYNAMODB_TABLE_ACTIONS = (
 DYNAMODB_LIST_ACTIONS = ("dynamodb:ListTables",)
 
 
+# The APIs that write or remove tags, per service. Each is granted only through `tag_statements`
+# and all of them fall under `labctl_tag_denials`, whether or not the lab uses the service.
+TAG_CHANGE_ACTIONS = {
+    "s3": ("s3:PutBucketTagging", "s3:DeleteBucketTagging"),
+    "dynamodb": ("dynamodb:TagResource", "dynamodb:UntagResource"),
+    "lambda": ("lambda:TagResource", "lambda:UntagResource"),
+    "ecs": ("ecs:TagResource", "ecs:UntagResource"),
+    "sqs": ("sqs:TagQueue", "sqs:UntagQueue"),
+    "sns": ("sns:TagResource", "sns:UntagResource"),
+    "ec2": ("ec2:CreateTags", "ec2:DeleteTags"),
+    "logs": ("logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"),
+    "iam": ("iam:TagRole", "iam:UntagRole", "iam:TagUser", "iam:UntagUser", "iam:TagPolicy", "iam:UntagPolicy"),
+}
+REMOVE_TAG_VERBS = ("untag", "deletetags", "deletebuckettagging")
+LABCTL_TAG_KEYS = "labctl:*"
+STUDENT_TAG_KEY = "labctl:student"
+
+
 @dataclass(frozen=True)
 class TagScopedActions:
-    """A service scoped by owner tags: create only with them, act only on resources that have them."""
+    """A service scoped by name and owner tags: create only with the tags, act only where they are."""
 
     create: tuple[str, ...]
     manage: tuple[str, ...]
@@ -109,7 +132,7 @@ class TagScopedActions:
 
 TAG_SCOPED = {
     "sqs": TagScopedActions(
-        create=("sqs:CreateQueue", "sqs:TagQueue"),
+        create=("sqs:CreateQueue",),
         manage=(
             "sqs:GetQueueUrl",
             "sqs:GetQueueAttributes",
@@ -125,7 +148,7 @@ TAG_SCOPED = {
         list=("sqs:ListQueues",),
     ),
     "sns": TagScopedActions(
-        create=("sns:CreateTopic", "sns:TagResource"),
+        create=("sns:CreateTopic",),
         manage=(
             "sns:GetTopicAttributes",
             "sns:SetTopicAttributes",
@@ -155,8 +178,6 @@ LAMBDA_FUNCTION_ACTIONS = (
     "lambda:AddPermission",
     "lambda:RemovePermission",
     "lambda:GetPolicy",
-    "lambda:TagResource",
-    "lambda:UntagResource",
     "lambda:ListTags",
 )
 LAMBDA_LIST_ACTIONS = ("lambda:ListFunctions",)
@@ -166,8 +187,6 @@ ECS_CLUSTER_ACTIONS = (
     "ecs:DescribeClusters",
     "ecs:UpdateCluster",
     "ecs:DeleteCluster",
-    "ecs:TagResource",
-    "ecs:UntagResource",
     "ecs:ListTagsForResource",
 )
 ECS_SERVICE_ACTIONS = ("ecs:CreateService", "ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService")
@@ -193,6 +212,22 @@ EC2_DESCRIBE_ACTIONS = (
     "ec2:DescribeTags",
     "ec2:DescribeAvailabilityZones",
 )
+LOGS_GROUP_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:DeleteLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:DeleteRetentionPolicy",
+    "logs:CreateLogStream",
+    "logs:DeleteLogStream",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "logs:ListTagsForResource",
+    "logs:ListTagsLogGroup",
+)
+LOGS_LIST_ACTIONS = ("logs:DescribeLogGroups",)
+
 EC2_OWN_INSTANCE_ACTIONS = (
     "ec2:StartInstances",
     "ec2:StopInstances",
@@ -224,9 +259,10 @@ IAM_ROLE_OTHER_ACTIONS = (
     "iam:DeleteRole",
 )
 
-NAME_SCOPED = frozenset({"s3", "dynamodb", "lambda", "ecs"})
+NAME_SCOPED = frozenset({"s3", "dynamodb", "lambda", "ecs", "logs"})
 KNOWN_SERVICES = NAME_SCOPED | frozenset(TAG_SCOPED) | {"ec2"}
-NEEDS_OWNER_TAGS = frozenset(TAG_SCOPED) | {"ec2", "ecs"}
+# Every student policy grants some tagging, and tagging is scoped by the owner's tags.
+NEEDS_OWNER_TAGS = KNOWN_SERVICES
 
 # The boundary's explicit denials: a student's own user, keys, groups, managed policies and
 # boundaries (theirs and their roles') are out of reach, whatever an identity policy grants.
@@ -275,8 +311,58 @@ def statement(sid: str, actions: Sequence[str], resources: Sequence[str], condit
     return allow
 
 
-def deny(sid: str, actions: Sequence[str]) -> dict:
-    return {"Sid": sid, "Effect": "Deny", "Action": sorted(actions), "Resource": ["*"]}
+def deny(sid: str, actions: Sequence[str], condition: dict[str, Any] | None = None) -> dict:
+    """A Deny statement on every resource; an empty `condition` is left out."""
+    denied = {"Sid": sid, "Effect": "Deny", "Action": sorted(actions), "Resource": ["*"]}
+    if condition:
+        denied["Condition"] = condition
+    return denied
+
+
+def tag_statements(
+    sid: str, service: str, resources: Sequence[str], owner_tags: Mapping[str, str], in_regions: dict[str, Any]
+) -> list[dict]:
+    """Tagging of the student's own resources: any tag change where the resource already carries the
+    owner's tags; adding tags (at creation, or to an untagged resource) only with the owner's values.
+    Never a tag change on a resource another student's `labctl:student` marks as theirs."""
+    request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
+    resource_tags = {f"aws:ResourceTag/{k}": v for k, v in sorted(owner_tags.items())}
+    changes = TAG_CHANGE_ACTIONS[service]
+    adds = [a for a in changes if not removes_tags(a)]
+    untagged = {"StringEquals": {**in_regions, **request_tags}, "Null": {f"aws:ResourceTag/{STUDENT_TAG_KEY}": "true"}}
+    return [
+        statement(f"{sid}TagOwn", changes, resources, {"StringEquals": {**in_regions, **resource_tags}}),
+        statement(f"{sid}TagUntagged", adds, resources, untagged),
+    ]
+
+
+def removes_tags(action: str) -> bool:
+    return action.split(":", 1)[1].lower().startswith(REMOVE_TAG_VERBS)
+
+
+def labctl_tag_denials(owner_tags: Mapping[str, str]) -> list[dict]:
+    """Explicit denials on every tagging API: no `labctl:*` tag is ever removed; one is written only
+    with the owner's own cohort and student (one statement per key: any foreign value is refused);
+    and never on a resource another student owns. Absent keys count as foreign (StringNotEquals
+    matches when the key is missing), so a partial `labctl:*` write is refused too."""
+    changes = sorted({a for actions in TAG_CHANGE_ACTIONS.values() for a in actions})
+    removals = [a for a in changes if removes_tags(a)]
+    writes = [a for a in changes if not removes_tags(a)]
+    touches = {"ForAnyValue:StringLike": {"aws:TagKeys": [LABCTL_TAG_KEYS]}}
+    statements = [deny("DenyRemovingLabctlTags", removals, touches)]
+    for key, value in sorted(owner_tags.items()):
+        name = key.split(":", 1)[1].capitalize()
+        statements.append(
+            deny(f"DenyForeignLabctl{name}Tag", writes, {**touches, "StringNotEquals": {f"aws:RequestTag/{key}": value}})
+        )
+    if STUDENT_TAG_KEY in owner_tags:
+        foreign_owner = {
+            **touches,
+            "StringNotEquals": {f"aws:ResourceTag/{STUDENT_TAG_KEY}": owner_tags[STUDENT_TAG_KEY]},
+            "Null": {f"aws:ResourceTag/{STUDENT_TAG_KEY}": "false"},
+        }
+        statements.append(deny("DenyRetaggingOthersResources", writes, foreign_owner))
+    return statements
 
 
 def regional_arns(service: str, regions: Sequence[str], *resources: str) -> list[str]:
@@ -297,7 +383,9 @@ def s3_statements(prefix: str, in_regions: dict[str, Any]) -> list[dict]:
     ]
 
 
-def dynamodb_statements(prefix: str, regions: Sequence[str], in_regions: dict[str, Any]) -> list[dict]:
+def dynamodb_statements(
+    prefix: str, regions: Sequence[str], owner_tags: Mapping[str, str], in_regions: dict[str, Any]
+) -> list[dict]:
     condition = {"StringEquals": dict(in_regions)}
     tables = [
         arn
@@ -309,15 +397,19 @@ def dynamodb_statements(prefix: str, regions: Sequence[str], in_regions: dict[st
     ]
     return [
         statement("DynamodbOwnTables", DYNAMODB_TABLE_ACTIONS, tables, condition),
+        *tag_statements("Dynamodb", "dynamodb", tables, owner_tags, in_regions),
         statement("DynamodbList", DYNAMODB_LIST_ACTIONS, ["*"], condition),
     ]
 
 
-def lambda_statements(prefix: str, regions: Sequence[str], in_regions: dict[str, Any]) -> list[dict]:
+def lambda_statements(
+    prefix: str, regions: Sequence[str], owner_tags: Mapping[str, str], in_regions: dict[str, Any]
+) -> list[dict]:
     condition = {"StringEquals": dict(in_regions)}
     functions = regional_arns("lambda", regions, f"function:{prefix}-*", f"function:{prefix}-*:*")
     return [
         statement("LambdaOwnFunctions", LAMBDA_FUNCTION_ACTIONS, functions, condition),
+        *tag_statements("Lambda", "lambda", functions, owner_tags, in_regions),
         statement("LambdaList", LAMBDA_LIST_ACTIONS, ["*"], condition),
     ]
 
@@ -327,11 +419,14 @@ def ecs_statements(
 ) -> list[dict]:
     condition = {"StringEquals": dict(in_regions)}
     request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
+    clusters = regional_arns("ecs", regions, f"cluster/{prefix}-*")
+    services = regional_arns("ecs", regions, f"service/{prefix}-*/*")
     tasks = regional_arns("ecs", regions, f"task-definition/{prefix}-*:*", f"task/{prefix}-*/*")
     return [
-        statement("EcsOwnClusters", ECS_CLUSTER_ACTIONS, regional_arns("ecs", regions, f"cluster/{prefix}-*"), condition),
-        statement("EcsOwnServices", ECS_SERVICE_ACTIONS, regional_arns("ecs", regions, f"service/{prefix}-*/*"), condition),
+        statement("EcsOwnClusters", ECS_CLUSTER_ACTIONS, clusters, condition),
+        statement("EcsOwnServices", ECS_SERVICE_ACTIONS, services, condition),
         statement("EcsOwnTasks", ECS_TASK_ACTIONS, tasks, condition),
+        *tag_statements("Ecs", "ecs", [*clusters, *services, *tasks], owner_tags, in_regions),
         # Task definitions are registered on `*`: only with the owner's tags.
         statement(
             "EcsRegisterTagged",
@@ -340,6 +435,24 @@ def ecs_statements(
             {"StringEquals": {**in_regions, **request_tags}},
         ),
         statement("EcsList", ECS_LIST_ACTIONS, ["*"], condition),
+    ]
+
+
+def log_group_arns(prefix: str, regions: Sequence[str]) -> list[str]:
+    """Log groups `<prefix>-*` and those Lambda writes for the student's functions, with their streams."""
+    groups = (f"log-group:{prefix}-*", f"log-group:/aws/lambda/{prefix}-*")
+    return regional_arns("logs", regions, *(arn for group in groups for arn in (group, f"{group}:*")))
+
+
+def logs_statements(
+    prefix: str, regions: Sequence[str], owner_tags: Mapping[str, str], in_regions: dict[str, Any]
+) -> list[dict]:
+    condition = {"StringEquals": dict(in_regions)}
+    groups = log_group_arns(prefix, regions)
+    return [
+        statement("LogsOwnGroups", LOGS_GROUP_ACTIONS, groups, condition),
+        *tag_statements("Logs", "logs", groups, owner_tags, in_regions),
+        statement("LogsList", LOGS_LIST_ACTIONS, ["*"], condition),
     ]
 
 
@@ -355,6 +468,9 @@ def ec2_statements(
     instances = regional_arns("ec2", regions, "instance/*")
     launch_with = [f"arn:aws:ec2:{region}::image/*" for region in sorted(set(regions))]
     launch_with += regional_arns("ec2", regions, *(f"{kind}/*" for kind in EC2_LAUNCH_RESOURCES))
+    describe = statement("Ec2Describe", EC2_DESCRIBE_ACTIONS, ["*"], condition)
+    if not instance_types:
+        return [describe]  # no allow-list, no launches
     return [
         # A launch is authorised on the instance only with the owner's tags and an allowed type.
         statement(
@@ -364,16 +480,17 @@ def ec2_statements(
             {"StringEquals": {**in_regions, **request_tags, "ec2:InstanceType": sorted(set(instance_types))}},
         ),
         statement("Ec2RunWith", ("ec2:RunInstances",), launch_with, condition),
+        # Tags are written only as part of the student's own launch, never on an existing resource.
         statement(
             "Ec2TagOnLaunch",
             ("ec2:CreateTags",),
             regional_arns("ec2", regions, *(f"{kind}/*" for kind in EC2_TAGGED_AT_LAUNCH)),
-            {"StringEquals": {**in_regions, "ec2:CreateAction": "RunInstances"}},
+            {"StringEquals": {**in_regions, **request_tags, "ec2:CreateAction": "RunInstances"}},
         ),
         statement(
             "Ec2OwnInstances", EC2_OWN_INSTANCE_ACTIONS, instances, {"StringEquals": {**in_regions, **resource_tags}}
         ),
-        statement("Ec2Describe", EC2_DESCRIBE_ACTIONS, ["*"], condition),
+        describe,
     ]
 
 
@@ -392,14 +509,23 @@ def role_statements(prefix: str, services: Sequence[str], boundary: str) -> list
 
 
 def tag_scoped_statements(
-    service: str, actions: TagScopedActions, owner_tags: Mapping[str, str], in_regions: dict[str, Any]
+    service: str,
+    prefix: str,
+    regions: Sequence[str],
+    owner_tags: Mapping[str, str],
+    in_regions: dict[str, Any],
 ) -> list[dict]:
+    """Queues and topics `<prefix>-*` (their ARNs end with the name), created only with the owner's
+    tags and used only while they carry them."""
+    actions = TAG_SCOPED[service]
     sid = service.capitalize()
+    named = regional_arns(service, regions, f"{prefix}-*")
     request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
     resource_tags = {f"aws:ResourceTag/{k}": v for k, v in sorted(owner_tags.items())}
     return [
-        statement(f"{sid}CreateTagged", actions.create, ["*"], {"StringEquals": {**in_regions, **request_tags}}),
-        statement(f"{sid}OwnTagged", actions.manage, ["*"], {"StringEquals": {**in_regions, **resource_tags}}),
+        statement(f"{sid}CreateTagged", actions.create, named, {"StringEquals": {**in_regions, **request_tags}}),
+        statement(f"{sid}OwnTagged", actions.manage, named, {"StringEquals": {**in_regions, **resource_tags}}),
+        *tag_statements(sid, service, named, owner_tags, in_regions),
         statement(f"{sid}List", actions.list, ["*"], {"StringEquals": dict(in_regions)}),
     ]
 
@@ -431,9 +557,11 @@ def student_identity_policy(
 ) -> dict:
     """The IAM policy document for the sandbox user of the student whose names start with `prefix`.
 
-    `owner_tags` (cohort and student tags) are required when a service is scoped by tags (SQS, SNS,
-    EC2, ECS); `instance_types` (the EC2 allow-list) when the lab uses EC2; `boundary` (the ARN of
-    the student's boundary, see `boundary_arn`) when it uses Lambda or ECS, whose roles must carry it.
+    `owner_tags` (cohort and student tags) are required: every service's tagging is scoped by them
+    and the policy denies `labctl:*` tag changes with other values. `instance_types` is the EC2
+    allow-list: without one, EC2 is describe-only (no launches). `boundary` (the ARN of the
+    student's boundary, see `boundary_arn`) is required when the lab uses Lambda or ECS, whose roles
+    must carry it.
     Raises ValueError for IAM-like services, for services with no scope yet and for missing inputs.
     """
     if not prefix:
@@ -444,8 +572,8 @@ def student_identity_policy(
     for service in wanted:
         if service in NEEDS_OWNER_TAGS and not owner_tags:
             raise ValueError(f"service {service!r} is scoped by owner tags: pass owner_tags")
-    if "ec2" in wanted and not instance_types:
-        raise ValueError("service 'ec2' needs an instance_types allow-list")
+    if owner_tags is not None and STUDENT_TAG_KEY not in owner_tags:
+        raise ValueError(f"owner_tags must include {STUDENT_TAG_KEY}")
     if ROLE_SERVICES.keys() & set(wanted) and not boundary:
         raise ValueError("lambda and ecs need the boundary ARN: the student's roles must carry it")
     in_regions = {"aws:RequestedRegion": sorted(set(regions))}
@@ -455,17 +583,20 @@ def student_identity_policy(
         if service == "s3":
             statements += s3_statements(prefix, in_regions)
         elif service == "dynamodb":
-            statements += dynamodb_statements(prefix, regions, in_regions)
+            statements += dynamodb_statements(prefix, regions, owner, in_regions)
         elif service == "lambda":
-            statements += lambda_statements(prefix, regions, in_regions)
+            statements += lambda_statements(prefix, regions, owner, in_regions)
+        elif service == "logs":
+            statements += logs_statements(prefix, regions, owner, in_regions)
         elif service == "ecs":
             statements += ecs_statements(prefix, regions, owner, in_regions)
         elif service == "ec2":
             statements += ec2_statements(regions, owner, instance_types, in_regions)
         else:
-            statements += tag_scoped_statements(service, TAG_SCOPED[service], owner, in_regions)
+            statements += tag_scoped_statements(service, prefix, regions, owner, in_regions)
     if boundary and ROLE_SERVICES.keys() & set(wanted):
         statements += role_statements(prefix, wanted, boundary)
+    statements += labctl_tag_denials(owner)
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
@@ -481,6 +612,8 @@ def boundary_scope(service: str, prefix: str, regions: Sequence[str]) -> tuple[l
         return regional_arns("dynamodb", regions, f"table/{prefix}-*", f"table/{prefix}-*/index/*"), DYNAMODB_LIST_ACTIONS
     if service == "lambda":
         return regional_arns("lambda", regions, f"function:{prefix}-*", f"function:{prefix}-*:*"), LAMBDA_LIST_ACTIONS
+    if service == "logs":
+        return log_group_arns(prefix, regions), LOGS_LIST_ACTIONS
     if service == "ecs":
         owned = regional_arns(
             "ecs", regions, f"cluster/{prefix}-*", f"service/{prefix}-*/*", f"task/{prefix}-*/*",
@@ -492,15 +625,20 @@ def boundary_scope(service: str, prefix: str, regions: Sequence[str]) -> tuple[l
     return ["*"], ()
 
 
-def student_boundary_policy(prefix: str, services: Sequence[str], regions: Sequence[str]) -> dict:
+def student_boundary_policy(
+    prefix: str, services: Sequence[str], regions: Sequence[str], owner_tags: Mapping[str, str]
+) -> dict:
     """The permissions boundary for the student whose names start with `prefix`: a cap, not a grant.
 
     Allows at most the lab's services in the lab's regions, on the student's own names where the
     service can say so, and roles `<prefix>-*` when the lab runs code under roles; denies IAM
-    user/policy/boundary management and Organizations/account actions outright.
+    user/policy/boundary management and Organizations/account actions outright, and `labctl:*` tag
+    changes other than writing the owner's own values (`owner_tags`: cohort and student).
     """
     if not prefix:
         raise ValueError("a boundary needs the student prefix")
+    if STUDENT_TAG_KEY not in owner_tags:
+        raise ValueError(f"a boundary needs the owner tags, {STUDENT_TAG_KEY} included")
     if not regions:
         raise ValueError("a boundary needs at least one region")
     wanted = check_services(services)
@@ -518,4 +656,5 @@ def student_boundary_policy(prefix: str, services: Sequence[str], regions: Seque
         statements.append(statement("IamOwnRolesCap", role_actions, roles, {}))
     statements.append(deny("DenyIamSelfManagement", IAM_SELF_MANAGEMENT))
     statements.append(deny("DenyAccountAndOrganizations", ACCOUNT_ACTIONS))
+    statements += labctl_tag_denials(owner_tags)
     return {"Version": POLICY_VERSION, "Statement": statements}

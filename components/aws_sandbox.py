@@ -50,7 +50,7 @@ def budget_filter(tags: Mapping[str, str]) -> dict:
 @dataclass(frozen=True)
 class AwsSandboxArgs:
     """`budget_usd` is the student's monthly limit (see `budget_limit`); `notify_email` gets its alerts.
-    `instance_types` is the EC2 allow-list, required when `services` include ec2."""
+    `instance_types` is the EC2 allow-list; without one a lab's EC2 is describe-only."""
 
     prefix: str
     cohort: str
@@ -84,7 +84,9 @@ class AwsSandbox(pulumi.ComponentResource):
             name=f"{args.prefix}-boundary",
             path=path,
             description=f"labctl permissions boundary for {args.prefix}",
-            policy=json.dumps(student_boundary_policy(args.prefix, args.services, args.regions), sort_keys=True),
+            policy=json.dumps(
+                student_boundary_policy(args.prefix, args.services, args.regions, owner_tags(tags)), sort_keys=True
+            ),
             tags=tags,
             opts=child,
         )

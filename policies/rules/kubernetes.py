@@ -1,5 +1,6 @@
-"""Kubernetes: a student namespace is fenced (quota, limits, default-deny, restricted pods) and its
-RBAC never reaches beyond it; its quota stays within the cost limits."""
+"""Kubernetes: a student namespace is fenced (quota, limits, default-deny, restricted pods), its RBAC
+never reaches beyond it, the workloads planned in it cannot reach the node, and its quota stays
+within the cost limits."""
 
 from __future__ import annotations
 
@@ -179,4 +180,117 @@ def cost_k8s_quota(resource: PolicyResource, config: QuotaConfig) -> Iterator[st
                 yield f"{resource.type} {resource.name!r} must have {key} of at most {limit} (it has {hard[key]})."
 
 
-RULES = (k8s_namespace_restricted, k8s_namespace_guarded, k8s_rbac_scoped, cost_k8s_quota)
+# Workload kinds and where each keeps its pod spec.
+POD_SPEC_PATHS = {
+    "kubernetes:core/v1:Pod": ("spec",),
+    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+
+
+def pod_spec(resource: PolicyResource) -> dict[str, Any]:
+    spec: Any = resource.props
+    for key in POD_SPEC_PATHS[resource.type]:
+        spec = mapping(spec).get(key)
+    return mapping(spec)
+
+
+def containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for key in CONTAINER_LISTS if isinstance(spec.get(key), list) for c in spec[key] if isinstance(c, dict)]
+
+
+def student_workloads(stack: Stack) -> Iterator[tuple[PolicyResource, dict[str, Any]]]:
+    """(workload, pod spec) of every workload planned in a student namespace: owned by a student
+    (plan, labels or parent) or placed in a namespace of the stack labelled as a student's."""
+    fenced = {
+        metadata(r).get("name")
+        for r in stack.resources
+        if r.type == NAMESPACE and is_student_namespace(r)
+    }
+    for resource in stack.resources:
+        if resource.type in POD_SPEC_PATHS and (resource.student or metadata(resource).get("namespace") in fenced):
+            yield resource, pod_spec(resource)
+
+
+def container_label(container: dict[str, Any]) -> str:
+    return f"container {container.get('name')!r}"
+
+
+@stack_rule(
+    "k8s-workload-isolated",
+    pack="isolation",
+    description="Checks whether workloads planned in student namespaces stay off the node: no privileged "
+    "container, no hostPath volume, no host network, PID or IPC namespace.",
+)
+def k8s_workload_isolated(stack: Stack, _config: Any) -> Iterator[Finding]:
+    for resource, spec in student_workloads(stack):
+        who = f"{resource.type} {resource.name!r}"
+        for key in HOST_NAMESPACES:
+            if spec.get(key) is True:
+                yield Finding(f"{who} must not use the node's namespace ({key}: true).", resource)
+        for volume in (v for v in spec.get("volumes") or [] if isinstance(v, dict)):
+            if volume.get("hostPath") is not None:
+                yield Finding(f"{who} must not mount a hostPath volume ({volume.get('name')!r}).", resource)
+        for container in containers(spec):
+            if mapping(container.get("securityContext")).get("privileged") is True:
+                yield Finding(f"{who} {container_label(container)} must not be privileged.", resource)
+
+
+def runs_as_non_root(pod: dict[str, Any], container: dict[str, Any]) -> bool | None:
+    """True/False when the pod or container says; None when the values are unknown at plan time."""
+    values = []
+    for context in (mapping(container.get("securityContext")), mapping(pod.get("securityContext"))):
+        non_root, user = context.get("runAsNonRoot"), context.get("runAsUser")
+        if non_root in UNEVALUABLE or user in UNEVALUABLE:
+            return None
+        if user is not None and not isinstance(user, bool):
+            values.append(user != 0)
+        if non_root is not None:
+            values.append(non_root is True)
+        if values:
+            return values[0]  # the container's own setting wins over the pod's
+    return False
+
+
+@stack_rule(
+    "k8s-workload-hardened",
+    pack="isolation",
+    enforcement="advisory",
+    description="Checks whether containers planned in student namespaces run as non-root, without "
+    "privilege escalation, with all capabilities dropped and with CPU and memory limits.",
+)
+def k8s_workload_hardened(stack: Stack, _config: Any) -> Iterator[Finding]:
+    for resource, spec in student_workloads(stack):
+        for container in containers(spec):
+            who = f"{resource.type} {resource.name!r} {container_label(container)}"
+            context = mapping(container.get("securityContext"))
+            if runs_as_non_root(spec, container) is False:
+                yield Finding(f"{who} must run as non-root (runAsNonRoot: true or a non-zero runAsUser).", resource)
+            if context.get("allowPrivilegeEscalation") not in (False, *UNEVALUABLE):
+                yield Finding(f"{who} must set allowPrivilegeEscalation: false.", resource)
+            drops = mapping(context.get("capabilities")).get("drop")
+            if drops not in UNEVALUABLE and not (
+                isinstance(drops, list) and any(isinstance(d, str) and d.upper() == "ALL" for d in drops)
+            ):
+                yield Finding(f"{who} must drop all capabilities (capabilities.drop: [ALL]).", resource)
+            limits = mapping(container.get("resources")).get("limits")
+            if limits not in UNEVALUABLE:
+                missing = [k for k in ("cpu", "memory") if not mapping(limits).get(k)]
+                if missing:
+                    yield Finding(f"{who} must have {' and '.join(missing)} limits (resources.limits).", resource)
+
+
+RULES = (
+    k8s_namespace_restricted,
+    k8s_namespace_guarded,
+    k8s_rbac_scoped,
+    k8s_workload_isolated,
+    k8s_workload_hardened,
+    cost_k8s_quota,
+)

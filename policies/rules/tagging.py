@@ -53,6 +53,14 @@ TAGGABLE_AWS_TYPES = frozenset(
 # Input properties that hold a resource's physical name, per AWS naming convention.
 PHYSICAL_NAME_PROPS = ("name", "namePrefix", "bucket", "bucketPrefix", "identifier", "functionName")
 
+# Types whose name properties name a shared artefact the student uses, not something the student
+# owns: the resource itself (its logical name) is still the student's and still checked.
+SHARED_ARTEFACT_NAMES = {
+    "docker:index/remoteImage:RemoteImage": "`name` is an image reference pulled from a registry "
+    "(e.g. codercom/code-server:4.96.4), shared by every student",
+    "docker:index/registryImage:RegistryImage": "`name` is an image reference in a registry, shared by every student",
+}
+
 
 class TagsConfig(RuleConfig):
     required_tags: list[str] = Field(default=list(LABCTL_TAGS), alias="requiredTags")
@@ -99,7 +107,7 @@ def owned_name(name: str, prefix: str) -> bool:
     "names-prefixed",
     pack="isolation",
     description="Checks whether every student-owned resource is named with the student's prefix "
-    "<cohort>-<student>.",
+    "<cohort>-<student> (name properties of shared artefacts such as image references excepted).",
     types=("*",),
     config=PrefixConfig,
 )
@@ -109,6 +117,8 @@ def names_prefixed(resource: PolicyResource, config: PrefixConfig) -> Iterator[s
         return
     if not owned_name(resource.name, prefix):
         yield f"{resource.type} {resource.name!r} must be named starting with {prefix!r}."
+    if resource.type in SHARED_ARTEFACT_NAMES:
+        return
     for prop in config.name_props:
         value = resource.props.get(prop)
         if isinstance(value, str) and value not in UNEVALUABLE and not owned_name(value, prefix):

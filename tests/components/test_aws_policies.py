@@ -22,19 +22,30 @@ OWNER = owner_tags(student_tags("c1", "s001", "s3-static-website"))
 BOUNDARY = boundary_arn("c1", "c1-s001")
 
 
+def clause_holds(operator: str, key: str, wanted: object, context: dict) -> bool:
+    """One condition clause as IAM evaluates it. A multivalued context key (aws:TagKeys) is a list."""
+    values = wanted if isinstance(wanted, list) else [wanted]
+    got = context.get(key)
+    if operator == "Null":
+        return (got is None) == (values[0] == "true")
+    if operator == "StringNotEquals":
+        return got is None or got not in values  # a negated operator matches a missing key
+    if operator == "ForAnyValue:StringLike":
+        return got is not None and any(fnmatchcase(g, v) for g in got for v in values)
+    assert operator in ("StringEquals", "StringLike"), operator
+    if got is None:
+        return False
+    match = (lambda v: got == v) if operator == "StringEquals" else (lambda v: fnmatchcase(got, v))
+    return any(match(v) for v in values)
+
+
 def conditions_hold(condition: dict, context: dict) -> bool:
-    """StringEquals / StringLike: every key present in the request context and matching a value."""
-    for operator, clauses in condition.items():
-        assert operator in ("StringEquals", "StringLike"), operator
-        for key, wanted in clauses.items():
-            values = wanted if isinstance(wanted, list) else [wanted]
-            got = context.get(key)
-            if got is None:
-                return False
-            match = (lambda v: got == v) if operator == "StringEquals" else (lambda v: fnmatchcase(got, v))
-            if not any(match(v) for v in values):
-                return False
-    return True
+    """Every clause of every operator must hold (IAM ANDs them)."""
+    return all(
+        clause_holds(operator, key, wanted, context)
+        for operator, clauses in condition.items()
+        for key, wanted in clauses.items()
+    )
 
 
 def matching(policy: dict, effect: str, action: str, resource: str, context: dict) -> bool:
@@ -64,11 +75,12 @@ def effective(identity: dict, boundary: dict, action: str, resource: str, region
 
 
 def actions(policy: dict) -> list[str]:
-    return [a for s in policy["Statement"] for a in s["Action"]]
+    """The actions the policy allows (its Deny statements name actions too)."""
+    return [a for s in policy["Statement"] if s["Effect"] == "Allow" for a in s["Action"]]
 
 
 def test_own_prefix_buckets_and_objects_are_allowed():
-    policy = student_identity_policy("c1-s001", ["s3"], ["us-east-1"])
+    policy = student_identity_policy("c1-s001", ["s3"], ["us-east-1"], OWNER)
     assert allows(policy, "s3:CreateBucket", "arn:aws:s3:::c1-s001-site")
     assert allows(policy, "s3:PutBucketPolicy", "arn:aws:s3:::c1-s001-site")
     assert allows(policy, "s3:PutObject", "arn:aws:s3:::c1-s001-site/index.html")
@@ -87,16 +99,16 @@ def test_own_prefix_buckets_and_objects_are_allowed():
     ],
 )
 def test_other_names_are_not_matched(resource):
-    policy = student_identity_policy("c1-s001", ["s3"], ["us-east-1"])
+    policy = student_identity_policy("c1-s001", ["s3"], ["us-east-1"], OWNER)
     assert not allows(policy, "s3:CreateBucket", resource)
     assert not allows(policy, "s3:PutObject", resource)
     assert not allows(policy, "s3:GetObject", resource)
 
 
 def test_other_regions_are_not_allowed():
-    policy = student_identity_policy("c1-s001", ["s3"], ["us-east-1"])
+    policy = student_identity_policy("c1-s001", ["s3"], ["us-east-1"], OWNER)
     assert not allows(policy, "s3:CreateBucket", "arn:aws:s3:::c1-s001-site", region="eu-west-1")
-    for statement in policy["Statement"]:
+    for statement in (s for s in policy["Statement"] if s["Effect"] == "Allow"):
         assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == ["us-east-1"]
 
 
@@ -107,14 +119,14 @@ def test_no_wildcard_actions_no_iam_and_star_only_for_listing(services):
     for action in actions(policy):
         assert "*" not in action
         assert not action.startswith(("iam:", "sts:"))
-    for statement in policy["Statement"]:
+    for statement in (s for s in policy["Statement"] if s["Effect"] == "Allow"):
         unscoped = "*" in statement["Resource"] and "aws:ResourceTag/labctl:student" not in json.dumps(statement)
         if unscoped and "aws:RequestTag/labctl:student" not in json.dumps(statement):
             assert all(a.split(":")[1].startswith(("List", "Describe")) for a in statement["Action"]), statement
 
 
 def test_dynamodb_tables_are_scoped_by_name_and_region():
-    policy = student_identity_policy("c1-s001", ["dynamodb"], ["us-east-1"])
+    policy = student_identity_policy("c1-s001", ["dynamodb"], ["us-east-1"], OWNER)
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/c1-s001-orders"
     assert allows(policy, "dynamodb:CreateTable", table)
     assert allows(policy, "dynamodb:UpdateContinuousBackups", table)
@@ -141,7 +153,6 @@ def test_services_without_name_scope_are_scoped_by_owner_tags():
     [
         (["iam"], OWNER, "never granted"),
         (["sts"], OWNER, "never granted"),
-        (["ec2"], OWNER, "instance_types"),
         (["ec2"], None, "owner_tags"),
         (["lambda"], OWNER, "boundary"),
         (["rds"], OWNER, "no student scope"),
@@ -165,7 +176,7 @@ SLUG = st.from_regex(r"[a-z][a-z0-9]{1,10}", fullmatch=True)
 
 @given(own=SLUG, other=SLUG, bucket=st.from_regex(r"[a-z0-9]{1,10}", fullmatch=True))
 def test_property_only_the_own_prefix_matches(own, other, bucket):
-    policy = student_identity_policy(f"c1-{own}", ["s3"], ["us-east-1"])
+    policy = student_identity_policy(f"c1-{own}", ["s3"], ["us-east-1"], owner_tags(student_tags("c1", own, "lab")))
     assert allows(policy, "s3:PutObject", f"arn:aws:s3:::c1-{own}-{bucket}/key")
     if other != own:
         assert not allows(policy, "s3:PutObject", f"arn:aws:s3:::c1-{other}-{bucket}/key")
@@ -174,14 +185,14 @@ def test_property_only_the_own_prefix_matches(own, other, bucket):
 
 # --- the permissions boundary -------------------------------------------------------------------
 
-ALL_SERVICES = ["s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2"]
+ALL_SERVICES = ["s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2", "logs"]
 
 
 @pytest.mark.parametrize("services", [["s3"], ALL_SERVICES])
 @pytest.mark.parametrize("action", [*IAM_SELF_MANAGEMENT, "iam:CreatePolicy", "organizations:LeaveOrganization",
                                     "account:CloseAccount"])
 def test_boundary_denies_iam_self_management_whatever_the_identity_policy_grants(services, action):
-    boundary = student_boundary_policy("c1-s001", services, ["us-east-1"])
+    boundary = student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
     for resource in ("*", "arn:aws:iam::123456789012:user/labctl/c1/c1-s001",
                      "arn:aws:iam::123456789012:policy/labctl/c1/c1-s001-boundary"):
@@ -192,7 +203,7 @@ def test_boundary_denies_iam_self_management_whatever_the_identity_policy_grants
 
 
 def test_boundary_caps_at_the_labs_services_own_names_and_regions():
-    boundary = student_boundary_policy("c1-s001", ["s3"], ["us-east-1"])
+    boundary = student_boundary_policy("c1-s001", ["s3"], ["us-east-1"], OWNER)
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
     assert effective(admin, boundary, "s3:PutObject", "arn:aws:s3:::c1-s001-site/index.html")
     assert effective(admin, boundary, "s3:ListAllMyBuckets", "*")
@@ -207,7 +218,7 @@ def test_boundary_caps_at_the_labs_services_own_names_and_regions():
 
 def test_own_prefix_is_allowed_through_identity_and_boundary_and_another_students_is_not():
     identity = student_identity_policy("c1-s001", ["s3", "dynamodb", "sqs"], ["us-east-1"], OWNER)
-    boundary = student_boundary_policy("c1-s001", ["s3", "dynamodb", "sqs"], ["us-east-1"])
+    boundary = student_boundary_policy("c1-s001", ["s3", "dynamodb", "sqs"], ["us-east-1"], OWNER)
     own, other = "arn:aws:s3:::c1-s001-site", "arn:aws:s3:::c1-s002-site"
     assert effective(identity, boundary, "s3:CreateBucket", own)
     assert not effective(identity, boundary, "s3:CreateBucket", other)
@@ -221,11 +232,11 @@ def test_own_prefix_is_allowed_through_identity_and_boundary_and_another_student
 
 
 def test_boundary_is_deterministic_json_and_refuses_what_the_identity_policy_refuses():
-    first = student_boundary_policy("c1-s001", ["sqs", "s3"], ["us-east-1"])
-    assert json.loads(json.dumps(first)) == first == student_boundary_policy("c1-s001", ["s3", "sqs"], ["us-east-1"])
+    first = student_boundary_policy("c1-s001", ["sqs", "s3"], ["us-east-1"], OWNER)
+    assert json.loads(json.dumps(first)) == first == student_boundary_policy("c1-s001", ["s3", "sqs"], ["us-east-1"], OWNER)
     for services, message in ((["iam"], "never granted"), (["rds"], "no student scope"), ([], "at least one")):
         with pytest.raises(ValueError, match=message):
-            student_boundary_policy("c1-s001", services, ["us-east-1"])
+            student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
 
 
 # --- EC2 and roles ------------------------------------------------------------------------------
@@ -251,7 +262,7 @@ def test_ec2_launches_only_allowed_instance_types_tagged_for_the_owner():
 @pytest.mark.parametrize(("service", "principal"), [("lambda", "lambda.amazonaws.com"), ("ecs", "ecs-tasks.amazonaws.com")])
 def test_roles_only_own_only_with_the_boundary_and_passed_only_to_the_labs_service(service, principal):
     identity = student_identity_policy("c1-s001", [service], ["us-east-1"], OWNER, boundary=BOUNDARY)
-    boundary = student_boundary_policy("c1-s001", [service], ["us-east-1"])
+    boundary = student_boundary_policy("c1-s001", [service], ["us-east-1"], OWNER)
     own, other = "arn:aws:iam::123456789012:role/c1-s001-fn", "arn:aws:iam::123456789012:role/c1-s002-fn"
     with_boundary = {"iam:PermissionsBoundary": "arn:aws:iam::123456789012:policy/labctl/c1/c1-s001-boundary"}
     assert effective(identity, boundary, "iam:CreateRole", own, **with_boundary)
@@ -292,3 +303,118 @@ def test_budget_counts_only_the_students_tagged_costs():
     tags = student_tags("c1", "s001", "lab")
     keys = {(t["tags"]["key"], tuple(t["tags"]["values"])) for t in budget_filter(tags)["ands"]}
     assert keys == {("labctl:cohort", ("c1",)), ("labctl:student", ("s001",))}
+
+
+# --- tags are ownership: nobody re-tags another student's resource as their own ------------------
+
+EVERY_SERVICE = {"services": ALL_SERVICES, "instance_types": ["t3.micro"], "boundary": BOUNDARY}
+# (tagging action, untagging action, a resource ARN of the student's own name, or an id for EC2)
+TAGGING = {
+    "sqs": ("sqs:TagQueue", "sqs:UntagQueue", "arn:aws:sqs:us-east-1:123456789012:c1-s001-jobs"),
+    "sns": ("sns:TagResource", "sns:UntagResource", "arn:aws:sns:us-east-1:123456789012:c1-s001-news"),
+    "dynamodb": ("dynamodb:TagResource", "dynamodb:UntagResource", "arn:aws:dynamodb:us-east-1:123456789012:table/c1-s001-t"),
+    "lambda": ("lambda:TagResource", "lambda:UntagResource", "arn:aws:lambda:us-east-1:123456789012:function:c1-s001-fn"),
+    "ecs": ("ecs:TagResource", "ecs:UntagResource", "arn:aws:ecs:us-east-1:123456789012:cluster/c1-s001-c"),
+    "ec2": ("ec2:CreateTags", "ec2:DeleteTags", "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc"),
+    "logs": ("logs:TagResource", "logs:UntagResource", "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/c1-s001-fn"),
+}
+
+
+def owned_by(student: str) -> dict:
+    return {"aws:ResourceTag/labctl:cohort": "c1", "aws:ResourceTag/labctl:student": student}
+
+
+def tagging(student: str, *keys: str) -> dict:
+    """A tag write of `labctl:cohort=c1, labctl:student=<student>` (plus other `keys`)."""
+    return {
+        "aws:RequestTag/labctl:cohort": "c1",
+        "aws:RequestTag/labctl:student": student,
+        "aws:TagKeys": ["labctl:cohort", "labctl:student", *keys],
+    }
+
+
+def student_policies() -> tuple[dict, dict]:
+    identity = student_identity_policy("c1-s001", ALL_SERVICES, ["us-east-1"], OWNER, ["t3.micro"], BOUNDARY)
+    return identity, student_boundary_policy("c1-s001", ALL_SERVICES, ["us-east-1"], OWNER)
+
+
+@pytest.mark.parametrize("service", sorted(TAGGING))
+def test_another_students_resource_cannot_be_retagged_as_ones_own(service):
+    identity, boundary = student_policies()
+    tag, _untag, arn = TAGGING[service]
+    # The resource bears the student's name pattern (or, for EC2, an id) but another student's tag.
+    context = {**owned_by("s002"), **tagging("s001")}
+    assert not allows(identity, tag, arn, **context)
+    assert not effective(identity, boundary, tag, arn, **context)
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
+    assert not effective(admin, boundary, tag, arn, **context), "the boundary alone must refuse it"
+
+
+@pytest.mark.parametrize("service", sorted(set(TAGGING) - {"ec2"}))
+def test_own_resources_may_be_tagged_with_the_owners_values(service):
+    identity, boundary = student_policies()
+    tag, untag, arn = TAGGING[service]
+    assert effective(identity, boundary, tag, arn, **owned_by("s001"), **tagging("s001", "team"))
+    assert effective(identity, boundary, untag, arn, **owned_by("s001"), **{"aws:TagKeys": ["team"]})
+    # At creation (no tags yet) only with the owner's own values.
+    assert effective(identity, boundary, tag, arn, **tagging("s001"))
+    assert not effective(identity, boundary, tag, arn, **tagging("s002"))
+
+
+@pytest.mark.parametrize("service", sorted(TAGGING))
+def test_labctl_tags_cannot_be_removed_or_rewritten_even_on_ones_own_resource(service):
+    identity, boundary = student_policies()
+    tag, untag, arn = TAGGING[service]
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
+    for policy in (identity, admin):
+        assert not effective(policy, boundary, untag, arn, **owned_by("s001"), **{"aws:TagKeys": ["labctl:student"]})
+        assert not effective(policy, boundary, tag, arn, **owned_by("s001"), **tagging("s002"))
+        # A partial write (labctl:lab alone) is refused too: the owner's values must come with it.
+        assert not effective(policy, boundary, tag, arn, **owned_by("s001"), **{"aws:TagKeys": ["labctl:lab"]})
+
+
+def test_ec2_tags_only_at_the_owners_own_launch():
+    identity, boundary = student_policies()
+    volume = "arn:aws:ec2:us-east-1:123456789012:volume/vol-1"
+    launch = {**tagging("s001"), "ec2:CreateAction": "RunInstances"}
+    assert effective(identity, boundary, "ec2:CreateTags", volume, **launch)
+    assert not effective(identity, boundary, "ec2:CreateTags", volume, **{**launch, **tagging("s002")})
+    assert not effective(identity, boundary, "ec2:CreateTags", volume, **tagging("s001"))
+
+
+def test_queues_and_topics_are_created_only_in_the_prefix_with_the_owners_tags():
+    identity, boundary = student_policies()
+    own, other = "arn:aws:sqs:us-east-1:1:c1-s001-jobs", "arn:aws:sqs:us-east-1:1:c1-s002-jobs"
+    assert effective(identity, boundary, "sqs:CreateQueue", own, **tagging("s001"))
+    assert not effective(identity, boundary, "sqs:CreateQueue", other, **tagging("s001"))
+    assert not effective(identity, boundary, "sqs:CreateQueue", own, **tagging("s002"))
+
+
+def test_every_tagging_api_the_policies_grant_is_under_the_labctl_denials():
+    identity, boundary = student_policies()
+    denied = {a for s in boundary["Statement"] if s["Effect"] == "Deny" and "Condition" in s for a in s["Action"]}
+    for policy in (identity, boundary):
+        granted = {a for a in actions(policy) if a.split(":")[1].lower().startswith(("tag", "untag", "createtags", "deletetags", "putbuckettagging"))}
+        assert granted and granted <= denied
+    assert {s["Sid"] for s in identity["Statement"] if s["Effect"] == "Deny"} == {
+        s["Sid"] for s in boundary["Statement"] if s["Effect"] == "Deny" and "Condition" in s
+    }
+
+
+def test_ec2_without_an_instance_type_allow_list_is_describe_only():
+    policy = student_identity_policy("c1-s001", ["ec2"], ["us-east-1"], OWNER)
+    instance = "arn:aws:ec2:us-east-1:123456789012:instance/*"
+    launch = {**tagging("s001"), "ec2:InstanceType": "t3.micro"}
+    assert not allows(policy, "ec2:RunInstances", instance, **launch)
+    assert allows(policy, "ec2:DescribeInstances", "*")
+    assert {s["Sid"] for s in policy["Statement"] if s["Effect"] == "Allow"} == {"Ec2Describe"}
+
+
+def test_log_groups_are_the_students_own_and_those_of_their_functions():
+    identity, boundary = student_policies()
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:{}"
+    for group in ("/aws/lambda/c1-s001-fn", "c1-s001-app", "c1-s001-app:log-stream:x"):
+        assert effective(identity, boundary, "logs:PutRetentionPolicy", arn.format(group))
+    for group in ("/aws/lambda/c1-s002-fn", "c1-s0010-app", "/aws/lambda/other"):
+        assert not effective(identity, boundary, "logs:PutRetentionPolicy", arn.format(group))
+    assert effective(identity, boundary, "logs:DescribeLogGroups", "*")

@@ -1,12 +1,36 @@
-"""The real components, recorded by the plan's mock runtime, meet the rules that apply to them."""
+"""The real components, recorded by the plan's mock runtime, meet the rules that apply to them:
+every lab of the shipped catalog and every combination of environments plans with no mandatory
+violation under the default policy config."""
 
 from __future__ import annotations
 
+from itertools import combinations
+
+import pytest
+
 from components.k8s_namespace import NamespaceArgs, StudentNamespace
 from components.tags import student_tags
+from labs.catalog import load_catalog
+from labs.spec import LabSpec
 from policies.engine import evaluate
 from policies.loaders import from_plan
-from stacks.plan import run_recorded
+from stacks.cohort import Cohort, Target, synthetic_students
+from stacks.plan import plan_cohort, run_recorded
+from stacks.program import TargetSettings
+
+EMULATOR = Target("emulator", "http://127.0.0.1:4566", "us-east-1")
+# Every AWS service a lab can ask for, compute included (roles, PassRole, EC2 launches).
+EVERY_AWS_SERVICE = {
+    "services": ["s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2", "logs"],
+    "regions": ["us-east-1", "eu-west-1"],
+    "instance_types": ["t3.micro"],
+}
+ENVIRONMENTS = {
+    "aws": EVERY_AWS_SERVICE,
+    "kubernetes": {"cpu": "1", "memory": "2Gi"},
+    "database": {},
+    "workspace": {},
+}
 
 
 def test_student_namespace_has_no_violation():
@@ -25,3 +49,41 @@ def test_student_namespace_has_no_violation():
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     }
     assert report.violations == ()
+
+
+def mandatory_violations(lab: LabSpec) -> list[str]:
+    """Plan `lab` for two synthetic students (one process) and run both packs with the default config."""
+    cohort = Cohort("c1", (lab.id,), EMULATOR, synthetic_students("c1", 2))
+    planned = plan_cohort(cohort, [lab], TargetSettings.from_target(EMULATOR), workers=1)
+    loaded = from_plan(planned, "plan")
+    assert {r.student for r in loaded.resources} == {"s001", "s002"}
+    report = evaluate(loaded.resources, monthly_usd=loaded.monthly_usd)
+    return [f"{v.policy}: {v.message}" for v in report.violations if v.level == "mandatory"]
+
+
+CATALOG = load_catalog()
+
+
+@pytest.mark.parametrize("lab", [lab.spec for lab in CATALOG], ids=[lab.spec.id for lab in CATALOG])
+def test_every_catalog_lab_plans_without_a_mandatory_violation(lab):
+    assert mandatory_violations(lab) == []
+
+
+def lab_with(environment: dict) -> LabSpec:
+    data = CATALOG[0].spec.model_dump()
+    data["id"] = "combo-" + "-".join(sorted(environment)) if environment else "combo-none"
+    data["environment"] = environment
+    return LabSpec.model_validate(data)
+
+
+COMBINATIONS = [names for size in range(1, len(ENVIRONMENTS) + 1) for names in combinations(ENVIRONMENTS, size)]
+
+
+@pytest.mark.parametrize("names", COMBINATIONS, ids=["+".join(n) for n in COMBINATIONS])
+def test_every_combination_of_environments_plans_without_a_mandatory_violation(names):
+    assert mandatory_violations(lab_with({name: ENVIRONMENTS[name] for name in names})) == []
+
+
+def test_an_rds_database_with_compute_services_plans_without_a_mandatory_violation():
+    environment = {"aws": EVERY_AWS_SERVICE, "database": {"mode": "rds"}}
+    assert mandatory_violations(lab_with(environment)) == []

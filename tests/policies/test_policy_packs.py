@@ -95,10 +95,22 @@ def test_resource_policy_reports_with_the_resource_urn():
     assert validate_resource("iam-permissions-boundary", "aws:iam/user:User", "u", {"permissionsBoundary": BOUNDARY}) == []
 
 
-def test_resource_policy_reads_nested_proxies_and_treats_unknowns_as_unreadable():
+def validate_stack(policy_name, *resources, config=None):
+    """Run one adapted stack policy over (type, name, props) triples, props behind the analyzer's proxies."""
+    policy = next(p for pack in ("isolation", "cost") for p in pack_policies(pack) if p.name == policy_name)
+    given = [
+        PolicyResource(t, unknown_checking_proxy(props), f"urn:pulumi:c1.s1::labctl::{t}::{n}", n, OPTS, None, None, [], {})
+        for t, n, props in resources
+    ]
+    reported = []
+    policy.validate(StackValidationArgs(given, config or {}), lambda message, urn=None: reported.append((message, urn)))
+    return reported
+
+
+def test_stack_policy_reads_nested_proxies_and_treats_unknowns_as_unreadable():
     doc = json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     role = {"name": f"{PREFIX}-role", "inlinePolicies": [{"name": "a", "policy": doc}, {"name": "b", "policy": UNKNOWN_STRING_VALUE}]}
-    reported = validate_resource("iam-no-wildcards", "aws:iam/role:Role", f"{PREFIX}-role", role)
+    reported = validate_stack("iam-no-wildcards", ("aws:iam/role:Role", f"{PREFIX}-role", role))
     assert [m for m, _ in reported] == [f"aws:iam/role:Role '{PREFIX}-role' inline policy 'a' must not allow Action '*'."]
 
 

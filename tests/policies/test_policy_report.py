@@ -1,15 +1,14 @@
-"""Renderers: JSON shape, SARIF 2.1.0 structure, JUnit XML, table rows — all from one PolicyReport.
+"""Renderers: JSON shape, SARIF 2.1.0 validity, JUnit XML, table rows — all from one PolicyReport.
 
-The official SARIF 2.1.0 JSON schema cannot be downloaded on these machines, so SARIF_SUBSET below
-restates, for every object labctl emits, the schema's required properties, enums and
-`additionalProperties: false` constraints (from sarif-schema-2.1.0.json), and jsonschema validates
-against that.
+SARIF is validated against the official OASIS SARIF 2.1.0 schema (errata01), vendored next to this
+file as sarif-schema-2.1.0.json; SARIF_SCHEMA_ORIGIN.md says where it came from.
 """
 
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -21,98 +20,14 @@ from policies.model import PolicyReport
 from policies.report import TABLE_COLUMNS, table_rows, to_json, to_junit, to_sarif
 from policies.rules import ALL_RULES
 
-
-def message() -> dict:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {"text": {"type": "string"}, "markdown": {"type": "string"}, "id": {"type": "string"}, "arguments": {"type": "array"}, "properties": {"type": "object"}},
-        "anyOf": [{"required": ["text"]}, {"required": ["id"]}],
-    }
+SARIF_SCHEMA = json.loads((Path(__file__).with_name("sarif-schema-2.1.0.json")).read_text(encoding="utf-8"))
+SARIF = jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
 
 
-def closed(properties: dict, required: list[str] | None = None) -> dict:
-    schema = {"type": "object", "additionalProperties": False, "properties": {**properties, "properties": {"type": "object"}}}
-    if required:
-        schema["required"] = required
-    return schema
-
-
-LEVEL = {"enum": ["none", "note", "warning", "error"]}
-SARIF_SUBSET = closed(
-    {
-        "$schema": {"type": "string", "format": "uri"},
-        "version": {"enum": ["2.1.0"]},
-        "runs": {
-            "type": "array",
-            "items": closed(
-                {
-                    "tool": closed(
-                        {
-                            "driver": closed(
-                                {
-                                    "name": {"type": "string"},
-                                    "informationUri": {"type": "string", "format": "uri"},
-                                    "version": {"type": "string"},
-                                    "rules": {
-                                        "type": "array",
-                                        "uniqueItems": True,
-                                        "items": closed(
-                                            {
-                                                "id": {"type": "string"},
-                                                "name": {"type": "string"},
-                                                "shortDescription": message(),
-                                                "fullDescription": message(),
-                                                "defaultConfiguration": closed({"level": LEVEL, "enabled": {"type": "boolean"}}),
-                                            },
-                                            ["id"],
-                                        ),
-                                    },
-                                },
-                                ["name"],
-                            )
-                        },
-                        ["driver"],
-                    ),
-                    "results": {
-                        "type": "array",
-                        "items": closed(
-                            {
-                                "ruleId": {"type": "string"},
-                                "ruleIndex": {"type": "integer", "minimum": -1},
-                                "level": LEVEL,
-                                "message": message(),
-                                "locations": {
-                                    "type": "array",
-                                    "items": closed(
-                                        {
-                                            "physicalLocation": closed(
-                                                {
-                                                    "artifactLocation": closed({"uri": {"type": "string"}, "uriBaseId": {"type": "string"}}),
-                                                    "region": closed({"startLine": {"type": "integer", "minimum": 1}}),
-                                                }
-                                            ),
-                                            "logicalLocations": {
-                                                "type": "array",
-                                                "items": closed(
-                                                    {"name": {"type": "string"}, "fullyQualifiedName": {"type": "string"}, "kind": {"type": "string"}}
-                                                ),
-                                            },
-                                        }
-                                    ),
-                                },
-                                "partialFingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
-                            },
-                            ["message"],
-                        ),
-                    },
-                },
-                ["tool"],
-            ),
-        },
-    },
-    ["version", "runs"],
-)
+def test_the_vendored_schema_is_the_official_sarif_2_1_0_schema():
+    jsonschema.Draft4Validator.check_schema(SARIF_SCHEMA)
+    assert SARIF_SCHEMA["id"] == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    assert SARIF_SCHEMA["properties"]["version"]["enum"] == ["2.1.0"]
 
 
 def planted_report() -> PolicyReport:
@@ -141,8 +56,7 @@ def test_json_has_violations_and_summary():
 def test_sarif_matches_the_2_1_0_structure_with_a_rule_per_policy_and_a_result_per_violation():
     report = planted_report()
     sarif = to_sarif(report, "labs/s3-static-website/lab.yaml")
-    jsonschema.Draft7Validator.check_schema(SARIF_SUBSET)
-    jsonschema.validate(sarif, SARIF_SUBSET)
+    SARIF.validate(sarif)
     run = sarif["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == [p.name for p in report.policies]
@@ -155,10 +69,19 @@ def test_sarif_matches_the_2_1_0_structure_with_a_rule_per_policy_and_a_result_p
     assert to_sarif(report, "x") == to_sarif(report, "x")  # stable: fingerprints do not change between runs
 
 
+def test_the_schema_refuses_what_code_scanning_would():
+    sarif = to_sarif(planted_report(), "plan.json")
+    for broken in ({"level": "fatal"}, {"message": {}}, {"locations": [{"physicalLocation": {"region": {"startLine": 0}}}]}):
+        bad = json.loads(json.dumps(sarif))
+        bad["runs"][0]["results"][0].update(broken)
+        with pytest.raises(jsonschema.ValidationError):
+            SARIF.validate(bad)
+
+
 def test_sarif_of_a_clean_run_has_rules_and_no_results():
     loaded = from_plan(plan((STUDENT, student_resources())), "plan.json")
     sarif = to_sarif(evaluate(loaded.resources), "plan.json")
-    jsonschema.validate(sarif, SARIF_SUBSET)
+    SARIF.validate(sarif)
     assert sarif["runs"][0]["results"] == []
     assert len(sarif["runs"][0]["tool"]["driver"]["rules"]) == len(ALL_RULES)
 

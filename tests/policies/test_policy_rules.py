@@ -10,7 +10,9 @@ from policy_fixtures import BOUNDARY, COHORT, PREFIX, STUDENT, plan, policy_doc,
 
 from policies.engine import evaluate
 from policies.loaders import from_plan
+from policies.model import PolicyResource, Stack
 from policies.rules import ALL_RULES
+from policies.rules.kubernetes import k8s_workload_hardened, k8s_workload_isolated
 
 T = tags()
 
@@ -127,7 +129,12 @@ def test_iam_no_wildcards_forbids_iam_organizations_account_and_sts_actions():
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::1:role/x"},
     )
     assert violations(replaced(POLICY, policy=doc)) == [
-        ("iam-no-wildcards", POLICY, f"{UP} '{POLICY}' policy must not allow iam:PassRole (statement 'Esc'): iam actions are forbidden to students."),
+        (
+            "iam-no-wildcards",
+            POLICY,
+            f"{UP} '{POLICY}' policy must not allow iam:PassRole (statement 'Esc'): role actions are allowed only on "
+            f"roles arn:aws:iam::*:role/{PREFIX}-*.",
+        ),
         (
             "iam-no-wildcards",
             POLICY,
@@ -573,3 +580,212 @@ def test_postgres_database_private_requires_the_public_revoke_and_a_limit():
         ),
         ("postgres-database-private", f"{PREFIX}-db", f"{PG_DB} '{PREFIX}-db' must have a connectionLimit between 1 and 10 (it has unlimited)."),
     ]
+
+
+# names-prefixed: shared artefacts
+
+
+def test_names_prefixed_reads_no_name_property_of_a_shared_image_but_still_the_logical_name():
+    image = "docker:index/remoteImage:RemoteImage"
+    own = resource(image, f"{PREFIX}-workspace-image", name="codercom/code-server:4.96.4", keepLocally=True)
+    rogue = resource(image, "c1-s10-image", name="codercom/code-server:4.96.4")
+    assert violations(with_extra(own)) == []
+    assert violations(with_extra(rogue)) == [
+        ("names-prefixed", "c1-s10-image", f"{image} 'c1-s10-image' must be named starting with '{PREFIX}'.")
+    ]
+
+
+# iam-no-wildcards: the student's own roles, and tag writes on '*'
+
+OWN_ROLES = f"arn:aws:iam::*:role/{PREFIX}-*"
+OWN_BOUNDARY = f"arn:aws:iam::*:policy/labctl/{COHORT}/{PREFIX}-boundary"
+
+
+def role_statements(roles: str = OWN_ROLES, boundary: str | None = OWN_BOUNDARY, passed_to: Any = "lambda.amazonaws.com"):
+    writes = {"Sid": "Write", "Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy"], "Resource": [roles]}
+    if boundary is not None:
+        writes["Condition"] = {"StringLike": {"iam:PermissionsBoundary": boundary}}
+    passing = {"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": roles}
+    if passed_to is not None:
+        passing["Condition"] = {"StringEquals": {"iam:PassedToService": passed_to}}
+    reads = {"Sid": "Read", "Effect": "Allow", "Action": ["iam:GetRole", "iam:TagRole"], "Resource": [roles]}
+    return [writes, passing, reads]
+
+
+def test_iam_no_wildcards_allows_exactly_the_students_own_role_statements():
+    assert violations(replaced(POLICY, policy=policy_doc(*role_statements()))) == []
+
+
+@pytest.mark.parametrize(
+    ("statements", "problem"),
+    [
+        (role_statements(roles="arn:aws:iam::*:role/c1-s10-*"), "iam:CreateRole (statement 'Write'): role actions are allowed only on roles"),
+        (role_statements(roles="arn:aws:iam::*:role/*"), "iam:CreateRole (statement 'Write'): role actions are allowed only on roles"),
+        (role_statements(boundary=None), "iam:CreateRole (statement 'Write'): role writes need an iam:PermissionsBoundary"),
+        (role_statements(boundary="arn:aws:iam::*:policy/*"), "iam:CreateRole (statement 'Write'): role writes need an iam:PermissionsBoundary"),
+        (role_statements(boundary="arn:aws:iam::*:policy/labctl/c1/c1-s10-boundary"), "iam:CreateRole (statement 'Write'): role writes need"),
+        (role_statements(passed_to=None), "iam:PassRole (statement 'Pass'): iam:PassRole needs an iam:PassedToService"),
+        (role_statements(passed_to="*"), "iam:PassRole (statement 'Pass'): iam:PassRole needs an iam:PassedToService"),
+        ([{"Sid": "User", "Effect": "Allow", "Action": "iam:CreateUser", "Resource": OWN_ROLES}], "iam:CreateUser (statement 'User'): iam actions are forbidden"),
+        ([{"Sid": "Any", "Effect": "Allow", "Action": "iam:*", "Resource": OWN_ROLES}], "iam:* (statement 'Any'): iam actions are forbidden"),
+    ],
+)
+def test_iam_no_wildcards_refuses_role_statements_that_reach_beyond_the_students_roles(statements, problem):
+    found = violations(replaced(POLICY, policy=policy_doc(*statements)))
+    assert found and all(v[0] == "iam-no-wildcards" for v in found)
+    assert any(f"must not allow {problem}" in v[2] for v in found), found
+
+
+def test_iam_no_wildcards_refuses_tag_writes_on_star_conditioned_only_on_the_request_tags():
+    request = {"aws:RequestTag/labctl:student": STUDENT}
+
+    def tagging(**condition: Any) -> str:
+        return policy_doc({"Sid": "Tag", "Effect": "Allow", "Action": ["sqs:CreateQueue", "sqs:TagQueue"], "Resource": "*", "Condition": condition})
+
+    assert violations(replaced(POLICY, policy=tagging(StringEquals=request))) == [
+        (
+            "iam-no-wildcards",
+            POLICY,
+            f"{UP} '{POLICY}' policy must not allow sqs:TagQueue on every resource (statement 'Tag') conditioned only on the "
+            "request's tags: a student could re-tag another student's resource as their own (also condition on "
+            "aws:ResourceTag/labctl:student, a Null resource tag or a CreateAction).",
+        )
+    ]
+    untagged = tagging(StringEquals=request, Null={"aws:ResourceTag/labctl:student": "true"})
+    on_create = tagging(StringEquals={**request, "ec2:CreateAction": "RunInstances"})
+    own = tagging(StringEquals={"aws:ResourceTag/labctl:student": STUDENT})
+    for document in (untagged, on_create, own):
+        assert violations(replaced(POLICY, policy=document)) == []
+
+
+# A permissions boundary grants nothing: iam-boundary-denies-escalation checks it instead.
+
+MP = "aws:iam/policy:Policy"
+BOUNDARY_NAME = f"{PREFIX}-boundary"
+REQUIRED_DENIES = [
+    "iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:PutUserPolicy", "iam:AttachUserPolicy",
+    "iam:AddUserToGroup", "iam:PutUserPermissionsBoundary", "iam:DeleteUserPermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
+    "iam:DeletePolicy",
+]
+CAP = {"Effect": "Allow", "Action": ["s3:*", "ec2:*"], "Resource": "*"}
+SELF_MANAGEMENT = {"Effect": "Deny", "Action": REQUIRED_DENIES, "Resource": "*"}
+LABCTL_TAGS = {
+    "Effect": "Deny",
+    "Action": ["s3:PutBucketTagging", "s3:DeleteBucketTagging", "ec2:CreateTags", "ec2:DeleteTags"],
+    "Resource": "*",
+    "Condition": {"ForAnyValue:StringLike": {"aws:TagKeys": ["labctl:*"]}},
+}
+
+
+def boundary(*statements: dict[str, Any], path: str = f"/labctl/{COHORT}/", name: str = BOUNDARY_NAME) -> dict[str, Any]:
+    return resource(MP, f"{PREFIX}-boundary", None, name=name, path=path, tags=T, policy=policy_doc(*statements))
+
+
+def test_a_boundary_by_convention_is_no_grant_and_passes_when_it_denies_escalation():
+    assert violations(with_extra(boundary(CAP, SELF_MANAGEMENT, LABCTL_TAGS))) == []
+
+
+def test_a_boundary_referenced_by_a_user_is_no_grant_whatever_its_name():
+    elsewhere = boundary(CAP, SELF_MANAGEMENT, LABCTL_TAGS, path="/", name=f"{PREFIX}-cap")
+    resources = replaced(f"{PREFIX}-user", permissionsBoundary=f"arn:aws:iam::123456789012:policy/{PREFIX}-cap") + [elsewhere]
+    assert violations(resources) == []
+    # Neither referenced nor named by the convention: a grant, checked as one.
+    assert [v[0] for v in violations(with_extra(elsewhere))] == ["iam-no-wildcards"]
+
+
+def test_a_boundary_also_attached_as_a_grant_is_checked_as_a_grant():
+    attached = resource(
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment", f"{PREFIX}-attach", None,
+        user=f"{PREFIX}-user", policyArn=f"arn:aws:iam::123456789012:policy/labctl/{COHORT}/{BOUNDARY_NAME}",
+    )
+    found = violations(with_extra(boundary(CAP, SELF_MANAGEMENT, LABCTL_TAGS), attached))
+    assert [v[0] for v in found] == ["iam-no-wildcards"]
+
+
+def test_iam_boundary_denies_escalation_names_the_missing_denials():
+    conditional = dict(SELF_MANAGEMENT, Condition={"StringEquals": {"aws:RequestedRegion": "us-east-1"}})
+    who = f"{MP} '{PREFIX}-boundary' (a permissions boundary)"
+    assert violations(with_extra(boundary(CAP, conditional, LABCTL_TAGS))) == [
+        (
+            "iam-boundary-denies-escalation",
+            f"{PREFIX}-boundary",
+            f"{who} must deny {', '.join(REQUIRED_DENIES)} on every resource, unconditionally.",
+        )
+    ]
+    partial = dict(LABCTL_TAGS, Action=["ec2:CreateTags", "s3:PutBucketTagging"])
+    assert violations(with_extra(boundary(CAP, SELF_MANAGEMENT, partial))) == [
+        (
+            "iam-boundary-denies-escalation",
+            f"{PREFIX}-boundary",
+            f"{who} must deny ec2:DeleteTags, s3:DeleteBucketTagging when aws:TagKeys has a labctl:* key "
+            "(ForAnyValue:StringLike), so the student cannot disown or take over a resource.",
+        )
+    ]
+
+
+def test_iam_boundary_denies_escalation_accepts_wildcard_denials_and_skips_unreadable_documents():
+    broad = {"Effect": "Deny", "Action": ["iam:*"], "Resource": ["*"]}
+    assert violations(with_extra(boundary(CAP, broad, LABCTL_TAGS))) == []
+    unknown = resource(MP, f"{PREFIX}-boundary", None, name=BOUNDARY_NAME, path=f"/labctl/{COHORT}/", tags=T, policy="[unknown]")
+    assert violations(with_extra(unknown)) == []
+
+
+# Kubernetes workloads in student namespaces: k8s-workload-isolated / k8s-workload-hardened
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+HARDENED = {
+    "name": "web",
+    "image": "nginx:1.27",
+    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+    "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}},
+}
+
+
+def deployment(container: dict[str, Any] = HARDENED, **pod: Any) -> dict[str, Any]:
+    spec = {"securityContext": {"runAsNonRoot": True}, "containers": [container], **pod}
+    return resource(DEPLOYMENT, f"{PREFIX}-web", None, metadata={"name": "web", "namespace": PREFIX}, spec={"template": {"spec": spec}})
+
+
+def test_a_hardened_workload_in_the_student_namespace_passes():
+    assert violations(namespace_resources() + [deployment()]) == []
+
+
+def test_k8s_workload_isolated_flags_what_reaches_the_node():
+    container = dict(HARDENED, securityContext={**HARDENED["securityContext"], "privileged": True})
+    workload = deployment(container, hostNetwork=True, hostPID=True, volumes=[{"name": "root", "hostPath": {"path": "/"}}])
+    who = f"{DEPLOYMENT} '{PREFIX}-web'"
+    report = evaluate(from_plan(plan((STUDENT, namespace_resources() + [workload])), "plan.json").resources)
+    assert [(v.policy, v.level, v.message) for v in report.violations] == [
+        ("k8s-workload-isolated", "mandatory", f"{who} must not use the node's namespace (hostNetwork: true)."),
+        ("k8s-workload-isolated", "mandatory", f"{who} must not use the node's namespace (hostPID: true)."),
+        ("k8s-workload-isolated", "mandatory", f"{who} must not mount a hostPath volume ('root')."),
+        ("k8s-workload-isolated", "mandatory", f"{who} container 'web' must not be privileged."),
+    ]
+
+
+def test_k8s_workload_hardened_is_advisory_and_names_each_weakness():
+    bare = resource(
+        "kubernetes:batch/v1:CronJob", f"{PREFIX}-nightly", None,
+        metadata={"name": "nightly", "namespace": PREFIX},
+        spec={"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "job", "image": "busybox"}]}}}}},
+    )
+    who = f"kubernetes:batch/v1:CronJob '{PREFIX}-nightly' container 'job'"
+    report = evaluate(from_plan(plan((STUDENT, namespace_resources() + [bare])), "plan.json").resources)
+    assert [(v.policy, v.level, v.message) for v in report.violations] == [
+        ("k8s-workload-hardened", "advisory", f"{who} must run as non-root (runAsNonRoot: true or a non-zero runAsUser)."),
+        ("k8s-workload-hardened", "advisory", f"{who} must set allowPrivilegeEscalation: false."),
+        ("k8s-workload-hardened", "advisory", f"{who} must drop all capabilities (capabilities.drop: [ALL])."),
+        ("k8s-workload-hardened", "advisory", f"{who} must have cpu and memory limits (resources.limits)."),
+    ]
+    root = dict(HARDENED, securityContext={**HARDENED["securityContext"], "runAsUser": 0})
+    assert [v[2] for v in violations(namespace_resources() + [deployment(root)])] == [
+        f"{DEPLOYMENT} '{PREFIX}-web' container 'web' must run as non-root (runAsNonRoot: true or a non-zero runAsUser)."
+    ]
+
+
+def test_workload_rules_skip_workloads_outside_student_namespaces():
+    """An unowned pod in kube-system (a stack export of the platform's own stack) is not a student's."""
+    system = {"metadata": {"name": "dns", "namespace": "kube-system"}, "spec": {"hostNetwork": True, "containers": [{"name": "dns"}]}}
+    stack = Stack((PolicyResource("kubernetes:core/v1:Pod", "dns", "urn:dns", system),))
+    assert list(k8s_workload_isolated.check(stack, None)) == list(k8s_workload_hardened.check(stack, None)) == []

@@ -7,6 +7,17 @@ cohort unknown): exit 1.
 
 from __future__ import annotations
 
+import unicodedata
+
+
+def one_line(text: str) -> str:
+    """`text` with line and paragraph separators and control characters escaped: user input echoed
+    in an error must never split it over several lines."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in text
+    )
+
 
 class LabctlError(Exception):
     """A failure to report as one line, exit code 1."""
@@ -20,6 +31,6 @@ class InputError(LabctlError):
     exit_code = 2
 
     def __init__(self, message: str, where: str | None = None):
-        self.message = message
-        self.where = where
-        super().__init__(f"{where}: {message}" if where else message)
+        self.message = one_line(message)
+        self.where = one_line(where) if where else where
+        super().__init__(f"{self.where}: {self.message}" if where else self.message)

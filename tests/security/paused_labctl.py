@@ -1,0 +1,63 @@
+"""Run `labctl` in a subprocess that pauses at a chosen point until it is killed (crash and lock
+tests only): after N graded results are committed (LABCTL_TEST_PAUSE_GRADE_AFTER), or when the
+(N+1)th stack starts under the fake engine (LABCTL_TEST_PAUSE_UP_AFTER). It writes the file named
+by LABCTL_TEST_READY when paused, so the test knows the state it is about to kill."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stacks"))
+
+READY = Path(os.environ["LABCTL_TEST_READY"])
+
+
+def pause() -> None:
+    READY.write_text(str(os.getpid()), encoding="utf-8")
+    threading.Event().wait()
+
+
+def pause_grading(after: int) -> None:
+    from stacks.registry import Registry
+
+    record = Registry.record_grade
+    done = []
+
+    def paused_record(self, run_id, cohort, result):
+        record(self, run_id, cohort, result)
+        done.append(result["student"])
+        if len(done) == after:
+            pause()
+
+    Registry.record_grade = paused_record
+
+
+def pause_up(after: int) -> None:
+    from fake_pulumi import FakePulumi
+
+    from stacks import engine
+
+    started = []
+
+    def on_start(stack: str) -> None:
+        started.append(stack)
+        if len(started) == after + 1:
+            pause()
+
+    fake = FakePulumi(on_start=on_start)
+    engine.command_factory = lambda: fake
+
+
+if __name__ == "__main__":
+    if "LABCTL_TEST_PAUSE_GRADE_AFTER" in os.environ:
+        pause_grading(int(os.environ["LABCTL_TEST_PAUSE_GRADE_AFTER"]))
+    if "LABCTL_TEST_PAUSE_UP_AFTER" in os.environ:
+        pause_up(int(os.environ["LABCTL_TEST_PAUSE_UP_AFTER"]))
+    from cli import main
+
+    sys.argv = ["labctl", *sys.argv[1:]]
+    main()

@@ -256,21 +256,28 @@ def cohort_group() -> None:
 @click.option("--context", "kube_context", help="Kubeconfig context (default: the current one).")
 @click.option("--budget-usd", type=float, help="Cap on each student's AWS budget (a lab's budget above it is lowered).")
 @click.option("--instructor-email", help="Budget alerts at 80%% and 100%% go here.")
+@click.option("--expires", metavar="DATE", help="Lease end: ISO 8601 date (through that day, UTC) or datetime; `labctl reap` destroys the stacks after it.")
+@click.option("--ttl", metavar="DURATION", help="Lease length from now, like 14d, 36h or 90m (instead of --expires).")
 def cohort_create(
     name: str, labs: tuple[str, ...], roster: Path, target: str, endpoint: str | None, region: str,
     profile: str | None, postgres_dsn: str | None, kubeconfig: Path | None, kube_context: str | None,
-    budget_usd: float | None, instructor_email: str | None,
+    budget_usd: float | None, instructor_email: str | None, expires: str | None, ttl: str | None,
 ) -> None:
     """Validate and record a cohort. Nothing is provisioned."""
     from stacks.cohort import build_cohort, make_services, make_target
+    from stacks.leases import format_instant, lease_end
 
+    lease = lease_end(expires, ttl)
     cohort = build_cohort(
         name, labs, roster, make_target(target, endpoint, region, profile),
         make_services(postgres_dsn, kubeconfig, kube_context), budget_usd, instructor_email,
     )
     with registry() as reg:
         reg.create_cohort(cohort)
-    click.echo(f"cohort {cohort.name}: {len(cohort.students)} students, labs {', '.join(cohort.labs)}, target {target}")
+        if lease:
+            reg.set_lease(cohort.name, format_instant(lease))
+    until = f", lease until {format_instant(lease)}" if lease else ""
+    click.echo(f"cohort {cohort.name}: {len(cohort.students)} students, labs {', '.join(cohort.labs)}, target {target}{until}")
 
 
 @click.command("show")
@@ -440,9 +447,10 @@ policy_group.add_command(policy_check)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "junit", "csv", "html"]), default="table",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (default: stdout).")
+@click.option("--wait", is_flag=True, help="If another grading run holds the cohort, wait for it instead of refusing.")
 @pass_settings
 def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple[str, ...], fmt: str,
-          out: Path | None) -> None:
+          out: Path | None, wait: bool) -> None:
     """Grade what each student deployed, against the cohort's live target."""
     from validators.grading import grade_and_record
     from validators.report import rich_table, to_csv, to_html, to_json, to_junit
@@ -453,7 +461,8 @@ def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple
         total = len(chosen or cohort.students) * (1 if lab else len(cohort.labs))
         with progress_bar(settings, total, "grading") as bar:
             task = bar.add_task("grade", total=total)
-            report = grade_and_record(reg, cohort, lab=lab, students=chosen, progress=lambda: bar.advance(task))
+            report = grade_and_record(reg, cohort, lab=lab, students=chosen, progress=lambda: bar.advance(task),
+                                      wait=wait)
     if fmt == "json":
         emit_json(to_json(report), out)
     elif fmt == "table" and not out:
@@ -590,18 +599,13 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
     from stacks.engine import Engine
     from stacks.lifecycle import run_cohort
 
+    from stacks.live import LiveRuns
+
     engine = Engine(backend)
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
-        total = len(students) or len(cohort.students)
-        with progress_bar(settings, total, operation) as bar:
-            task = bar.add_task(operation, total=total)
-
-            def progress(run) -> None:
-                if run.status in ("done", "failed"):
-                    bar.advance(task)
-
-            summary = run_cohort(reg, cohort, operation, engine, students, concurrency, rerun_all, progress)
+        with LiveRuns(settings.err, f"{operation} {cohort.name}", settings.show_progress) as live:
+            summary = run_cohort(reg, cohort, operation, engine, students, concurrency, rerun_all, live)
     rows = [[r.student, r.status, r.changed, f"{r.duration_s:.1f}s" if r.duration_s else "", r.error or ""]
             for r in summary.runs]
     if rows:
@@ -684,12 +688,64 @@ def status(settings: Settings, cohort_name: str, fmt: str) -> None:
     def grade_cell(g) -> str:
         return f"{g['percent']:.0f}% {'pass' if g['passed'] else 'fail'}" if g else ""
 
+    from stacks.leases import utc_now
+
+    def lease_cell(expires: str | None) -> str:
+        from datetime import datetime
+
+        if not expires:
+            return ""
+        end = datetime.fromisoformat(expires)
+        return end.strftime("%Y-%m-%d %H:%M UTC") + (" (expired)" if end <= utc_now() else "")
+
     settings.out.print(table(
-        f"cohort {cohort_name}", ["student", "stack", "last op", "status", "took", "changed", "grade", "error"],
+        f"cohort {cohort_name}", ["student", "stack", "last op", "status", "took", "changed", "lease", "grade", "error"],
         [[r["student"], r["stack"], r["operation"] or "", r["status"],
           f"{r['duration_s']}s" if r["duration_s"] is not None else "", sum(r["changes"].values()) or "",
-          grade_cell(r["last_grade"]), r["error"] or ""] for r in rows],
+          lease_cell(r["lease_expires"]), grade_cell(r["last_grade"]), r["error"] or ""] for r in rows],
     ))
+
+
+@click.command("reap")
+@click.option("--dry-run", is_flag=True, help="Say which stacks are due; destroy nothing.")
+@click.option("--now", "at", metavar="ISO", help="Reap as if it were this instant (ISO 8601; default: now).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Stacks at a time.")
+@backend_option
+@pass_settings
+def reap(settings: Settings, dry_run: bool, at: str | None, concurrency: int, backend: str | None) -> None:
+    """Destroy the stacks of cohorts whose lease has ended. Safe from cron: one reap at a time, silent
+    when nothing is due, one summary line otherwise; exit 1 if a stack could not be destroyed."""
+    from stacks.engine import Engine
+    from stacks.leases import parse_instant, utc_now
+    from stacks.lifecycle import reap as reap_due
+
+    moment = parse_instant(at, "--now") if at else utc_now()
+    with registry() as reg:
+        result = reap_due(reg, moment, lambda: Engine(backend), dry_run, concurrency)
+    line = result.line()
+    if line:
+        click.echo(line)
+    if result.interrupted:
+        raise click.exceptions.Exit(130)
+    if result.failed:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("unlock")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort a crashed run left locked.")
+@click.option("--student", "students", multiple=True, help="Only this student's stack (repeatable).")
+@backend_option
+def unlock(cohort_name: str, students: tuple[str, ...], backend: str | None) -> None:
+    """Cancel stuck stack updates (`pulumi cancel`) and release the cohort lock a crashed run left."""
+    from stacks.engine import Engine
+    from stacks.lifecycle import unlock as unlock_cohort
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+        result = unlock_cohort(reg, cohort, Engine(backend), students)
+    for line in result.lines():
+        click.echo(line)
+    click.echo(result.line())
 
 
 @click.command("sweep")
@@ -755,6 +811,28 @@ def student_env(cohort_name: str, student: str, backend: str | None) -> None:
 student_group.add_command(student_env)
 
 
+@click.command("deploy")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--student", required=True, help="The student whose credentials and endpoint the project runs with.")
+@click.option("--preview", is_flag=True, help="Preview with the policy packs; change nothing.")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@backend_option
+def student_deploy(cohort_name: str, student: str, preview: bool, path: Path, backend: str | None) -> None:
+    """Deploy a student's Pulumi project as that student, labctl's policy packs attached."""
+    from stacks.deploy import deploy, require_pulumi_project
+    from stacks.engine import Engine
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+    chosen = cohort.student(student)
+    require_pulumi_project(path)
+    engine = Engine(backend)
+    click.echo(deploy(cohort, chosen, path, engine, engine.outputs(cohort, chosen), preview).line())
+
+
+student_group.add_command(student_deploy)
+
+
 # --- demo ---------------------------------------------------------------------------------------
 
 
@@ -776,6 +854,51 @@ def demo(settings: Settings) -> None:
     )
 
 
+# --- selftest -----------------------------------------------------------------------------------
+
+
+@click.group("selftest")
+def selftest_group() -> None:
+    """Prove labctl's promises on this machine."""
+
+
+@click.command("isolation")
+@click.option("--students", type=click.IntRange(2, 26), default=3, show_default=True, help="Students in the matrix.")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@pass_settings
+def selftest_isolation(settings: Settings, students: int, fmt: str) -> None:
+    """Every student's keys against every other's bucket and queue, in an IAM-enforcing emulator.
+
+    Exit 1 if any cell is not as expected; `?` marks cells the emulator cannot evaluate.
+    """
+    from stacks.selftest import ESCALATIONS, matrix_rows, run_isolation
+
+    report = run_isolation(students, progress=lambda line: None if settings.quiet or fmt == "json"
+                           else settings.err.print(f"[cyan]›[/] {line}", highlight=False))
+    counts = report.to_dict()["counts"]
+    if fmt == "json":
+        emit_json(report.to_dict())
+    else:
+        columns, rows = matrix_rows(report)
+        settings.out.print(table("isolation matrix (✓ as expected, ? emulator cannot evaluate, ✗ failed)", columns, rows))
+        marks = {"pass": "✓ denied", "FAIL": "✗ ALLOWED", "unverifiable": "? allowed"}
+        esc = [[s, *(marks[c.verdict] for a in ESCALATIONS for c in report.cells if c.actor == s and c.owner is None
+                     and c.action == a)] for s in report.students]
+        settings.out.print(table("escalations", ["actor", *ESCALATIONS], esc))
+        for cell in report.cells:
+            if cell.verdict != "pass":
+                click.echo(f"{cell.verdict}: {cell.actor} {cell.action} on {cell.owner or '-'}: {cell.observed}"
+                           f"{' (' + cell.detail + ')' if cell.detail else ''}")
+        click.echo(f"allowed-own {counts['allowed-own']} · denied-cross {counts['denied-cross']} · escalations-denied"
+                   f" {counts['escalations-denied']} · unverifiable {counts['unverifiable']} · failed {counts['failed']}"
+                   f" (of {counts['total']})")
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+selftest_group.add_command(selftest_isolation)
+
+
 # --- doctor -------------------------------------------------------------------------------------
 
 
@@ -783,7 +906,7 @@ def demo(settings: Settings) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_settings
 def doctor(settings: Settings, fmt: str) -> None:
-    """Check this machine: Python, packages, Pulumi CLI, emulator, credentials, PostgreSQL."""
+    """Check this machine: Python, packages, engine (Pulumi CLI, plugins), emulator, credentials, PostgreSQL."""
     from stacks.doctor import run_checks
 
     results = run_checks()
@@ -798,7 +921,9 @@ def doctor(settings: Settings, fmt: str) -> None:
         raise click.exceptions.Exit(1)
 
 
-for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, grades_group, student_group, demo, doctor, engine_group, up, destroy, reset, status, sweep, handouts):
+for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, grades_group, student_group, demo, doctor, engine_group, up, destroy, reset, status, sweep, handouts, selftest_group):
+    cli.add_command(command)
+for command in (reap, unlock):
     cli.add_command(command)
 
 

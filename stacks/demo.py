@@ -1,9 +1,11 @@
 """`labctl demo`: the whole story on the embedded emulator, from roster to gradebook.
 
 Start the emulator (or reuse a running one), create a 3-student cohort from the sample roster,
-plan it under the mock runtime, policy-check the plan, build one complete and one partial solution
-the way a student would (boto3 with the student's own prefix), grade, print the gradebook and
-stop what the demo started. Each step reports through `say`; nothing here prints.
+plan it under the mock runtime, policy-check the plan, provision the students' stacks with `up` when
+the Pulumi CLI is present, build one complete and one partial solution the way a student would (boto3
+with the student's own prefix), grade, and — with the engine — end with `destroy --sweep` and its
+proof of cleanup; then stop what the demo started. Without the Pulumi CLI the engine steps are
+skipped with one line. Each step reports through `say`; nothing here prints.
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ from pathlib import Path
 from typing import Callable
 
 from labs.catalog import get_lab
+from labs.errors import LabctlError
 from labs.solutions import apply, solutions_for
 from policies.engine import evaluate
 from policies.loaders import from_plan
 from stacks import emulator
-from stacks.cohort import build_cohort, make_target
+from stacks.cohort import Cohort, build_cohort, make_target
+from stacks.engine import Engine
+from stacks.lifecycle import run_cohort
 from stacks.plan import plan_cohort
 from stacks.program import TargetSettings
 from stacks.registry import Registry
+from stacks.sweep import sweep_target
 from stacks.targets import instructor_session
 from validators.grading import grade_and_record
 from validators.report.model import GradeReport
@@ -42,6 +48,8 @@ class DemoResult:
     report: GradeReport
     seconds: float
     steps: list[str] = field(default_factory=list)
+    proof: str | None = None
+    """`destroy --sweep`'s proof of cleanup, when the engine ran."""
 
 
 def port_free(port: int) -> bool:
@@ -77,6 +85,31 @@ def cohort_name() -> str:
     return "demo-" + datetime.now(timezone.utc).strftime("%m%d-%H%M%S")
 
 
+def open_engine(say: Callable[[str], None]) -> Engine | None:
+    """The engine, or None after one line saying the engine steps are skipped."""
+    try:
+        return Engine()
+    except LabctlError as exc:
+        say(f"{exc}; skipping `up` and `destroy --sweep`, running the rest")
+        return None
+
+
+def provision(registry: Registry, cohort: Cohort, engine: Engine, say: Callable[[str], None]) -> None:
+    summary = run_cohort(registry, cohort, "up", engine)
+    say(summary.line() + "".join(f"; {r.student}: {r.error}" for r in summary.runs if r.error))
+
+
+def tear_down(registry: Registry, cohort: Cohort, engine: Engine, say: Callable[[str], None]) -> str:
+    """`destroy --sweep`: the stacks, then what students made by hand; the sweep's proof."""
+    summary = run_cohort(registry, cohort, "destroy", engine)
+    say(summary.line() + "".join(f"; {r.student}: {r.error}" for r in summary.runs if r.error))
+    report = sweep_target(cohort)
+    for left in report.left:
+        say(f"left {left.resource.label} ({left.resource.student}): {left.reason}")
+    say(f"sweep: {len(report.deleted)} deleted; {report.proof()}")
+    return report.proof()
+
+
 def run_demo(say: Callable[[str], None]) -> DemoResult:
     started = time.perf_counter()
     endpoint, owned = ensure_emulator(say)
@@ -98,6 +131,10 @@ def run_demo(say: Callable[[str], None]) -> DemoResult:
                 f"{report.summary.mandatory} mandatory and {report.summary.advisory} advisory violations"
             )
 
+            engine = open_engine(say)
+            if engine:
+                provision(registry, cohort, engine, say)
+
             session = instructor_session(cohort.target)
             solutions = {s.name: s for s in solutions_for(lab.folder)}
             for student, name in zip(cohort.students, SOLUTIONS):
@@ -109,9 +146,10 @@ def run_demo(say: Callable[[str], None]) -> DemoResult:
 
             graded = grade_and_record(registry, cohort)
             say(f"graded {len(graded.results)} students; results committed to the registry")
+            proof = tear_down(registry, cohort, engine, say) if engine else None
         return DemoResult(
             cohort.name, planned["totals"]["resources"], report.summary.mandatory, graded,
-            time.perf_counter() - started,
+            time.perf_counter() - started, proof=proof,
         )
     finally:
         if owned:

@@ -45,18 +45,48 @@ def check_packages() -> Finding:
     return Finding("packages", "ok", f"{len(REQUIRED_PACKAGES)} required packages installed")
 
 
-def check_pulumi_cli() -> Finding:
-    path = shutil.which("pulumi")
-    if path is None:
-        return Finding(
-            "pulumi cli", "warn", "not on PATH: plan, policy check and grading work; provisioning (up) needs it",
-            "install the Pulumi CLI",
-        )
+def cli_version(path: str) -> str | None:
     try:
-        version = subprocess.run([path, "version"], capture_output=True, text=True, timeout=20).stdout.strip()
-    except (OSError, subprocess.SubprocessError) as exc:
-        return Finding("pulumi cli", "warn", f"{path} did not answer: {exc}", "reinstall the Pulumi CLI")
-    return Finding("pulumi cli", "ok", f"{version} at {path}")
+        done = subprocess.run([path, "version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def check_engine() -> list[Finding]:
+    """The Pulumi CLI the engine adapter would use (under the labctl home first, else on PATH) and the
+    provider plugins it needs, against the versions pinned by the installed Python SDKs."""
+    from stacks import engine
+
+    root = engine.cli_root()
+    at_home = root / "bin" / "pulumi"
+    on_path = shutil.which("pulumi")
+    candidates = [(str(at_home), "labctl home")] if at_home.is_file() else []
+    if on_path and on_path != str(at_home):
+        candidates.append((on_path, "PATH"))
+    if not candidates:
+        cli = Finding(
+            "engine", "warn",
+            f"no Pulumi CLI in {root / 'bin'} nor on PATH: plan, policy check and grading work;"
+            " provisioning (up, destroy, reap) needs it",
+            "labctl engine install",
+        )
+    else:
+        path, where = candidates[0]
+        version = cli_version(path)
+        others = "".join(f"; also {p} ({w})" for p, w in candidates[1:])
+        cli = (Finding("engine", "ok", f"pulumi {version} at {path} ({where}){others}") if version else
+               Finding("engine", "warn", f"{path} ({where}) did not answer `pulumi version`", "labctl engine install"))
+    plugin_dir = root / "plugins"
+    installed = {p.name for p in plugin_dir.iterdir()} if plugin_dir.is_dir() else set()
+    pinned = engine.plugin_versions()
+    missing = [f"{name} {v}" for name, v in pinned.items() if f"resource-{name}-v{v}" not in installed]
+    if missing:
+        plugins = Finding("engine plugins", "warn", f"missing in {plugin_dir}: {', '.join(missing)}",
+                          "labctl engine install")
+    else:
+        plugins = Finding("engine plugins", "ok", ", ".join(f"{name} {v}" for name, v in pinned.items()))
+    return [cli, plugins]
 
 
 def check_emulator() -> Finding:
@@ -99,6 +129,6 @@ def check_postgres(dsn: str = DEFAULT_POSTGRES_DSN) -> Finding:
 
 def run_checks() -> list[Finding]:
     return [
-        check_python(), check_packages(), check_pulumi_cli(), check_emulator(),
+        check_python(), check_packages(), *check_engine(), check_emulator(),
         *check_credentials(), check_postgres(),
     ]

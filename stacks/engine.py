@@ -304,7 +304,7 @@ class Engine:
         except auto.ConcurrentUpdateError:
             raise LabctlError(
                 f"stack {name} is locked by another update; if none is running, clear it with"
-                f" `pulumi cancel --stack {name}`"
+                f" `labctl unlock --cohort {cohort.name} --student {student.student}`"
             ) from None
         except auto.CommandError as exc:
             log.write({"error": str(exc)})
@@ -325,6 +325,20 @@ class Engine:
             except auto.CommandError:
                 continue  # finished meanwhile, or the backend has nothing to cancel
         return cancelled
+
+    def cancel(self, cohort: Cohort, student: Student) -> str | None:
+        """Cancel the update holding one student's stack (`pulumi cancel`): None, or why nothing was."""
+        try:
+            stack = self.stack(cohort, student, program=lambda: None, create=False)
+        except auto.StackNotFoundError:
+            return "no such stack"
+        except LabctlError as exc:
+            return str(exc)
+        try:
+            stack.cancel()
+        except auto.CommandError as exc:
+            return first_line(exc)
+        return None
 
     def outputs(self, cohort: Cohort, student: Student) -> dict[str, Any]:
         """The stack's outputs (plaintext), or {} when the stack does not exist (nothing is created)."""

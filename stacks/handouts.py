@@ -1,8 +1,12 @@
 """Handouts: one file per student with their lab instructions, where their cloud is and — once the
 engine has provisioned their stack — their credentials. Written 0600: a handout holds a secret key.
 
-Credentials come only from the student's stack outputs; without them (no `labctl up` yet, or no
+Credentials come only from the student's stack outputs (StudentLab's AWS keys, kubeconfig, database
+DSN, workspace URL and password, as the lab has them); without outputs (no `labctl up` yet, or no
 Pulumi CLI on this machine) the handout says where they will come from instead of inventing any.
+The env form is self-contained: sourcing it (or eval-ing `labctl student env`) also writes the
+kubeconfig to `~/.kube/<prefix>.yaml` (0600) and points KUBECONFIG at it. Nothing here prints: only
+`labctl student env` puts these values on a terminal, for eval in the student's own shell.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from stacks.home import write_secret
 
 FORMATS = ("md", "env")
 NO_CREDENTIALS = "Your credentials appear here after your instructor runs `labctl up --cohort {cohort}`."
-# Stack outputs shown as credentials, not repeated among the other outputs.
+# Stack outputs with a section of their own, not repeated among the other details.
 CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_user")
+OWN_SECTION_KEYS = (*CREDENTIAL_KEYS, "kubeconfig", "database_dsn", "workspace_url", "workspace_password")
+KUBECONFIG_END = "LABCTL_KUBECONFIG_END"
 Outputs = Callable[[Student], dict[str, Any]]
 
 
@@ -37,14 +43,44 @@ def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> di
     if outputs.get("aws_access_key_id") and outputs.get("aws_secret_access_key"):
         env["AWS_ACCESS_KEY_ID"] = str(outputs["aws_access_key_id"])
         env["AWS_SECRET_ACCESS_KEY"] = str(outputs["aws_secret_access_key"])
+    if outputs.get("namespace"):
+        env["LABCTL_NAMESPACE"] = str(outputs["namespace"])
+    if outputs.get("database_dsn"):
+        env["DATABASE_URL"] = str(outputs["database_dsn"])
+    if outputs.get("workspace_url"):
+        env["LABCTL_WORKSPACE_URL"] = str(outputs["workspace_url"])
+    if outputs.get("workspace_password"):
+        env["LABCTL_WORKSPACE_PASSWORD"] = str(outputs["workspace_password"])
     return env
+
+
+def kubeconfig_path(student: Student) -> str:
+    """Where the env form writes the student's kubeconfig (in the shell's own home)."""
+    return f"$HOME/.kube/{student.prefix}.yaml"
+
+
+def kubeconfig_lines(student: Student, kubeconfig: str) -> list[str]:
+    """Shell lines that write the kubeconfig 0600 (in a subshell: the umask stays the shell's) and export
+    KUBECONFIG. A quoted here-document: nothing in the kubeconfig is expanded."""
+    path = kubeconfig_path(student)
+    body = kubeconfig.rstrip("\n").splitlines()
+    if KUBECONFIG_END in body:
+        raise ValueError("kubeconfig contains the here-document terminator")
+    return [
+        f'(umask 077 && mkdir -p "$HOME/.kube" && cat > "{path}") <<\'{KUBECONFIG_END}\'',
+        *body,
+        KUBECONFIG_END,
+        f'export KUBECONFIG="{path}"',
+    ]
 
 
 def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> str:
     env = student_env(cohort, student, outputs)
     lines = [f"# labctl: {cohort.name} / {student.student} — source this file in your shell"]
     lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
-    if "AWS_ACCESS_KEY_ID" not in env:
+    if outputs.get("kubeconfig"):
+        lines += kubeconfig_lines(student, str(outputs["kubeconfig"]))
+    if not outputs:
         lines.append("# " + NO_CREDENTIALS.format(cohort=cohort.name))
     return "\n".join(lines) + "\n"
 
@@ -73,9 +109,24 @@ def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> 
             f"- AWS_ACCESS_KEY_ID: `{outputs['aws_access_key_id']}`",
             f"- AWS_SECRET_ACCESS_KEY: `{outputs.get('aws_secret_access_key', '')}`",
         ]
-    else:
+    if outputs.get("database_dsn"):
+        lines.append(f"- database (DATABASE_URL; `psql \"$DATABASE_URL\"`): `{outputs['database_dsn']}`")
+    if outputs.get("workspace_url"):
+        lines.append(f"- workspace: <{outputs['workspace_url']}>")
+    if outputs.get("workspace_password"):
+        lines.append(f"- workspace password: `{outputs['workspace_password']}`")
+    if outputs.get("kubeconfig"):
+        lines += [
+            f"- kubeconfig: the shell setup below saves it as `~/.kube/{student.prefix}.yaml`"
+            " and sets KUBECONFIG; here it is in full:",
+            "",
+            "```yaml",
+            str(outputs["kubeconfig"]).rstrip("\n"),
+            "```",
+        ]
+    if not outputs:
         lines.append(NO_CREDENTIALS.format(cohort=cohort.name))
-    others = {k: v for k, v in outputs.items() if k not in CREDENTIAL_KEYS}
+    others = {k: v for k, v in outputs.items() if k not in OWN_SECTION_KEYS}
     if others:
         lines += ["", "## Other details", ""] + [f"- {key}: `{value}`" for key, value in sorted(others.items())]
     lines += ["", "## Shell setup", "", "```sh", env_text(cohort, student, outputs).rstrip(), "```"]

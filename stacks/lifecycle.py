@@ -8,15 +8,19 @@ students not yet started `queued`, and still records everything that finished.
 
 from __future__ import annotations
 
+import fcntl
 import queue
 import time
+from contextlib import contextmanager
+from datetime import datetime
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from labs.errors import InputError, LabctlError
 from stacks.cohort import Cohort, Student
 from stacks.engine import Engine, first_line, stack_name
+from stacks.home import home
 from stacks.registry import Registry, now
 
 OPERATIONS = ("up", "preview", "destroy")
@@ -30,6 +34,8 @@ class StudentRun:
     changes: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     duration_s: float | None = None
+    steps: int = 0
+    """Resources the engine has finished so far in this run (its live progress)."""
 
     @property
     def changed(self) -> int:
@@ -111,7 +117,10 @@ def run_cohort(
         raise InputError("concurrency must be at least 1", "--concurrency")
     chosen, skipped = choose_students(cohort, operation, reg.stack_statuses(cohort.name), students, rerun_all)
     engine.check_ready(cohort)
-    reg.acquire_cohort_lock(cohort.name, operation)
+    try:
+        reg.acquire_cohort_lock(cohort.name, operation)
+    except LabctlError as exc:
+        raise LabctlError(f"{exc}; if that run crashed, `labctl unlock --cohort {cohort.name}`") from None
     try:
         return fan_out(reg, cohort, operation, engine, chosen, skipped, concurrency, progress)
     finally:
@@ -130,12 +139,15 @@ def fan_out(
     if record:
         for student in chosen:
             reg.set_stack_status(cohort.name, student.student, operation, "queued")
+    if progress:
+        for run in runs.values():
+            progress(run)
 
     def work(student: Student) -> None:
         started, clock = now(), time.monotonic()
         reports.put((student.student, "running", {"started_at": started}))
         try:
-            result = engine.run(operation, cohort, student)
+            result = engine.run(operation, cohort, student, on_step=lambda: reports.put((student.student, "step", {})))
         except Exception as exc:  # noqa: BLE001 - one student's failure is recorded, never raised
             error = str(exc) if isinstance(exc, LabctlError) else f"{type(exc).__name__}: {first_line(exc)}"
             reports.put((student.student, "failed", {"started_at": started, "error": error,
@@ -147,6 +159,12 @@ def fan_out(
     def apply(report: tuple[str, str, dict]) -> None:
         slug, status, data = report
         run = runs[slug]
+        if status == "step":
+            if run.status == "running":
+                run.steps += 1
+                if progress:
+                    progress(run)
+            return
         run.status = status
         run.changes = data.get("changes", run.changes)
         run.duration_s = data.get("duration_s")
@@ -181,6 +199,7 @@ def fan_out(
 def status_rows(reg: Registry, cohort: Cohort) -> list[dict]:
     """Per student: stack, last operation and its outcome, and the last grade."""
     statuses = reg.stack_statuses(cohort.name)
+    lease = reg.lease(cohort.name)
     rows = []
     for student in cohort.students:
         last = statuses.get(student.student, {})
@@ -195,9 +214,182 @@ def status_rows(reg: Registry, cohort: Cohort) -> list[dict]:
             "changes": last.get("changes", {}),
             "error": last.get("error"),
             "updated_at": last.get("updated_at"),
+            "lease_expires": lease,
             "last_grade": (
                 {"lab": grade["lab"], "percent": grade["percent"], "passed": grade["passed"],
                  "graded_at": grade["graded_at"]} if grade else None
             ),
         })
     return rows
+
+
+# --- unlock -------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnlockResult:
+    cohort: str
+    cancelled: list[str] = field(default_factory=list)
+    not_cancelled: dict[str, str] = field(default_factory=dict)
+    released: dict | None = None
+    """The cohort lock that was released: its operation, pid, host and since when."""
+    interrupted: list[str] = field(default_factory=list)
+    """Students recorded `running` by the crashed run, now recorded failed."""
+
+    def lines(self) -> list[str]:
+        lines = [f"cancelled {name}" for name in self.cancelled]
+        lines += [f"{name}: nothing cancelled ({why})" for name, why in self.not_cancelled.items()]
+        if self.released:
+            r = self.released
+            lines.append(f"released cohort lock of `{r['operation']}` (pid {r['pid']} on {r['host']}, since {r['acquired_at']})")
+        if self.interrupted:
+            lines.append(f"marked failed (interrupted): {', '.join(self.interrupted)}; `labctl up` retries them")
+        return lines
+
+    def line(self) -> str:
+        lock = "lock released" if self.released else "no cohort lock held"
+        return f"unlock {self.cohort}: {len(self.cancelled)} stack(s) cancelled, {lock}"
+
+
+INTERRUPTED = "interrupted; cleared by `labctl unlock`"
+
+
+def unlock(reg: Registry, cohort: Cohort, engine: Engine, students: tuple[str, ...] = ()) -> UnlockResult:
+    """Clear what a crashed run left: cancel the stacks' engine locks, release the cohort lock, and
+    record students it left `running` as failed. Refused while the lock's holder is alive here."""
+    holder = reg.cohort_lock(cohort.name)
+    if holder and holder["local"] and holder["alive"]:
+        raise LabctlError(
+            f"cohort {cohort.name!r} is held by a running `{holder['operation']}` (pid {holder['pid']});"
+            " stop that process (Ctrl-C cancels its stacks) instead of unlocking"
+        )
+    statuses = reg.stack_statuses(cohort.name)
+    if students:
+        chosen = [cohort.student(s) for s in dict.fromkeys(students)]
+    else:
+        # Only students ever run can have a stack, and so a lock.
+        chosen = [s for s in cohort.students if s.student in statuses]
+    result = UnlockResult(cohort.name)
+    for student in chosen:
+        reason = engine.cancel(cohort, student)
+        if reason is None:
+            result.cancelled.append(stack_name(cohort, student))
+        else:
+            result.not_cancelled[stack_name(cohort, student)] = reason
+    for student in chosen:
+        last = statuses.get(student.student)
+        if last and last["status"] == "running":
+            reg.set_stack_status(cohort.name, student.student, last["operation"], "failed",
+                                 started_at=last["started_at"], error=INTERRUPTED)
+            result.interrupted.append(student.student)
+    if holder:
+        reg.break_cohort_lock(cohort.name)
+        result.released = {k: holder[k] for k in ("operation", "pid", "host", "acquired_at")}
+    return result
+
+
+# --- leases and reap ----------------------------------------------------------------------------
+
+
+@dataclass
+class ReapResult:
+    """What `labctl reap` found due and did. `line()` is None when there was nothing to say (cron)."""
+
+    dry_run: bool
+    due: dict[str, list[str]] = field(default_factory=dict)
+    summaries: list[RunSummary] = field(default_factory=list)
+    busy: dict[str, str] = field(default_factory=dict)
+    overlapped: bool = False
+
+    @property
+    def stacks(self) -> list[str]:
+        return [f"{cohort}.{student}" for cohort, students in self.due.items() for student in students]
+
+    @property
+    def failed(self) -> list[str]:
+        return [f"{s.cohort}.{r.student}" for s in self.summaries for r in s.runs if r.status != "done"]
+
+    @property
+    def interrupted(self) -> bool:
+        return any(s.interrupted for s in self.summaries)
+
+    def line(self) -> str | None:
+        if self.overlapped:
+            return "reap: another `labctl reap` is running; nothing done"
+        if self.dry_run:
+            if not self.due:
+                return "reap (dry run): nothing due"
+            return f"reap (dry run): would destroy {len(self.stacks)} stack(s): {', '.join(self.stacks)}"
+        if not self.due:
+            return None
+        done = sum(s.count("done") for s in self.summaries)
+        parts = [f"reap: destroyed {done} of {len(self.stacks)} expired stack(s) in {len(self.due)} cohort(s)"]
+        if self.failed:
+            parts.append(f"not destroyed: {', '.join(self.failed)}")
+        if self.busy:
+            parts.append("not run (retried next reap): " + "; ".join(f"{n}: {why}" for n, why in self.busy.items()))
+        if self.interrupted:
+            parts.append("interrupted")
+        return "; ".join(parts)
+
+
+def due_for_reaping(reg: Registry, at: datetime) -> dict[str, list[str]]:
+    """Expired cohort → its students whose stack may still exist (ever run, last op not a finished destroy)."""
+    due = {}
+    for name, expires in reg.leases().items():
+        if datetime.fromisoformat(expires) > at:
+            continue
+        statuses = reg.stack_statuses(name)
+        students = [
+            s.student for s in reg.cohort(name).students
+            if s.student in statuses
+            and not (statuses[s.student]["operation"] == "destroy" and statuses[s.student]["status"] == "done")
+        ]
+        if students:
+            due[name] = students
+    return due
+
+
+@contextmanager
+def reap_lock() -> Iterator[bool]:
+    """One reap at a time on this home (cron may start the next before the last ends): True if held."""
+    path = home() / "reap.lock"
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def reap(
+    reg: Registry, at: datetime, engine_factory: Callable[[], Engine], dry_run: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY, progress: Progress | None = None,
+) -> ReapResult:
+    """Destroy the stacks of every cohort whose lease ended by `at`. Idempotent: destroyed stacks are
+    not due again; a cohort busy with another run is left for the next reap. The engine is only
+    opened when something is due, so a reap with nothing to do needs no Pulumi CLI."""
+    result = ReapResult(dry_run)
+    with reap_lock() as held:
+        if not held:
+            result.overlapped = True
+            return result
+        result.due = due_for_reaping(reg, at)
+        if dry_run or not result.due:
+            return result
+        engine = engine_factory()
+        for name, students in result.due.items():
+            try:
+                summary = run_cohort(reg, reg.cohort(name), "destroy", engine, tuple(students), concurrency,
+                                     progress=progress)
+            except LabctlError as exc:
+                result.busy[name] = str(exc)
+                continue
+            result.summaries.append(summary)
+            if summary.interrupted:
+                break
+    return result

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,6 +77,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE cohort_locks (
         cohort TEXT PRIMARY KEY REFERENCES cohorts(name) ON DELETE CASCADE,
         operation TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        acquired_at TEXT NOT NULL
+    );
+    """,
+    # Leases: when a cohort's stacks expire (UTC, ISO 8601); NULL means no lease.
+    """
+    ALTER TABLE cohorts ADD COLUMN lease_expires TEXT;
+    """,    # Grading runs: one at a time per cohort, apart from the engine's lock (grading may run during `up`).
+    """
+    CREATE TABLE grading_locks (
+        cohort TEXT PRIMARY KEY REFERENCES cohorts(name) ON DELETE CASCADE,
+        run_id TEXT NOT NULL,
         pid INTEGER NOT NULL,
         host TEXT NOT NULL,
         acquired_at TEXT NOT NULL
@@ -247,6 +261,57 @@ class Registry:
     def release_cohort_lock(self, cohort: str) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM cohort_locks WHERE cohort = ? AND pid = ?", (cohort, os.getpid()))
+
+    def acquire_grading_lock(self, cohort: str, run_id: str, wait: bool = False, poll_s: float = 0.5) -> None:
+        """Take the cohort's grading lock; if another live run holds it, refuse in one line, or with
+        `wait` poll until it is free. A holder that died (kill -9) on this host is replaced."""
+        host = socket.gethostname()
+        while True:
+            with self.transaction() as db:
+                row = db.execute("SELECT * FROM grading_locks WHERE cohort = ?", (cohort,)).fetchone()
+                if row is None or (row["host"] == host and not pid_alive(row["pid"])):
+                    db.execute(
+                        "INSERT OR REPLACE INTO grading_locks (cohort, run_id, pid, host, acquired_at)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (cohort, run_id, os.getpid(), host, now()),
+                    )
+                    return
+            if not wait:
+                raise LabctlError(
+                    f"cohort {cohort!r} is being graded since {row['acquired_at']} (pid {row['pid']} on"
+                    f" {row['host']}); rerun with --wait to wait for it"
+                )
+            time.sleep(poll_s)
+
+    def release_grading_lock(self, cohort: str, run_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM grading_locks WHERE cohort = ? AND run_id = ?", (cohort, run_id))
+
+    def set_lease(self, cohort: str, expires: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE cohorts SET lease_expires = ? WHERE name = ?", (expires, cohort))
+
+    def lease(self, cohort: str) -> str | None:
+        row = self.db.execute("SELECT lease_expires FROM cohorts WHERE name = ?", (cohort,)).fetchone()
+        return row[0] if row else None
+
+    def leases(self) -> dict[str, str]:
+        """Cohort → lease end, for every cohort that has a lease."""
+        rows = self.db.execute("SELECT name, lease_expires FROM cohorts WHERE lease_expires IS NOT NULL ORDER BY name")
+        return {r[0]: r[1] for r in rows}
+
+    def cohort_lock(self, cohort: str) -> dict | None:
+        """Who holds the cohort's operation lock, with `alive` False when it is a dead process on this host."""
+        row = self.db.execute("SELECT * FROM cohort_locks WHERE cohort = ?", (cohort,)).fetchone()
+        if row is None:
+            return None
+        local = row["host"] == socket.gethostname()
+        return {**dict(row), "local": local, "alive": pid_alive(row["pid"]) if local else None}
+
+    def break_cohort_lock(self, cohort: str) -> None:
+        """Remove the cohort's lock whoever holds it (`labctl unlock`, after a crash)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM cohort_locks WHERE cohort = ?", (cohort,))
 
 
 def pid_alive(pid: int) -> bool:

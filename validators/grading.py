@@ -27,9 +27,11 @@ def grade_and_record(
     lab: str | None = None,
     students: list[str] | None = None,
     progress: Callable[[], None] | None = None,
+    wait: bool = False,
 ) -> GradeReport:
     """Grade against the live target with the instructor's credentials; each result is committed
-    the moment it completes, so an interrupted run keeps what it finished."""
+    the moment it completes, so an interrupted run keeps what it finished. One run per cohort at a
+    time: a second refuses (or with `wait` waits) on the registry's grading lock."""
     labs = labs_of(cohort, lab)
     run_id = uuid.uuid4().hex
     session = instructor_session(cohort.target)
@@ -39,7 +41,11 @@ def grade_and_record(
         if progress:
             progress()
 
-    return grade_cohort(cohort, labs, session, cohort.target.endpoint, students=students, on_result=record)
+    registry.acquire_grading_lock(cohort.name, run_id, wait=wait)
+    try:
+        return grade_cohort(cohort, labs, session, cohort.target.endpoint, students=students, on_result=record)
+    finally:
+        registry.release_grading_lock(cohort.name, run_id)
 
 
 def next_labs(report: GradeReport) -> dict[str, list[tuple[str, str]]]:

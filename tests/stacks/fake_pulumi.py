@@ -40,13 +40,15 @@ class Call:
 
 @dataclass
 class FakePulumi:
-    """Stacks by name → outputs. `fail`/`locked`/`block` hold stack names; `resources` per up."""
+    """Stacks by name → outputs. `fail`/`locked`/`block` hold stack names; `resources` per up;
+    `extra_outputs` are added to every stack's outputs on up."""
 
     fail: dict[str, str] = field(default_factory=dict)
     locked: set[str] = field(default_factory=set)
     block: set[str] = field(default_factory=set)
     on_start: Callable[[str], None] | None = None
     resources: int = 3
+    extra_outputs: dict[str, Any] = field(default_factory=dict)
     command: str = "/fake/bin/pulumi"
     version: VersionInfo = VersionInfo.parse("3.200.0")
     calls: list[Call] = field(default_factory=list)
@@ -93,8 +95,8 @@ class FakePulumi:
         if self.on_start:
             self.on_start(stack)
         if stack in self.locked:
-            return self.error(f"error: the stack is currently locked by 1 lock(s). Either wait for the other"
-                              f" process(es) to end or delete the lock file with `pulumi cancel`.")
+            return self.error("error: the stack is currently locked by 1 lock(s). Either wait for the other"
+                              " process(es) to end or delete the lock file with `pulumi cancel`.")
         if stack in self.block and not self.cancelled.wait(timeout=20):
             return self.error("error: the fake was never cancelled")
         if stack in self.block:
@@ -112,7 +114,8 @@ class FakePulumi:
         if verb == "up":
             slug = stack.split(".", 1)[1]
             self.stacks[stack] = {"prefix": stack.replace(".", "-"), "aws_user": f"{slug}-user",
-                                  "aws_access_key_id": f"AKIA{slug.upper()}", "aws_secret_access_key": f"s3cr3t-{slug}"}
+                                  "aws_access_key_id": f"AKIA{slug.upper()}", "aws_secret_access_key": f"s3cr3t-{slug}",
+                                  **self.extra_outputs}
         if verb == "destroy":
             self.stacks[stack] = {}
         self.changes[stack] = {op: self.resources}

@@ -10,10 +10,41 @@ from cli import cli
 from stacks import doctor
 
 
-def test_pulumi_cli_absent_is_a_warning_with_a_fix(monkeypatch):
+def test_engine_absent_is_a_warning_naming_engine_install(monkeypatch):
     monkeypatch.setattr(doctor.shutil, "which", lambda name: None)
-    finding = doctor.check_pulumi_cli()
-    assert finding.status == "warn" and "provisioning" in finding.detail and finding.fix
+    cli, plugins = doctor.check_engine()
+    assert cli.status == "warn" and "provisioning" in cli.detail and cli.fix == "labctl engine install"
+    assert plugins.status == "warn" and "aws" in plugins.detail and plugins.fix == "labctl engine install"
+
+
+def fake_cli(path, version: str = "v3.200.0"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho {version}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_engine_under_the_home_with_its_version_and_plugins(monkeypatch, labctl_home, tmp_path):
+    from stacks.engine import plugin_versions
+
+    fake_cli(labctl_home / "pulumi/bin/pulumi")
+    on_path = fake_cli(tmp_path / "path/pulumi", "v3.100.0")
+    monkeypatch.setenv("PATH", f"{on_path.parent}:/usr/bin:/bin")
+    for name, version in plugin_versions().items():
+        (labctl_home / f"pulumi/plugins/resource-{name}-v{version}").mkdir(parents=True)
+    cli, plugins = doctor.check_engine()
+    assert cli.status == "ok"
+    assert cli.detail == f"pulumi v3.200.0 at {labctl_home}/pulumi/bin/pulumi (labctl home); also {on_path} (PATH)"
+    assert plugins.status == "ok" and f"aws {plugin_versions()['aws']}" in plugins.detail
+
+
+def test_engine_on_path_only_that_does_not_answer(monkeypatch, tmp_path):
+    broken = tmp_path / "pulumi"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    cli, _ = doctor.check_engine()
+    assert (cli.status, cli.fix) == ("warn", "labctl engine install") and "did not answer" in cli.detail
 
 
 def test_postgres_unreachable_is_a_warning(monkeypatch):
@@ -34,6 +65,6 @@ def test_doctor_json_lists_every_check():
     result = CliRunner().invoke(cli, ["doctor", "--format", "json"])
     findings = json.loads(result.stdout)
     names = [f["name"] for f in findings]
-    assert names[:4] == ["python", "packages", "pulumi cli", "emulator"] and names[-1] == "postgresql"
+    assert names[:5] == ["python", "packages", "engine", "engine plugins", "emulator"] and names[-1] == "postgresql"
     assert {f["status"] for f in findings} <= {"ok", "warn", "fail"}
     assert result.exit_code == (1 if any(f["status"] == "fail" for f in findings) else 0)

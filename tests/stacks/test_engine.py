@@ -126,12 +126,13 @@ def test_fake_engine_locked_stack_gets_a_clear_message(reg, fake):
     fake.locked = {"c1.cy"}
     up(reg, fake)
     error = reg.stack_statuses("c1")["cy"]["error"]
-    assert error.startswith("stack c1.cy is locked by another update") and "pulumi cancel" in error
+    assert error.startswith("stack c1.cy is locked by another update")
+    assert error.endswith("clear it with `labctl unlock --cohort c1 --student cy`")
 
 
 def test_fake_engine_concurrent_up_on_one_cohort_is_refused(reg, fake):
     reg.acquire_cohort_lock("c1", "up")
-    with pytest.raises(LabctlError, match=r"cohort 'c1' is busy: `up` has run since"):
+    with pytest.raises(LabctlError, match=r"cohort 'c1' is busy: `up` has run since .*`labctl unlock --cohort c1`"):
         up(reg, fake)
     assert fake.of("up") == []
     reg.release_cohort_lock("c1")

@@ -84,3 +84,51 @@ def test_fake_engine_handouts_and_student_env_carry_the_stack_outputs(cohort, tm
 def test_student_env_for_unknown_student_is_an_input_error(cohort):
     result = CliRunner().invoke(cli, ["student", "env", "--cohort", "c1", "--student", "zed"])
     assert result.exit_code == 2 and "no student 'zed' in cohort 'c1'" in result.output
+
+
+KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: c1-ada\n  user:\n    token: tok$en-`x`\n"
+FULL = {"aws_access_key_id": "AKIAADA", "aws_secret_access_key": "s3cr3t-ada", "aws_user": "c1-ada-user",
+        "namespace": "c1-ada", "kubeconfig": KUBECONFIG,
+        "database_dsn": "postgresql://c1_ada:pw-db@127.0.0.1:5432/c1_ada",
+        "workspace_url": "http://127.0.0.1:20000", "workspace_password": "pw-ws"}
+
+
+def test_markdown_handout_has_kubeconfig_dsn_and_workspace(cohort):
+    text = markdown_text(cohort, cohort.students[0], FULL)
+    assert "`postgresql://c1_ada:pw-db@127.0.0.1:5432/c1_ada`" in text
+    assert "- workspace: <http://127.0.0.1:20000>" in text and "- workspace password: `pw-ws`" in text
+    assert "```yaml\n" + KUBECONFIG + "```" in text and "`~/.kube/c1-ada.yaml`" in text
+    assert "- namespace: `c1-ada`" in text and "appear here" not in text
+    assert "- kubeconfig: `" not in text and "- database_dsn" not in text  # each shown once, in its place
+
+
+def test_env_handout_writes_the_kubeconfig_0600_and_exports_everything(cohort, tmp_path):
+    text = env_text(cohort, cohort.students[0], FULL)
+    script = text + 'printf "%s|%s|%s|%s" "$KUBECONFIG" "$DATABASE_URL" "$LABCTL_WORKSPACE_URL" "$LABCTL_WORKSPACE_PASSWORD"'
+    shown = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True,
+                           env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}).stdout
+    path = tmp_path / ".kube/c1-ada.yaml"
+    assert shown == f"{path}|postgresql://c1_ada:pw-db@127.0.0.1:5432/c1_ada|http://127.0.0.1:20000|pw-ws"
+    assert path.read_text() == KUBECONFIG  # the here-document expands nothing
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_fake_engine_secrets_reach_files_and_student_env_only(cohort, tmp_path, monkeypatch):
+    fake = FakePulumi(extra_outputs={k: v for k, v in FULL.items() if not k.startswith("aws")})
+    monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
+    runner = CliRunner(env={"COLUMNS": "300"})
+    printed = [runner.invoke(cli, ["up", "--cohort", "c1"]).output]
+    for fmt in ("md", "env"):
+        result = runner.invoke(cli, ["handouts", "--cohort", "c1", "--out", str(tmp_path / "h"), "--format", fmt])
+        assert result.exit_code == 0
+        printed.append(result.output)
+    printed += [runner.invoke(cli, ["status", "--cohort", "c1", *f]).output for f in ([], ["--format", "json"])]
+    printed.append(runner.invoke(cli, ["engine", "status"]).output)
+    secrets = ("s3cr3t-ada", "s3cr3t-bob", "pw-db", "pw-ws", "tok$en")
+    assert not [s for s in secrets if any(s in out for out in printed)]
+    files = sorted((tmp_path / "h").iterdir())
+    assert [f.name for f in files] == ["ada.env", "ada.md", "bob.env", "bob.md"]
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    assert all("pw-db" in f.read_text() and "tok$en" in f.read_text() for f in files)
+    env = runner.invoke(cli, ["student", "env", "--cohort", "c1", "--student", "bob"]).output
+    assert "export AWS_SECRET_ACCESS_KEY=s3cr3t-bob" in env and "pw-ws" in env and "tok$en" in env

@@ -1,0 +1,98 @@
+"""`labctl student deploy`: run a student's own Pulumi project as that student.
+
+The project's stack is `<cohort>.<student>.solution` in labctl's backend, run with the student's
+credentials, endpoint and region from their lab stack's outputs (the same environment `labctl
+student env` gives their shell, so the project sees what the student sees), and with labctl's
+policy packs attached: a solution that breaks isolation or cost rules fails the way it would in
+class. Nothing runs with the instructor's credentials. Terraform modules would go through
+python-terraform, which this install does not ship: they are refused in one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from labs.errors import InputError, LabctlError
+from stacks.cohort import Cohort, Student
+from stacks.engine import Engine, OperationResult, cli_root, first_line, policy_config_files, policy_pack_paths
+from stacks.handouts import student_env
+from stacks.home import home, write_secret
+
+TERRAFORM_ABSENT = "Terraform modules need python-terraform, which this labctl install does not include"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    stack: str
+    project: Path
+    result: OperationResult
+
+    def line(self) -> str:
+        changes = ", ".join(f"{n} {op}" for op, n in sorted(self.result.changes.items())) or "no changes"
+        verb = "previewed" if self.result.operation == "preview" else "deployed"
+        outputs = f"; outputs: {', '.join(sorted(self.result.outputs))}" if self.result.outputs else ""
+        return f"{verb} {self.stack} from {self.project}: {changes} (policy packs attached){outputs}"
+
+
+def require_pulumi_project(path: Path) -> None:
+    """Accept a Pulumi project; refuse a Terraform module (see TERRAFORM_ABSENT) and anything else."""
+    if (path / "Pulumi.yaml").is_file() or (path / "Pulumi.yml").is_file():
+        return
+    if path.is_dir() and any(path.glob("*.tf")):
+        raise LabctlError(TERRAFORM_ABSENT)
+    raise InputError(f"{path} is neither a Pulumi project (Pulumi.yaml) nor a Terraform module (*.tf)", "PATH")
+
+
+def deploy_env(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> dict[str, str]:
+    """The student's environment; their kubeconfig, if any, as a 0600 file under the labctl home."""
+    if not (outputs.get("aws_access_key_id") or outputs.get("kubeconfig") or outputs.get("database_dsn")):
+        raise LabctlError(
+            f"{student.student} has no credentials yet: run `labctl up --cohort {cohort.name} --student"
+            f" {student.student}` first"
+        )
+    env = student_env(cohort, student, outputs)
+    if outputs.get("kubeconfig"):
+        path = home() / "kubeconfigs" / cohort.name / f"{student.prefix}.yaml"
+        write_secret(path, str(outputs["kubeconfig"]))
+        env["KUBECONFIG"] = str(path)
+    return env
+
+
+def deploy(
+    cohort: Cohort, student: Student, path: Path, engine: Engine, outputs: dict[str, Any], preview: bool = False
+) -> Deployment:
+    """Preview or update the project's solution stack as the student, policy packs attached."""
+    path = path.resolve()
+    require_pulumi_project(path)
+    env = {**engine.env, **deploy_env(cohort, student, outputs), "PULUMI_BACKEND_URL": engine.backend_url}
+    name = f"{cohort.name}.{student.student}.solution"
+    options = auto.LocalWorkspaceOptions(
+        work_dir=str(path), pulumi_home=str(cli_root()), env_vars=env, secrets_provider="passphrase",
+        pulumi_command=engine.command,
+    )
+    folder = home() / "pulumi-work" / cohort.name / student.student
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    packs = {
+        "policy_packs": [str(p) for p in policy_pack_paths()],
+        "policy_pack_configs": [str(p) for p in policy_config_files(cohort, folder)],
+    }
+    log = engine.log(cohort, student, "deploy-preview" if preview else "deploy", None)
+    events = {"on_output": log.output, "on_event": log.event, "color": "never"}
+    try:
+        stack = auto.create_or_select_stack(name, work_dir=str(path), opts=options)
+        stack.set_config("aws:region", auto.ConfigValue(cohort.target.region))
+        if preview:
+            result = stack.preview(**packs, **events)
+            return Deployment(name, path, OperationResult("preview", dict(result.change_summary or {})))
+        up = stack.up(**packs, **events)
+    except auto.ConcurrentUpdateError:
+        raise LabctlError(f"stack {name} is locked by another update; wait for it, or `pulumi cancel` it") from None
+    except auto.CommandError as exc:
+        log.write({"error": str(exc)})
+        raise LabctlError(f"{name}: {first_line(exc)}") from None
+    outputs = {key: value.value for key, value in up.outputs.items()}
+    return Deployment(name, path, OperationResult("up", dict(up.summary.resource_changes or {}), outputs))

@@ -1,7 +1,10 @@
-"""k8s-web-deployment: checks on realistic API objects (no cluster here), collector on a fake client.
+"""Kubernetes checks on realistic API objects (no cluster here), the collector on a fake client.
 
-Fixtures in fixtures/kubernetes/ are JSON as the API server returns them. The collector test
-replaces the kubernetes client's cluster-wide list methods with a fake that serves those fixtures.
+The first half grades k8s-web-deployment; the second tests the tricky logic the other kubernetes labs
+rest on (selector and peer analysis, RBAC verbs, cron intervals) and that Secrets never reach the
+inventory with a value. Fixtures in fixtures/kubernetes/ (and the labs' own solutions) are JSON as the
+API server returns it. The collector tests replace the kubernetes client's cluster-wide list methods
+with a fake that serves those objects.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from kubernetes import client as k8s
 from labs.catalog import get_lab
 from labs.spec import LabSpec, render
 from stacks.cohort import Cohort, Student, Target, prefix_for
-from tests.kube_fake import FakeLists
+from tests.kube_fake import LIST_METHODS, FakeLists
+from labs.solutions import kubernetes_objects, solutions_for
 from validators import checks as check_modules
+from validators.checks import kubernetes as kube_checks
 from validators.collectors import COLLECTORS, CollectRequest
 from validators.collectors import kubernetes as kubernetes_collector
 from validators.collectors.kubernetes import collect_kubernetes
-from validators.inventory.kubernetes import KubernetesInventory
+from validators.inventory.kubernetes import KubernetesInventory, secret_summary
 from validators.runner import grade_cohort
 
 LAB = "k8s-web-deployment"
@@ -44,10 +49,21 @@ def inventory(*objects: dict[str, Any], namespace: str = "c1-ada") -> Kubernetes
         "Service": "services",
         "NetworkPolicy": "network_policies",
         "Pod": "pods",
+        "Ingress": "ingresses",
+        "ConfigMap": "config_maps",
+        "Secret": "secrets",
+        "HorizontalPodAutoscaler": "horizontal_pod_autoscalers",
+        "Job": "jobs",
+        "CronJob": "cron_jobs",
+        "ServiceAccount": "service_accounts",
+        "Role": "roles",
+        "RoleBinding": "role_bindings",
+        "ClusterRoleBinding": "cluster_role_bindings",
     }
     grouped: dict[str, dict[str, Any]] = {kind: {} for kind in kinds.values()}
     for obj in objects:
-        grouped[kinds[obj["kind"]]][obj["metadata"]["name"]] = obj
+        summary = secret_summary(obj) if obj["kind"] == "Secret" else obj
+        grouped[kinds[obj["kind"]]][obj["metadata"]["name"]] = summary
     return KubernetesInventory(namespace=namespace, **grouped)
 
 
@@ -277,13 +293,14 @@ def test_collector_partitions_by_namespace_with_a_fake_of_the_client_list_method
     assert cy == KubernetesInventory(namespace="c1-cy")
     assert statuses(lab, ada) == {**dict.fromkeys(CHECK_IDS, "passed"), GUARD: "passed"}
     assert statuses(lab, bob)[GUARD] == "failed"
-    # One list per kind; four deployments come in two pages of two. Calls follow the cluster's size,
-    # not the number of students graded.
-    assert [kind for kind, _ in fake.calls] == ["Deployment", "Deployment", "Service", "NetworkPolicy", "Pod"]
+    # One list per kind (14 kinds); four deployments come in two pages of two. Calls follow the
+    # cluster's size, not the number of students graded.
+    kinds = [kind for _, _, kind, _ in LIST_METHODS]
+    assert [kind for kind, _ in fake.calls] == ["Deployment", *kinds]
     assert fake.calls[1][1]["_continue"] == "2"
     fake.calls.clear()
     collect_kubernetes(request_for(["ada"]), api_client=api)
-    assert len(fake.calls) == 5
+    assert len(fake.calls) == 1 + len(kinds) == 15
 
 
 def test_end_to_end_through_the_runner_with_a_fake_of_the_client_list_methods(lab, monkeypatch):
@@ -297,3 +314,279 @@ def test_end_to_end_through_the_runner_with_a_fake_of_the_client_list_methods(la
     assert {c.id: c.status for c in bob.checks} == dict.fromkeys(CHECK_IDS, "failed")
     assert [(g.id, g.deducted) for g in bob.guards] == [(GUARD, 30)]
     assert bob.score == 0
+
+
+# --- the other kubernetes labs: tricky logic, on the labs' own solution objects -----------------
+
+
+def solution_objects(lab_id: str, solution: str, namespace: str = "c1-ada") -> list[dict[str, Any]]:
+    found = next(s for s in solutions_for(get_lab(lab_id).folder) if s.name == solution)
+    return kubernetes_objects(found, namespace)
+
+
+def collected(objects: list[dict[str, Any]], students: list[str], monkeypatch) -> Any:
+    api = k8s.ApiClient()
+    FakeLists(api, objects).install(monkeypatch)
+    return collect_kubernetes(request_for(students), api_client=api)
+
+
+SECRET_VALUES = ("s3cr3t-Pa55-w0rd", "czNjcjN0LVBhNTUtdzByZA", "tok-7Hq2ZfLw9sPx", "dG9rLTdIcTJaZkx3OXNQeA", "LS0tLS1CRUdJTi")
+
+
+def test_secrets_reach_the_inventory_as_name_type_and_keys_only(monkeypatch):
+    objects = [
+        *solution_objects("k8s-config-secrets", "reference"),
+        *solution_objects("k8s-service-ingress", "reference", "c1-bob"),
+    ]
+    snapshot = collected(objects, ["ada", "bob"], monkeypatch)
+    ada, bob = snapshot.for_prefix("c1-ada"), snapshot.for_prefix("c1-bob")
+    assert ada.secrets["api-credentials"] == {
+        "metadata": {"name": "api-credentials", "namespace": "c1-ada"},
+        "type": "Opaque",
+        "keys": ["API_TOKEN", "DB_PASSWORD"],
+    }
+    assert bob.secrets["shop-tls"]["keys"] == ["tls.crt", "tls.key"]
+    dumped = repr(snapshot)
+    assert "last-applied-configuration" not in json.dumps(ada.secrets)
+    assert [v for v in SECRET_VALUES if v in dumped] == []
+
+
+def test_a_password_in_a_configmap_is_flagged_without_printing_it():
+    inv = inventory(*solution_objects("k8s-config-secrets", "broken-password-in-configmap"))
+    config_map = inv.config_maps["api-config"]
+    config_map["data"]["app.properties"] += "export API_TOKEN=tok-7Hq2ZfLw9sPx\n"
+    result = kube_checks.no_plaintext_secrets(inv, kube_checks.NamespaceParams())
+    assert (result.status, result.message) == (
+        "failed",
+        "configmap api-config key DB_PASSWORD looks like a credential; "
+        "configmap api-config key app.properties line 5 sets API_TOKEN",
+    )
+    assert [v for v in SECRET_VALUES if v in result.message] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "credential"),
+    [("DB_PASSWORD", True), ("api-key", True), ("GITHUB_TOKEN", True), ("db.password.file", False),
+     ("TOKEN_PATH", False), ("LOG_LEVEL", False), ("secretRef_name", False)],
+)
+def test_credential_names_and_names_that_only_point_at_one(name, credential):
+    assert kube_checks.credential_name(name) is credential
+
+
+def test_cluster_role_bindings_follow_their_service_account_subjects(monkeypatch):
+    crb = solution_objects("k8s-rbac-viewer", "broken-clusterrolebinding")[-1]
+    crb["metadata"].pop("namespace")
+    shared = json.loads(json.dumps(crb))
+    shared["metadata"]["name"] = "shared-view"
+    shared["subjects"] = [
+        {"kind": "ServiceAccount", "name": "viewer", "namespace": "c1-bob"},
+        {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:authenticated"},
+    ]
+    snapshot = collected([crb, shared], ["ada", "bob", "cy"], monkeypatch)
+    assert set(snapshot.for_prefix("c1-ada").cluster_role_bindings) == {"c1-ada-viewer"}
+    assert set(snapshot.for_prefix("c1-bob").cluster_role_bindings) == {"shared-view"}
+    assert snapshot.for_prefix("c1-cy").cluster_role_bindings == {}
+
+
+@pytest.mark.parametrize(
+    ("selector", "labels", "matches"),
+    [
+        ({}, {"tier": "db"}, True),
+        ({"matchLabels": {"tier": "db"}}, {"tier": "db", "app": "shop"}, True),
+        ({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["db"]}]}, {"app": "x"}, True),
+        ({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["db"]}]}, {"tier": "db"}, False),
+        ({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, {"app": "x"}, False),
+        ({"matchExpressions": [{"key": "debug", "operator": "DoesNotExist"}]}, {"debug": ""}, False),
+    ],
+)
+def test_selector_matching(selector, labels, matches):
+    assert kube_checks.selector_matches(selector, labels) is matches
+
+
+@pytest.mark.parametrize(
+    ("selector", "requires"),
+    [
+        ({"matchLabels": {"tier": "api"}}, True),
+        ({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["api"]}]}, True),
+        ({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["api", "frontend"]}]}, False),
+        ({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, False),
+        ({}, False),
+    ],
+)
+def test_a_peer_selector_must_pin_every_wanted_label(selector, requires):
+    assert kube_checks.selector_requires(selector, {"tier": "api"}) is requires
+
+
+def tiers_reference() -> list[dict[str, Any]]:
+    return solution_objects("k8s-netpol-tiers", "reference")
+
+
+def policy_named(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == name)
+
+
+API_FROM_FRONTEND = kube_checks.TierParams(to_labels={"tier": "api"}, from_labels={"tier": "frontend"}, port=8080)
+
+
+@pytest.mark.parametrize(
+    ("namespace_selector", "message"),
+    [
+        ({"matchLabels": {"kubernetes.io/metadata.name": "c1-ada"}}, None),
+        ({"matchLabels": {"kubernetes.io/metadata.name": "c1-bob"}}, "allows pods of other namespaces (namespaceSelector)"),
+        ({"matchLabels": {"team": "shop"}}, "allows pods of other namespaces (namespaceSelector)"),
+        ({}, "allows pods of other namespaces (namespaceSelector)"),
+    ],
+)
+def test_a_namespace_selector_is_only_safe_when_pinned_to_the_students_namespace(namespace_selector, message):
+    objects = tiers_reference()
+    policy_named(objects, "api-from-frontend")["spec"]["ingress"][0]["from"][0]["namespaceSelector"] = namespace_selector
+    result = kube_checks.netpol_tier(inventory(*objects), API_FROM_FRONTEND)
+    assert (result.status, result.message) == (
+        ("passed", "") if message is None else ("failed", f"api-from-frontend rule 1 {message}")
+    )
+
+
+def test_the_port_must_be_allowed_and_an_end_port_range_covers_it():
+    objects = tiers_reference()
+    rule = policy_named(objects, "api-from-frontend")["spec"]["ingress"][0]
+    rule["ports"] = [{"protocol": "TCP", "port": 80}]
+    result = kube_checks.netpol_tier(inventory(*objects), API_FROM_FRONTEND)
+    assert result.message == "no rule lets tier=frontend pods reach the pods of deployment api on port 8080"
+    rule["ports"] = [{"protocol": "TCP", "port": 8000, "endPort": 8100}]
+    assert kube_checks.netpol_tier(inventory(*objects), API_FROM_FRONTEND).status == "passed"
+
+
+def test_every_deployment_of_a_tier_needs_a_policy():
+    objects = tiers_reference()
+    canary = json.loads(json.dumps(next(o for o in objects if o["metadata"]["name"] == "api")))
+    canary["metadata"]["name"] = "api-canary"
+    canary["spec"]["template"]["metadata"]["labels"] = {"tier": "api", "track": "canary"}
+    policy_named(objects, "api-from-frontend")["spec"]["podSelector"] = {"matchLabels": {"tier": "api", "app": "shop"}}
+    result = kube_checks.netpol_tier(inventory(*objects, canary), API_FROM_FRONTEND)
+    # default-deny selects the canary but admits nothing, so nothing lets the frontend in.
+    assert result.message == "no rule lets tier=frontend pods reach the pods of deployment api-canary on port 8080"
+
+
+def test_db_ports_report_ranges_and_protocol_only_entries():
+    objects = tiers_reference()
+    policy_named(objects, "db-from-api")["spec"]["ingress"][0]["ports"] = [
+        {"protocol": "TCP", "port": 5432, "endPort": 5434},
+        {"protocol": "UDP"},
+    ]
+    result = kube_checks.netpol_ports(inventory(*objects), kube_checks.TierPortsParams(to_labels={"tier": "db"}, ports=[5432]))
+    assert result.message == (
+        "ingress to tier=db pods: db-from-api rule 1 allows port 5432-5434; db-from-api rule 1 allows every UDP port"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "problems"),
+    [
+        ({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}, []),
+        ({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "patch"]}, ["verbs patch"]),
+        ({"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}, ["verbs create"]),
+        ({"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}, ["every API group (*)"]),
+        ({"apiGroups": [""], "resources": ["*"], "verbs": ["*"]}, ["verbs *", "every resource (*)"]),
+        ({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["bind", "escalate"]},
+         ["verbs bind, escalate"]),
+    ],
+)
+def test_rbac_rules_beyond_read_only(rule, problems):
+    assert kube_checks.rule_problems(rule) == problems
+
+
+@pytest.mark.parametrize(
+    ("resource", "expected"),
+    [("pods", ("", "pods")), ("pods/log", ("", "pods/log")), ("deployments.apps", ("apps", "deployments")),
+     ("ingresses.networking.k8s.io", ("networking.k8s.io", "ingresses"))],
+)
+def test_resources_are_read_as_kubectl_writes_them(resource, expected):
+    assert kube_checks.split_resource(resource) == expected
+
+
+def test_resource_names_limit_a_grant_but_still_expose_a_secret():
+    rule = {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["dashboard-config"], "verbs": ["get"]}
+    assert not kube_checks.rule_grants(rule, "", "secrets", "get")
+    assert kube_checks.rule_grants(rule, "", "secrets", "get", named_too=True)
+    objects = solution_objects("k8s-rbac-viewer", "reference")
+    viewer = next(o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "viewer")
+    viewer["rules"].append(rule)
+    result = kube_checks.role_excludes(inventory(*objects), kube_checks.RoleResourcesParams(role="viewer", resources=["secrets"]))
+    assert (result.status, result.message) == ("failed", "role viewer: rule 3 grants get on secrets")
+
+
+def test_the_rbac_guard_skips_only_the_platforms_own_role():
+    objects = solution_objects("k8s-rbac-viewer", "reference")
+    guard = kube_checks.RbacGuardParams(allowed_cluster_roles=["view"])
+    assert kube_checks.rbac_read_only(inventory(*objects), guard).status == "passed"
+    edit = next(o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "c1-ada-edit")
+    edit["metadata"].pop("labels")
+    binding = json.loads(json.dumps(next(o for o in objects if o["metadata"]["name"] == "viewer" and o["kind"] == "RoleBinding")))
+    binding["metadata"]["name"] = "viewer-admin"
+    binding["roleRef"] = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"}
+    viewer_view = json.loads(json.dumps(binding))
+    viewer_view["metadata"]["name"] = "viewer-view"
+    viewer_view["roleRef"]["name"] = "view"
+    result = kube_checks.rbac_read_only(inventory(*objects, binding, viewer_view), guard)
+    assert result.message == (
+        "role c1-ada-edit rule 1 grants verbs create, update, patch, delete, deletecollection; "
+        "role c1-ada-edit rule 2 grants verbs create, update, patch, delete; "
+        "rolebinding viewer-admin grants clusterrole admin"
+    )
+
+
+@pytest.mark.parametrize(
+    ("schedule", "minutes"),
+    [
+        ("*/30 * * * *", 30),
+        ("* * * * *", 1),
+        ("*/2 * * * *", 2),
+        ("0,58 * * * *", 2),
+        ("5-10/5 * * * *", 5),
+        ("10/20 * * * *", 20),
+        ("0 */2 * * *", 60),
+        ("@hourly", 60),
+        ("CRON_TZ=Europe/Berlin */15 * * * *", 15),
+        ("every minute", None),
+        ("61 * * * *", None),
+    ],
+)
+def test_cron_shortest_interval(schedule, minutes):
+    assert kube_checks.shortest_interval(schedule) == minutes
+
+
+def test_jobs_a_cronjob_created_are_judged_by_the_cronjob():
+    objects = solution_objects("k8s-jobs", "reference")
+    spawned = next(o for o in objects if o["metadata"]["name"].startswith("report-"))
+    spawned["spec"]["template"]["spec"]["containers"][0]["resources"] = {}
+    assert kube_checks.jobs_resources(inventory(*objects), kube_checks.NamespaceParams()).status == "passed"
+    spawned["metadata"].pop("ownerReferences")
+    result = kube_checks.jobs_resources(inventory(*objects), kube_checks.NamespaceParams())
+    assert result.message == (
+        "job report-29385930 container report has no requests.cpu, requests.memory, limits.cpu, limits.memory"
+    )
+
+
+def test_hpa_reports_the_controllers_reason():
+    objects = solution_objects("k8s-hpa", "broken-no-cpu-requests")
+    result = kube_checks.hpa_active(inventory(*objects), kube_checks.HpaParams(hpa="api"))
+    assert result.message.startswith(
+        "horizontalpodautoscaler api: ScalingActive is False (FailedGetResourceMetric: the HPA was unable"
+    )
+
+
+def test_ingress_backend_by_port_name_and_foreign_hosts():
+    objects = solution_objects("k8s-service-ingress", "reference")
+    ingress = next(o for o in objects if o["kind"] == "Ingress")
+    ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {"name": "http"}
+    route = kube_checks.IngressRouteParams(
+        ingress="shop", host="shop.c1-ada.labs.example.com", service="shop", port=80
+    )
+    assert kube_checks.ingress_route(inventory(*objects), route).status == "passed"
+    ingress["spec"]["rules"].append({"host": "shop.c1-bob.labs.example.com", "http": ingress["spec"]["rules"][0]["http"]})
+    ingress["spec"]["tls"][0]["hosts"].append("c1-ada.labs.example.com.evil.test")
+    result = kube_checks.ingress_own_hosts(inventory(*objects), kube_checks.DomainParams(domain="c1-ada.labs.example.com"))
+    assert result.message == (
+        "ingress shop rule 2 claims host shop.c1-bob.labs.example.com, outside c1-ada.labs.example.com; "
+        "ingress shop tls claims host c1-ada.labs.example.com.evil.test, outside c1-ada.labs.example.com"
+    )

@@ -1,9 +1,11 @@
 """Collect a cohort's Kubernetes namespaces: one cluster-wide, paginated list per kind.
 
-Deployments, services, network policies and pods are listed across all namespaces once (so the
-number of API calls does not grow with the cohort) and partitioned by namespace; only the graded
-students' namespaces (namespace = prefix) are kept. Objects become plain dicts in the API's JSON
-shape. Any API error propagates to the runner, which reports it on every Kubernetes check.
+Every kind the checks read is listed across all namespaces once (so the number of API calls does
+not grow with the cohort) and partitioned by namespace; only the graded students' namespaces
+(namespace = prefix) are kept. Objects become plain dicts in the API's JSON shape, except Secrets,
+reduced to name, type and keys as soon as they arrive (no value is ever kept). ClusterRoleBindings
+have no namespace: each is kept in the namespaces of its ServiceAccount subjects. Any API error
+propagates to the runner, which reports it on every Kubernetes check.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from kubernetes import config as k8s_config
 
 from labs.errors import LabctlError
 from validators.collectors.base import CollectRequest
-from validators.inventory.kubernetes import KubernetesInventory, KubernetesSnapshot
+from validators.inventory.kubernetes import KubernetesInventory, KubernetesSnapshot, secret_summary
 
 PAGE_SIZE = 500
 REQUEST_TIMEOUT_S = 10
@@ -44,27 +46,57 @@ def list_all(list_call: Callable[..., Any]) -> Iterator[Any]:
             return
 
 
+def list_calls(api: k8s.ApiClient) -> dict[str, Callable[..., Any]]:
+    """The cluster-wide list call of each inventory kind, in the order they are made."""
+    apps, core = k8s.AppsV1Api(api), k8s.CoreV1Api(api)
+    networking, batch = k8s.NetworkingV1Api(api), k8s.BatchV1Api(api)
+    rbac, autoscaling = k8s.RbacAuthorizationV1Api(api), k8s.AutoscalingV2Api(api)
+    return {
+        "deployments": apps.list_deployment_for_all_namespaces,
+        "services": core.list_service_for_all_namespaces,
+        "network_policies": networking.list_network_policy_for_all_namespaces,
+        "pods": core.list_pod_for_all_namespaces,
+        "ingresses": networking.list_ingress_for_all_namespaces,
+        "config_maps": core.list_config_map_for_all_namespaces,
+        "secrets": core.list_secret_for_all_namespaces,
+        "horizontal_pod_autoscalers": autoscaling.list_horizontal_pod_autoscaler_for_all_namespaces,
+        "jobs": batch.list_job_for_all_namespaces,
+        "cron_jobs": batch.list_cron_job_for_all_namespaces,
+        "service_accounts": core.list_service_account_for_all_namespaces,
+        "roles": rbac.list_role_for_all_namespaces,
+        "role_bindings": rbac.list_role_binding_for_all_namespaces,
+        "cluster_role_bindings": rbac.list_cluster_role_binding,
+    }
+
+
+def owning_namespaces(kind: str, obj: dict[str, Any]) -> set[str]:
+    """The namespaces an object belongs to: its own, or for a ClusterRoleBinding its subjects'."""
+    if kind == "cluster_role_bindings":
+        return {
+            s.get("namespace")
+            for s in obj.get("subjects") or []
+            if s.get("kind") == "ServiceAccount" and s.get("namespace")
+        }
+    return {(obj.get("metadata") or {}).get("namespace")}
+
+
 def collect_kubernetes(
     request: CollectRequest, api_client: k8s.ApiClient | None = None
 ) -> KubernetesSnapshot:
     """List each kind once for the whole cluster and keep the graded students' namespaces."""
     api = api_client_of(request, api_client)
-    apps, core, networking = k8s.AppsV1Api(api), k8s.CoreV1Api(api), k8s.NetworkingV1Api(api)
-    kinds = {
-        "deployments": apps.list_deployment_for_all_namespaces,
-        "services": core.list_service_for_all_namespaces,
-        "network_policies": networking.list_network_policy_for_all_namespaces,
-        "pods": core.list_pod_for_all_namespaces,
-    }
+    kinds = list_calls(api)
     namespaces = set(request.prefixes)
     found: dict[str, dict[str, dict[str, Any]]] = {ns: {kind: {} for kind in kinds} for ns in namespaces}
     for kind, list_call in kinds.items():
         for item in list_all(list_call):
             obj = api.sanitize_for_serialization(item)
-            metadata = obj.get("metadata") or {}
-            namespace = metadata.get("namespace")
-            if namespace in namespaces and metadata.get("name"):
-                found[namespace][kind][metadata["name"]] = obj
+            if kind == "secrets":
+                obj = secret_summary(obj)
+            name = (obj.get("metadata") or {}).get("name")
+            for namespace in owning_namespaces(kind, obj) & namespaces:
+                if name:
+                    found[namespace][kind][name] = obj
     return KubernetesSnapshot(
         {ns: KubernetesInventory(namespace=ns, **objects) for ns, objects in found.items()}
     )

@@ -10,6 +10,7 @@ calls (no cluster runs here).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import uuid
 from typing import Iterator
 
@@ -45,11 +46,22 @@ def one_student_cohort(lab: Lab, target: Target, services: Services = Services()
     return Cohort(name, (lab.spec.id,), target, (student,), services)
 
 
+def apply_setup(lab: Lab, session, endpoint_url: str, prefix: str, student: str) -> None:
+    """Run the lab's `setup.py` (its deliberately insecure starting state), when it has one."""
+    path = lab.folder / "setup.py"
+    if path.is_file():
+        spec = importlib.util.spec_from_file_location(f"labs_setup_{lab.spec.id.replace('-', '_')}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.setup(session, endpoint_url, prefix, student)
+
+
 @pytest.fixture
 def grade_aws(aws, moto_endpoint):
     def grade(lab: Lab, solution: Solution | None) -> StudentResult:
         cohort = one_student_cohort(lab, Target("localstack", moto_endpoint, "us-east-1"))
         student = cohort.students[0]
+        apply_setup(lab, aws, moto_endpoint, student.prefix, student.student)
         if solution is not None:
             apply(solution, aws, moto_endpoint, student.prefix, student.student)
         return grade_cohort(cohort, [lab.spec], aws, moto_endpoint).results[0]

@@ -11,6 +11,17 @@ CHECK_MODULES = (
     "validators.checks.dynamodb",
     "validators.checks.postgres",
     "validators.checks.kubernetes",
+    "validators.checks.http",
+    "validators.checks.ec2",
+    "validators.checks.rds",
+    "validators.checks.ecs",
+    "validators.checks.cloudformation",
+    "validators.checks.iam",
+    "validators.checks.lambda_functions",
+    "validators.checks.logs",
+    "validators.checks.messaging",
+    "validators.checks.apigateway",
+    "validators.checks.s3_hardening",
 )
 
 

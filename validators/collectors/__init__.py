@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from validators.collectors.base import Collector, CollectRequest, Snapshot, owner
+from validators.collectors.cloudformation import collect_cloudformation
+from validators.collectors.apigateway import collect_apigateway
 from validators.collectors.dynamodb import collect_dynamodb
+from validators.collectors.ec2 import collect_ec2
+from validators.collectors.ecs import collect_ecs
+from validators.collectors.http import collect_http
+from validators.collectors.iam import collect_iam
+from validators.collectors.lambda_functions import collect_lambda
+from validators.collectors.logs import collect_logs
+from validators.collectors.messaging import collect_sns, collect_sqs
 from validators.collectors.kubernetes import collect_kubernetes
 from validators.collectors.postgres import collect_postgres
+from validators.collectors.rds import collect_rds
 from validators.collectors.s3 import collect_s3
 
 COLLECTORS: dict[str, Collector] = {
@@ -13,6 +23,17 @@ COLLECTORS: dict[str, Collector] = {
     "dynamodb": collect_dynamodb,
     "postgres": collect_postgres,
     "kubernetes": collect_kubernetes,
+    "http": collect_http,
+    "ec2": collect_ec2,
+    "rds": collect_rds,
+    "ecs": collect_ecs,
+    "cloudformation": collect_cloudformation,
+    "iam": collect_iam,
+    "lambda": collect_lambda,
+    "logs": collect_logs,
+    "sqs": collect_sqs,
+    "sns": collect_sns,
+    "apigateway": collect_apigateway,
 }
 
 __all__ = ["COLLECTORS", "Collector", "CollectRequest", "Snapshot", "owner"]

@@ -33,6 +33,7 @@ MISSING_CONFIG = frozenset(
         "NoSuchTagSet",
         "NoSuchPublicAccessBlockConfiguration",
         "ServerSideEncryptionConfigurationNotFoundError",
+        "NoSuchLifecycleConfiguration",
     }
 )
 MISSING_OBJECT = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -107,8 +108,10 @@ def read_object(client, bucket: str, key: str) -> S3Object | None:
     return S3Object(key, response.get("ContentType", content_type), len(data), data)
 
 
-def read_bucket(client, name: str, keys: frozenset[str]) -> Bucket | None:
-    """Everything the S3 checks read about one bucket; None if it vanished since the listing."""
+def read_bucket(client, name: str, keys: frozenset[str], lifecycle: bool = False) -> Bucket | None:
+    """Everything the S3 checks read about one bucket; None if it vanished since the listing.
+
+    Lifecycle rules cost one more call per bucket, so they are read only when a check asks (`lifecycle`)."""
     try:
         website = optional(client.get_bucket_website, Bucket=name)
         policy_text = optional(client.get_bucket_policy, Bucket=name)
@@ -116,6 +119,7 @@ def read_bucket(client, name: str, keys: frozenset[str]) -> Bucket | None:
         tagging = optional(client.get_bucket_tagging, Bucket=name)
         block = optional(client.get_public_access_block, Bucket=name)
         encryption = optional(client.get_bucket_encryption, Bucket=name)
+        rules = optional(client.get_bucket_lifecycle_configuration, Bucket=name) if lifecycle else None
         objects = {key: read_object(client, name, key) for key in sorted(keys)}
     except ClientError as exc:
         if code_of(exc) == "NoSuchBucket":
@@ -138,6 +142,7 @@ def read_bucket(client, name: str, keys: frozenset[str]) -> Bucket | None:
             if encryption
             else None
         ),
+        lifecycle=tuple(rules.get("Rules", [])) if rules else None,
         objects=objects,
     )
 
@@ -169,9 +174,10 @@ def collect_s3(request: CollectRequest) -> S3Snapshot:
         for bucket, key in getattr(params, "objects", lambda: ())():
             keys.setdefault(bucket, set()).add(key)
     detailed = [n for n in owned if detail_all or n in named]
+    lifecycle = any(getattr(p, "reads_lifecycle", False) for p in request.wanted)
 
     with ThreadPoolExecutor(max_workers=max(1, request.concurrency)) as pool:
-        read = pool.map(lambda n: read_bucket(client, n, frozenset(keys.get(n, ()))), detailed)
+        read = pool.map(lambda n: read_bucket(client, n, frozenset(keys.get(n, ())), lifecycle), detailed)
         details = dict(zip(detailed, read))
 
     by_prefix: dict[str, dict[str, Bucket]] = {p: {} for p in request.prefixes}

@@ -41,6 +41,9 @@ class Bucket:
     tags: Mapping[str, str] | None = None
     public_access_block: Mapping[str, bool] | None = None
     encryption: tuple[Mapping[str, Any], ...] | None = None
+    lifecycle: tuple[Mapping[str, Any], ...] | None = None
+    """Lifecycle rules as GetBucketLifecycleConfiguration returns them; None when there are none or
+    no check asked for them."""
     objects: Mapping[str, S3Object | None] = field(default_factory=dict)
     """Objects some check asked for, by key; None means the object does not exist."""
     error: str | None = None

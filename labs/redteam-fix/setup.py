@@ -1,0 +1,105 @@
+"""The red-team lab's deliberately insecure starting state, applied once per student at provisioning.
+
+It builds a working static app that is wide open: bucket `<prefix>-app` serving index.html with a
+bucket policy that grants `s3:*` to everyone plus a wildcard `"Action": "*"` statement for any AWS
+principal, and security group `<prefix>-app` (in VPC `<prefix>-app-vpc`) that lets all traffic in
+from 0.0.0.0/0 and ::/0. The student's job is to close every hole without breaking the app.
+
+Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+    python setup.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import boto3
+
+INDEX_HTML = """<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8"><title>{student}'s app</title></head>
+  <body><h1>Hello from {student}</h1><p>Internal launch page. Do not break me.</p></body>
+</html>
+"""
+
+
+def insecure_policy(bucket: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicEverything",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            },
+            {
+                "Sid": "LegacyAdminAccess",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "*",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            },
+        ],
+    }
+
+
+def setup(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    bucket = f"{prefix}-app"
+    region = s3.meta.region_name
+    if region and region != "us-east-1":
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    else:
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(
+        Bucket=bucket,
+        Key="index.html",
+        Body=INDEX_HTML.format(student=student).encode(),
+        ContentType="text/html; charset=utf-8",
+    )
+    # New buckets block public policies on real AWS: lift the block so the insecure policy applies.
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(insecure_policy(bucket)))
+
+    ec2 = session.client("ec2", endpoint_url=endpoint_url)
+    vpc_id = ec2.create_vpc(
+        CidrBlock="10.42.0.0/16",
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"{prefix}-app-vpc"}]}],
+    )["Vpc"]["VpcId"]
+    group_id = ec2.create_security_group(GroupName=f"{prefix}-app", Description="app servers", VpcId=vpc_id)[
+        "GroupId"
+    ]
+    ec2.authorize_security_group_ingress(
+        GroupId=group_id,
+        IpPermissions=[
+            {
+                "IpProtocol": "-1",
+                "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "temporary: open for the demo"}],
+                "Ipv6Ranges": [{"CidrIpv6": "::/0", "Description": "temporary: open for the demo"}],
+            }
+        ],
+    )
+
+
+if __name__ == "__main__":
+    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
+    setup(
+        boto3.Session(),
+        os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ["LABCTL_PREFIX"],
+        os.environ["LABCTL_STUDENT"],
+    )

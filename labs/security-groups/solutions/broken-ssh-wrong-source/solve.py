@@ -1,0 +1,50 @@
+"""SSH allowed from the private 10.0.0.0/8 range instead of the admin network, and no rule
+descriptions.
+
+Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+    python solve.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import boto3
+
+
+def web_group(session: boto3.Session, endpoint_url: str | None, prefix: str) -> tuple[object, str]:
+    """A VPC of the student's own and the empty group {prefix}-web inside it."""
+    ec2 = session.client("ec2", endpoint_url=endpoint_url)
+    vpc_id = ec2.create_vpc(
+        CidrBlock="10.20.0.0/16",
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"{prefix}-vpc"}]}],
+    )["Vpc"]["VpcId"]
+    group_id = ec2.create_security_group(GroupName=f"{prefix}-web", Description="web server", VpcId=vpc_id)[
+        "GroupId"
+    ]
+    return ec2, group_id
+
+
+def tcp(port: int, cidr: str, description: str | None = None) -> dict:
+    source = {"CidrIp": cidr, **({"Description": description} if description else {})}
+    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [source]}
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    ec2, group_id = web_group(session, endpoint_url, prefix)
+    ec2.authorize_security_group_ingress(
+        GroupId=group_id, IpPermissions=[tcp(443, "0.0.0.0/0"), tcp(22, "10.0.0.0/8")]
+    )
+
+
+if __name__ == "__main__":
+    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
+    solve(
+        boto3.Session(),
+        os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ["LABCTL_PREFIX"],
+        os.environ["LABCTL_STUDENT"],
+    )

@@ -1,0 +1,46 @@
+"""Everything built, but the private subnet is associated with the public route table, so it
+routes 0.0.0.0/0 to the internet gateway.
+
+Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+    python solve.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import boto3
+
+
+def named(resource_type: str, name: str) -> list[dict]:
+    return [{"ResourceType": resource_type, "Tags": [{"Key": "Name", "Value": name}]}]
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    ec2 = session.client("ec2", endpoint_url=endpoint_url)
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=named("vpc", f"{prefix}-vpc"))["Vpc"][
+        "VpcId"
+    ]
+    igw_id = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
+    table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
+    for tier, cidr in (("public", "10.0.1.0/24"), ("private", "10.0.2.0/24")):
+        subnet = ec2.create_subnet(
+            VpcId=vpc_id, CidrBlock=cidr, TagSpecifications=named("subnet", f"{prefix}-{tier}")
+        )
+        # The mistake: one route table "for simplicity" shared by both tiers.
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["Subnet"]["SubnetId"])
+
+
+if __name__ == "__main__":
+    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
+    solve(
+        boto3.Session(),
+        os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ["LABCTL_PREFIX"],
+        os.environ["LABCTL_STUDENT"],
+    )

@@ -1,0 +1,60 @@
+"""Reference solution of vpc-subnets: a VPC, an internet gateway, a public and a private subnet,
+each with its own route table.
+
+Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+    python solve.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import boto3
+
+
+def named(resource_type: str, name: str) -> list[dict]:
+    return [{"ResourceType": resource_type, "Tags": [{"Key": "Name", "Value": name}]}]
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    ec2 = session.client("ec2", endpoint_url=endpoint_url)
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=named("vpc", f"{prefix}-vpc"))["Vpc"][
+        "VpcId"
+    ]
+
+    igw_id = ec2.create_internet_gateway(TagSpecifications=named("internet-gateway", f"{prefix}-igw"))[
+        "InternetGateway"
+    ]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
+
+    public = ec2.create_subnet(
+        VpcId=vpc_id, CidrBlock="10.0.1.0/24", TagSpecifications=named("subnet", f"{prefix}-public")
+    )["Subnet"]["SubnetId"]
+    private = ec2.create_subnet(
+        VpcId=vpc_id, CidrBlock="10.0.2.0/24", TagSpecifications=named("subnet", f"{prefix}-private")
+    )["Subnet"]["SubnetId"]
+
+    public_rt = ec2.create_route_table(
+        VpcId=vpc_id, TagSpecifications=named("route-table", f"{prefix}-public-rt")
+    )["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
+    ec2.associate_route_table(RouteTableId=public_rt, SubnetId=public)
+
+    # The private table keeps only the implicit local route: nothing leaves the VPC from there.
+    private_rt = ec2.create_route_table(
+        VpcId=vpc_id, TagSpecifications=named("route-table", f"{prefix}-private-rt")
+    )["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=private_rt, SubnetId=private)
+
+
+if __name__ == "__main__":
+    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
+    solve(
+        boto3.Session(),
+        os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ["LABCTL_PREFIX"],
+        os.environ["LABCTL_STUDENT"],
+    )

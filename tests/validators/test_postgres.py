@@ -70,6 +70,7 @@ class Server:
         self.cohort = f"labctl-test-{uuid.uuid4().hex[:8]}"
         self.databases: list[str] = []
         self.roles: list[str] = []
+        self.extra_roles: list[str] = []
 
     def admin(self, database: str | None = None) -> psycopg.Connection:
         kwargs = {"dbname": database} if database else {}
@@ -77,6 +78,13 @@ class Server:
 
     def prefix(self, student: str) -> str:
         return f"{self.cohort}-{student}"
+
+    def role(self, name: str) -> str:
+        """A NOLOGIN role (cluster-wide, like a lab's analyst role), dropped at the end."""
+        with self.admin() as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(name)))
+        self.extra_roles.append(name)
+        return name
 
     def student(self, student: str, script: str = "", *, role: bool = True) -> str:
         """A database for `student` (owned by its own role unless role=False) with `script` run in it."""
@@ -108,7 +116,7 @@ class Server:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
                 )
-            for role in self.roles:
+            for role in (*self.extra_roles, *self.roles):
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
@@ -121,7 +129,7 @@ def server(postgres_dsn: str) -> Iterator[Server]:
 
 def rendered(lab: LabSpec, server: Server, student: str) -> list[tuple[str, object]]:
     registered = check_modules.load()
-    context = {"prefix": server.prefix(student), "student": student, "cohort": server.cohort, "lab": LAB}
+    context = {"prefix": server.prefix(student), "student": student, "cohort": server.cohort, "lab": lab.id}
     return [
         (spec.id, registered[spec.use].params.model_validate(render(spec.with_, context)))
         for spec in (*lab.checks, *lab.guards)
@@ -143,7 +151,7 @@ def results(server: Server, lab: LabSpec, student: str, snapshot: PostgresSnapsh
     snapshot = snapshot or collect(server, lab, [student])
     inventory = snapshot.for_prefix(server.prefix(student))
     registered = check_modules.load()
-    specs = {spec.id: spec for spec in lab.checks}
+    specs = {spec.id: spec for spec in (*lab.checks, *lab.guards)}
     return {
         check_id: registered[specs[check_id].use].fn(inventory, params)
         for check_id, params in rendered(lab, server, student)
@@ -341,3 +349,324 @@ def test_without_an_admin_dsn_every_check_is_an_error(server, lab):
     report = grade_cohort(cohort, [lab], None, None)  # type: ignore[arg-type]
     assert {c.status for c in report.results[0].checks} == {"error"}
     assert "--postgres-dsn" in report.results[0].checks[0].message
+
+
+# ---- the generic checks of the other data labs: grader scenarios from the lab's fixture files ----
+
+
+def lab_sql(lab_id: str, *names: str) -> str:
+    """The seed (when the lab has one) and the named solutions of a catalog lab, as one script."""
+    lab = get_lab(lab_id)
+    database = lab.spec.environment.database
+    parts = [(lab.folder / database.seed).read_text()] if database and database.seed else []
+    parts += [(lab.folder / "solutions" / name / "solution.sql").read_text() for name in names]
+    return "\n".join(parts)
+
+
+def table_rows(server: Server, student: str, table: str) -> list[tuple]:
+    with server.admin(database_for(server.prefix(student))) as conn:
+        return conn.execute(sql.SQL("SELECT * FROM {} ORDER BY 1").format(sql.Identifier(table))).fetchall()
+
+
+def test_view_rows_use_the_grader_fixture_and_leave_the_students_rows_alone(server):
+    lab = get_lab("sql-joins-report").spec
+    server.student("ada", lab_sql("sql-joins-report", "reference"))
+    before = {t: table_rows(server, "ada", t) for t in ("customers", "products", "orders")}
+    assert statuses(server, lab, "ada") == dict.fromkeys(("report-view", "report-rows", "excludes-cancelled"), "passed")
+    assert {t: table_rows(server, "ada", t) for t in before} == before
+    assert len(before["orders"]) == 6, "the seeded rows, not the fixture's"
+
+
+def test_a_fixture_the_students_schema_refuses_fails_the_check_with_the_reason(server):
+    lab = get_lab("sql-joins-report").spec
+    server.student(
+        "ada",
+        lab_sql("sql-joins-report", "reference") + "ALTER TABLE orders ADD COLUMN channel text NOT NULL DEFAULT 'web';"
+        "ALTER TABLE orders ALTER COLUMN channel DROP DEFAULT;",
+    )
+    result = results(server, lab, "ada")
+    assert {k: r.status for k, r in result.items()} == {
+        "report-view": "passed",
+        "report-rows": "failed",
+        "excludes-cancelled": "failed",
+    }
+    message = result["report-rows"].message
+    assert "the grader's fixture could not be loaded" in message and "channel" in message
+
+
+def test_view_rows_name_missing_and_unexpected_rows(server):
+    lab = get_lab("sql-aggregation").spec
+    server.student("ada", lab_sql("sql-aggregation", "broken-count-without-distinct"))
+    result = results(server, lab, "ada")["sales-rows"]
+    assert result.status == "failed"
+    assert result.message == (
+        "on the grader's data, country_sales: missing (NL, 2, 3, 70, 23.33); unexpected (NL, 3, 3, 70, 23.33)"
+    )
+
+
+def test_a_slow_view_times_out_as_an_error_in_a_scenario_too(server):
+    lab = get_lab("sql-aggregation").spec
+    server.student(
+        "ada",
+        lab_sql("sql-aggregation")
+        + """
+        CREATE VIEW country_sales AS
+        SELECT 'NL' AS country, 1 AS customer_count, 1 AS order_count, 1.0 AS revenue, 1.0 AS average_order
+        FROM pg_sleep(10);
+        """,
+    )
+    result = results(server, lab, "ada")
+    assert result["sales-view"].status == "passed"
+    assert result["sales-rows"].status == "error"
+    assert "did not finish within 3 s" in result["sales-rows"].message
+
+
+def test_code_that_lifts_the_statement_timeout_is_still_bounded(server, monkeypatch):
+    """A function with `SET statement_timeout = 0` escapes the per-statement bound, not the watchdog."""
+    import time
+
+    from validators.collectors import postgres as collector
+
+    monkeypatch.setattr(collector, "DATABASE_BUDGET_S", 2.0)
+    lab = get_lab("sql-aggregation").spec
+    server.student(
+        "ada",
+        lab_sql("sql-aggregation")
+        + """
+        CREATE FUNCTION stall() RETURNS numeric LANGUAGE sql SET statement_timeout = 0
+        AS $$ SELECT 1.0 FROM pg_sleep(60) $$;
+        CREATE VIEW country_sales AS
+        SELECT 'NL' AS country, 1 AS customer_count, 1 AS order_count, stall() AS revenue, 1.0 AS average_order;
+        """,
+    )
+    started = time.monotonic()
+    result = results(server, lab, "ada")
+    assert time.monotonic() - started < 15
+    assert {result["sales-rows"].status, result["having-filter"].status} == {"error"}
+    assert "ran out" in result["having-filter"].message
+
+
+def test_rejects_row_needs_the_right_kind_of_rule(server):
+    """A duplicate email refused by a too-strict CHECK on salary does not prove emails are unique."""
+    lab = get_lab("sql-schema-constraints").spec
+    server.student(
+        "ada",
+        """
+        CREATE TABLE departments (id integer PRIMARY KEY, name text NOT NULL UNIQUE);
+        CREATE TABLE employees (
+            id integer PRIMARY KEY, email text NOT NULL, full_name text NOT NULL,
+            department_id integer NOT NULL REFERENCES departments (id),
+            salary numeric(10, 2) NOT NULL CHECK (salary > 4500), hired_on date DEFAULT current_date);
+        """,
+    )
+    result = results(server, lab, "ada")
+    assert result["rejects-duplicate-email"].status == "failed"
+    assert "rejected by a check violation, not by a unique constraint" in result["rejects-duplicate-email"].message
+    assert result["rejects-zero-salary"].status == "passed"
+    assert result["valid-rows-accepted"].status == "passed"
+
+
+def test_rejects_row_counts_a_trigger_and_leaves_no_row_behind(server):
+    lab = get_lab("sql-schema-constraints").spec
+    server.student(
+        "ada",
+        lab_sql("sql-schema-constraints", "broken-no-checks")
+        + """
+        CREATE FUNCTION positive_salary() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.salary <= 0 THEN RAISE EXCEPTION 'salary must be positive'; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER employees_salary BEFORE INSERT ON employees FOR EACH ROW EXECUTE FUNCTION positive_salary();
+        INSERT INTO departments VALUES (7, 'Mine');
+        """,
+    )
+    result = results(server, lab, "ada")
+    assert result["rejects-zero-salary"].status == "passed"
+    assert result["rejects-duplicate-email"].status == "failed"
+    assert table_rows(server, "ada", "departments") == [(7, "Mine")]
+    assert table_rows(server, "ada", "employees") == []
+
+
+def test_a_payload_that_really_drops_the_table_is_caught_and_rolled_back(server):
+    lab = get_lab("sql-injection-safe").spec
+    server.student(
+        "ada",
+        lab_sql("sql-injection-safe")
+        + """
+        CREATE FUNCTION find_customer(name text) RETURNS TABLE (id integer) LANGUAGE plpgsql AS $$
+        BEGIN
+            RETURN QUERY SELECT c.id FROM customers c WHERE c.name = find_customer.name;
+            EXECUTE 'SELECT count(*) FROM customers WHERE name = ''' || name || '''';
+        END $$;
+        """,
+    )
+    result = results(server, lab, "ada")
+    assert result["drop-payload"].status == "failed"
+    assert "afterwards customers could not be read" in result["drop-payload"].message
+    assert result["no-string-built-sql"].status == "failed"
+    assert len(table_rows(server, "ada", "customers")) == 4, "the grader's DROP was rolled back"
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("BEGIN RETURN QUERY EXECUTE 'SELECT * FROM t WHERE n = ''' || name || ''''; END", "concatenation"),
+        ("BEGIN RETURN QUERY EXECUTE concat('SELECT * FROM t WHERE n = ', quote_literal(name)); END", "concatenation"),
+        ("BEGIN EXECUTE format('SELECT 1 FROM t WHERE n = ''%s''', name); END", "format() and a plain %s"),
+        ("BEGIN RETURN QUERY EXECUTE 'SELECT * FROM t WHERE n = $1' USING name; END", None),
+        ("BEGIN RETURN QUERY EXECUTE format('SELECT * FROM t WHERE n = %L', name); END", None),
+        ("BEGIN RETURN QUERY SELECT * FROM t WHERE t.n = name || ''; END", None),
+        ("-- EXECUTE 'x' || name\nBEGIN RETURN QUERY SELECT 'EXECUTE || ' FROM t; END", None),
+        ("SELECT * FROM customers WHERE customers.name = find_customer.name", None),
+    ],
+)
+def test_concatenated_execute_is_found_only_in_the_sql_text_of_an_execute(source, found):
+    from validators.checks.postgres import concatenated_execute
+
+    result = concatenated_execute(source)
+    assert (result is None) if found is None else (found in result)
+
+
+ANALYST = "_analyst"
+PRIVACY_SCHEMA = """
+CREATE TABLE customers (id integer PRIMARY KEY, name text NOT NULL, email text, phone text, country text);
+CREATE VIEW customers_masked AS
+SELECT id, name, regexp_replace(email, '^[^@]+', '***') AS email, country FROM customers;
+"""
+
+
+def privacy_inventory(server: Server, student: str, params) -> object:
+    request = CollectRequest(
+        cohort=server.cohort,
+        prefixes=(server.prefix(student),),
+        session=None,  # type: ignore[arg-type]
+        endpoint_url=None,
+        wanted=(params,),
+    )
+    return collect_postgres(request, admin_dsn=server.dsn).for_prefix(server.prefix(student))
+
+
+@pytest.mark.parametrize(
+    ("grants", "status", "message"),
+    [
+        (
+            "GRANT SELECT ON customers_masked TO {a}; GRANT SELECT (id, name, country) ON customers TO {a};",
+            "passed",
+            "",
+        ),
+        (
+            "GRANT SELECT ON customers_masked, customers TO {a};",
+            "failed",
+            "can read customers.email; can read customers.phone",
+        ),
+        ("GRANT SELECT, INSERT ON customers_masked TO {a};", "failed", "can change customers_masked"),
+        (
+            "GRANT UPDATE (name) ON customers TO {a};",
+            "failed",
+            "cannot read customers_masked; can change customers.name",
+        ),
+        (None, "failed", "does not exist"),
+    ],
+)
+def test_role_privileges_of_an_analyst_role_named_after_the_database(server, grants, status, message):
+    from validators.checks.postgres import RolePrivilegesParams, role_privileges
+
+    database = database_for(server.prefix("ada"))
+    analyst = database + ANALYST
+    if grants is not None:
+        server.role(analyst)
+    server.student("ada", PRIVACY_SCHEMA + (grants or "").format(a=f'"{analyst}"'))
+    params = RolePrivilegesParams(
+        role_suffix=ANALYST, select=["customers_masked"], no_select={"customers": ["email", "phone"]}
+    )
+    result = role_privileges(privacy_inventory(server, "ada", params), params)
+    assert result.status == status
+    assert message in result.message
+
+
+def test_the_index_tuning_plan_check_names_the_index_the_planner_chose(server):
+    lab = get_lab("sql-index-tuning").spec
+    server.student("ada", lab_sql("sql-index-tuning", "broken-wrong-column"))
+    result = results(server, lab, "ada")["plan-uses-index"]
+    assert result.status == "failed"
+    assert result.message == "the plan uses events_created_at_idx (created_at), which does not start with account_id"
+
+
+# ---- stacks/seed.py: a lab's seed, applied as the student's own role ----
+
+
+def login_student(server: Server, student: str) -> str:
+    database = server.student(student)
+    with server.admin() as conn:
+        conn.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(database)))
+    return database
+
+
+@pytest.mark.parametrize("lab_id", ["sql-joins-report", "sql-index-tuning", "sql-injection-safe"])
+def test_seed_runs_as_the_student_and_can_run_again(server, lab_id):
+    from stacks.seed import seed_student_database
+
+    database = login_student(server, "ada")
+    lab = get_lab(lab_id)
+    seed = lab.spec.environment.database.seed
+    seed_student_database(server.dsn, database, lab.folder, seed)
+    with server.admin(database) as conn:
+        first = conn.execute(
+            "SELECT c.relname, pg_get_userbyid(c.relowner), c.reltuples FROM pg_class c "
+            "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY 1"
+        ).fetchall()
+    seed_student_database(server.dsn, database, lab.folder, seed)
+    with server.admin(database) as conn:
+        again = conn.execute(
+            "SELECT c.relname, pg_get_userbyid(c.relowner), c.reltuples FROM pg_class c "
+            "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY 1"
+        ).fetchall()
+    assert first and {owner for _, owner, _ in first} == {database}
+    assert [(n, o) for n, o, _ in again] == [(n, o) for n, o, _ in first]
+
+
+def test_a_failing_seed_leaves_nothing_and_says_why(server, tmp_path):
+    from labs.errors import LabctlError
+    from stacks.seed import seed_student_database
+
+    database = login_student(server, "ada")
+    (tmp_path / "seed.sql").write_text("CREATE TABLE t (id integer);\nINSERT INTO nowhere VALUES (1);\n")
+    with pytest.raises(LabctlError, match=f"seeding database {database} with seed.sql failed: .*nowhere"):
+        seed_student_database(server.dsn, database, tmp_path, "seed.sql")
+    with server.admin(database) as conn:
+        assert conn.execute("SELECT to_regclass('public.t')").fetchone() == (None,)
+
+
+def test_a_seed_cannot_do_more_than_the_student(server, tmp_path):
+    from labs.errors import LabctlError
+    from stacks.seed import seed_student_database
+
+    database = login_student(server, "ada")
+    (tmp_path / "seed.sql").write_text("CREATE ROLE labctl_seed_should_not_exist;\n")
+    with pytest.raises(LabctlError, match="permission denied"):
+        seed_student_database(server.dsn, database, tmp_path, "seed.sql")
+
+
+def test_a_seed_path_must_stay_inside_the_lab_folder(tmp_path):
+    from labs.errors import InputError
+    from stacks.seed import seed_student_database
+
+    (tmp_path / "lab").mkdir()
+    (tmp_path / "outside.sql").write_text("SELECT 1;")
+    with pytest.raises(InputError, match="inside the lab folder"):
+        seed_student_database("postgresql://127.0.0.1/postgres", "x", tmp_path / "lab", "../outside.sql")
+    with pytest.raises(InputError, match="seed file not found"):
+        seed_student_database("postgresql://127.0.0.1/postgres", "x", tmp_path / "lab", "missing.sql")
+
+
+def test_the_student_connection_never_carries_the_admin_password():
+    from psycopg.conninfo import conninfo_to_dict
+
+    from stacks.seed import student_conninfo
+
+    admin = "postgresql://admin:s3cret@db.example:6432/postgres?sslmode=require"
+    info = conninfo_to_dict(student_conninfo(admin, "c_ada"))
+    assert info["user"] == info["dbname"] == "c_ada"
+    assert (info["host"], info["port"], info["sslmode"]) == ("db.example", "6432", "require")
+    assert "password" not in info

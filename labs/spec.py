@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = r"^[a-z][a-z0-9-]{1,62}$"
 PLACEHOLDERS = frozenset({"prefix", "student", "cohort", "lab"})
+ROLE_NAME = r"^[a-z][a-z0-9_]{0,16}$"
 
 
 class Strict(BaseModel):
@@ -75,10 +76,24 @@ class AwsEnvironment(Strict):
     regions: list[str] = Field(default_factory=lambda: ["us-east-1"], min_length=1)
     budget_usd: float = Field(default=10.0, gt=0, le=10_000)
     instance_types: list[str] = Field(default_factory=list, description="EC2 allow-list, when ec2 is used")
+    setup: str | None = Field(
+        default=None,
+        description="Python file in the lab folder whose `setup(session, endpoint_url, prefix, student)` "
+        "builds the lab's starting state with the instructor's credentials at provisioning",
+    )
+
+
+StudentManaged = Literal["networkpolicies", "rbac"]
 
 
 class KubernetesEnvironment(Strict):
-    """The student's namespace quota; the defaults are safe for a beginner's lab."""
+    """The student's namespace quota and fence; the defaults are safe for a beginner's lab.
+
+    `student_manages` opts a lab into extra write rights in the student's own namespace: its own
+    NetworkPolicies, or its own Roles, RoleBindings and ServiceAccounts (never `bind`/`escalate`,
+    never cluster-wide). `allow_same_namespace: false` drops the platform's rule that lets every pod
+    of the namespace reach every other, for labs that grade which pods may reach which.
+    """
 
     cpu: str = "2"
     memory: str = "4Gi"
@@ -86,6 +101,15 @@ class KubernetesEnvironment(Strict):
     services: int = Field(default=10, ge=0, le=100)
     pvcs: int = Field(default=5, ge=0, le=100)
     storage: str = "10Gi"
+    student_manages: list[StudentManaged] = Field(default_factory=list)
+    allow_same_namespace: bool = True
+
+    @field_validator("student_manages")
+    @classmethod
+    def each_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("list each kind once")
+        return sorted(value)
 
 
 class DatabaseEnvironment(Strict):
@@ -97,6 +121,27 @@ class DatabaseEnvironment(Strict):
     storage_gb: int = Field(default=20, ge=20, le=100)
     connection_limit: int = Field(default=10, ge=1, le=100)
     seed: str | None = Field(default=None, description="SQL file in the lab folder run at provisioning")
+    roles: list[str] = Field(
+        default_factory=list,
+        description="Extra NOLOGIN roles `<database>_<name>` the student may GRANT to (shared mode only)",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def role_names(cls, value: list[str]) -> list[str]:
+        # `<database>_<name>` must fit PostgreSQL's 63-byte names: a database name is at most 45.
+        for name in value:
+            if not re.fullmatch(ROLE_NAME, name):
+                raise ValueError(f"role {name!r} must match {ROLE_NAME}")
+        if len(set(value)) != len(value):
+            raise ValueError("list each role once")
+        return value
+
+    @model_validator(mode="after")
+    def roles_need_shared(self) -> "DatabaseEnvironment":
+        if self.roles and self.mode != "shared":
+            raise ValueError("extra roles need mode shared (an RDS instance is not reachable to create them)")
+        return self
 
 
 class WorkspaceEnvironment(Strict):

@@ -18,6 +18,8 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
 LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
@@ -123,6 +125,84 @@ def k8s_rbac_scoped(resource: PolicyResource, _config: Any) -> Iterator[str]:
                 f"{resource.type} {resource.name!r} must bind only ServiceAccounts of namespace {namespace!r} "
                 f"(it binds one of {where!r})."
             )
+
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+# Verbs that step around RBAC's escalation prevention: never granted to a student, on anything.
+ESCALATING_VERBS = ("bind", "escalate", "impersonate")
+IMPERSONABLE = ("serviceaccounts", "users", "groups")  # a `*` verb on these includes impersonate
+# What a student's Role must not write: its own rights, its quota and limits, its network fence...
+GUARDS = ((RBAC_GROUP, "*"), ("", "resourcequotas"), ("", "limitranges"), ("networking.k8s.io", "networkpolicies"))
+# ...unless the lab opts in (components/k8s_namespace.py STUDENT_MANAGED), declared on the Role by
+# this annotation: then the plain write verbs on exactly these resources, never a wildcard.
+MANAGES_ANNOTATION = "labctl/student-manages"
+OPT_INS = {
+    "networkpolicies": {("networking.k8s.io", "networkpolicies")},
+    "rbac": {(RBAC_GROUP, "roles"), (RBAC_GROUP, "rolebindings")},
+}
+
+
+def strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def forbidden_grants(rules: Any, allowed: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """(group, resource, verb) of each grant on a guard (wildcards match what they stand for) or of an
+    escalating verb, except the plain writes on `allowed` (group, resource) pairs."""
+    found = []
+    for rule in rules if isinstance(rules, list) else []:
+        rule = mapping(rule)
+        for group in strings(rule.get("apiGroups")):
+            for resource in strings(rule.get("resources")):
+                for verb in strings(rule.get("verbs")):
+                    if verb in ESCALATING_VERBS:
+                        found.append((group, resource, verb))
+                        continue
+                    if verb not in (*WRITE_VERBS, "*") or (verb in WRITE_VERBS and (group, resource) in allowed):
+                        continue
+                    if guarded(group, resource) or (verb == "*" and resource.split("/")[0] in IMPERSONABLE):
+                        found.append((group, resource, verb))
+    return sorted(set(found))
+
+
+def guarded(group: str, resource: str) -> bool:
+    base = resource.split("/")[0]
+    return any(group in ("*", g) and ("*" in (resource, r) or base == r) for g, r in GUARDS)
+
+
+def shown_grant(group: str, resource: str, verb: str) -> str:
+    return f"{verb} on {resource}" + (f".{group}" if group else "")
+
+
+@resource_rule(
+    "k8s-role-scoped",
+    pack="isolation",
+    description="Checks whether a student's Role writes neither RBAC, its quota, its limits nor its "
+    "network policies beyond what its lab opts into, never grants bind, escalate or impersonate, and "
+    "whether no ClusterRole belongs to a student.",
+    types={ROLE, CLUSTER_ROLE},
+)
+def k8s_role_scoped(resource: PolicyResource, _config: Any) -> Iterator[str]:
+    if not is_student_namespace(resource):
+        return
+    if resource.type == CLUSTER_ROLE:
+        yield f"{resource.type} {resource.name!r} must not belong to a student: their rights stay in their namespace."
+        return
+    rules, annotations = resource.props.get("rules"), metadata(resource).get("annotations")
+    declared = mapping(annotations).get(MANAGES_ANNOTATION, "")
+    if any(value in UNEVALUABLE for value in (rules, annotations, declared)):
+        return
+    kinds = [kind.strip() for kind in str(declared).split(",") if kind.strip()]
+    unknown = [kind for kind in kinds if kind not in OPT_INS]
+    if unknown:
+        yield (
+            f"{resource.type} {resource.name!r} must declare only {', '.join(sorted(OPT_INS))} in "
+            f"{MANAGES_ANNOTATION} (it declares {', '.join(unknown)})."
+        )
+    allowed = set().union(*(OPT_INS[kind] for kind in kinds if kind in OPT_INS))
+    for group, name, verb in forbidden_grants(rules, allowed):
+        yield f"{resource.type} {resource.name!r} must not grant {shown_grant(group, name, verb)}."
 
 
 QUANTITY = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
@@ -290,6 +370,7 @@ RULES = (
     k8s_namespace_restricted,
     k8s_namespace_guarded,
     k8s_rbac_scoped,
+    k8s_role_scoped,
     k8s_workload_isolated,
     k8s_workload_hardened,
     cost_k8s_quota,

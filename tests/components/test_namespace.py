@@ -21,6 +21,7 @@ from components.k8s_namespace import (
     NamespaceArgs,
     StudentNamespace,
     container_defaults,
+    network_policy_specs,
     pod_security_labels,
     protected_writes,
     quantity,
@@ -40,11 +41,15 @@ SPEC = KubernetesEnvironment(cpu="4", memory="8Gi", pods=30, services=5, pvcs=2,
 PROVIDER = "pulumi:providers:kubernetes"
 
 
-def build() -> StudentNamespace:
+# A lab that lets the student write their own network policies and RBAC, and grades tier isolation.
+MANAGING = SPEC.model_copy(update={"student_manages": ["networkpolicies", "rbac"], "allow_same_namespace": False})
+
+
+def build(spec: KubernetesEnvironment = SPEC) -> StudentNamespace:
     provider = k8s.Provider(f"{PREFIX}-k8s-provider", kubeconfig="{}", context="lab")
     return StudentNamespace(
         f"{PREFIX}-k8s",
-        NamespaceArgs(prefix=PREFIX, tags=TAGS, server=SERVER, ca_data=CA, spec=SPEC),
+        NamespaceArgs(prefix=PREFIX, tags=TAGS, server=SERVER, ca_data=CA, spec=spec),
         opts=pulumi.ResourceOptions(providers=[provider]),
     )
 
@@ -52,6 +57,11 @@ def build() -> StudentNamespace:
 @pytest.fixture(scope="module")
 def recorded() -> list[dict]:
     return run_recorded(build, "c1.alice").plan_resources()
+
+
+@pytest.fixture(scope="module")
+def managing() -> list[dict]:
+    return run_recorded(lambda: build(MANAGING), "c1.alice").plan_resources()
 
 
 def one(recorded: list[dict], name: str) -> dict:
@@ -214,6 +224,70 @@ def test_protected_writes_catches_what_the_role_must_not_grant():
     assert protected_writes([{"api_groups": [""], "resources": ["resourcequotas"], "verbs": ["patch"]}])
     assert protected_writes(rule("networking.k8s.io", "networkpolicies", "delete"))
     assert not protected_writes(rule("networking.k8s.io", "networkpolicies", "list"))
+
+
+def test_the_default_role_declares_no_opt_in(recorded):
+    assert "annotations" not in one(recorded, "role")["inputs"]["metadata"]
+
+
+def writable_by(rules: list[dict]) -> set[tuple[str, str]]:
+    return {(g, res) for r in rules if "create" in r["verbs"] for g in r["apiGroups"] for res in r["resources"]}
+
+
+def test_an_opted_in_role_writes_its_own_policies_and_rbac_but_cannot_escalate(managing):
+    inputs = one(managing, "role")["inputs"]
+    rules = inputs["rules"]
+    assert inputs["metadata"]["annotations"] == {"labctl/student-manages": "networkpolicies,rbac"}
+    assert {
+        ("networking.k8s.io", "networkpolicies"),
+        ("rbac.authorization.k8s.io", "roles"),
+        ("rbac.authorization.k8s.io", "rolebindings"),
+        ("", "serviceaccounts"),
+    } <= writable_by(rules)
+    assert not {("", "resourcequotas"), ("", "limitranges"), ("", "endpoints")} & writable_by(rules)
+    verbs = {v for r in rules for v in r["verbs"]}
+    assert not verbs & {"bind", "escalate", "impersonate", "*"}
+    assert all("*" not in r["apiGroups"] and "*" not in r["resources"] for r in rules)
+    assert not {res for r in rules for res in r["resources"]} & {"clusterroles", "clusterrolebindings"}
+    # each resource is granted once: what became writable is no longer listed read-only as well
+    granted = [(g, res) for r in rules for g in r["apiGroups"] for res in r["resources"]]
+    assert len(granted) == len(set(granted))
+    assert protected_writes(rules, ["networkpolicies", "rbac"]) == []
+    assert protected_writes(rules) and protected_writes(rules, ["networkpolicies"])
+
+
+def test_opting_in_never_allows_escalating_verbs_or_cluster_rbac():
+    def rule(group: str, resource: str, verb: str) -> list[dict]:
+        return [{"apiGroups": [group], "resources": [resource], "verbs": [verb]}]
+
+    both = ["networkpolicies", "rbac"]
+    assert protected_writes(rule("rbac.authorization.k8s.io", "roles", "create"), both) == []
+    assert protected_writes(rule("rbac.authorization.k8s.io", "roles", "bind"), both)
+    assert protected_writes(rule("rbac.authorization.k8s.io", "roles", "escalate"), both)
+    assert protected_writes(rule("rbac.authorization.k8s.io", "clusterroles", "create"), both)
+    assert protected_writes(rule("rbac.authorization.k8s.io", "clusterrolebindings", "create"), both)
+    assert protected_writes(rule("rbac.authorization.k8s.io", "*", "create"), both)
+    assert protected_writes(rule("networking.k8s.io", "networkpolicies", "*"), both)
+    assert protected_writes(rule("", "resourcequotas", "patch"), both)
+
+
+def test_tier_isolation_keeps_the_default_deny_and_dns_but_admits_nothing(managing, recorded):
+    names = {r["name"] for r in managing if r["type"] == "kubernetes:networking.k8s.io/v1:NetworkPolicy"}
+    assert names == {f"{PREFIX}-k8s-{s}" for s in ("default-deny", "allow-same-namespace-egress", "allow-dns")}
+    for suffix in ("default-deny", "allow-dns"):
+        assert one(managing, suffix)["inputs"]["spec"] == one(recorded, suffix)["inputs"]["spec"]
+    # Pods may still send to each other; no platform policy admits ingress, so the student's decide.
+    egress = one(managing, "allow-same-namespace-egress")["inputs"]["spec"]
+    assert egress == {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"podSelector": {}}]}]}
+    assert all("ingress" not in spec or spec["ingress"] == [] for spec in network_policy_specs(False).values())
+
+
+def test_student_manages_lists_each_known_kind_once():
+    assert KubernetesEnvironment(student_manages=["rbac", "networkpolicies"]).student_manages == ["networkpolicies", "rbac"]
+    with pytest.raises(ValueError, match="once"):
+        KubernetesEnvironment(student_manages=["rbac", "rbac"])
+    with pytest.raises(ValueError):
+        KubernetesEnvironment(student_manages=["clusterroles"])
 
 
 def test_binding_gives_the_role_to_the_students_service_account_only(recorded):

@@ -11,7 +11,7 @@ import pytest
 from components.k8s_namespace import NamespaceArgs, StudentNamespace
 from components.tags import student_tags
 from labs.catalog import load_catalog
-from labs.spec import LabSpec
+from labs.spec import KubernetesEnvironment, LabSpec
 from policies.engine import evaluate
 from policies.loaders import from_plan
 from stacks.cohort import Cohort, Target, synthetic_students
@@ -33,11 +33,26 @@ ENVIRONMENTS = {
 }
 
 
-def test_student_namespace_has_no_violation():
+OPT_INS = [
+    KubernetesEnvironment(),
+    KubernetesEnvironment(student_manages=["networkpolicies"], allow_same_namespace=False),
+    KubernetesEnvironment(student_manages=["rbac"]),
+    KubernetesEnvironment(student_manages=["networkpolicies", "rbac"], allow_same_namespace=False),
+]
+
+
+@pytest.mark.parametrize("spec", OPT_INS, ids=["default", "networkpolicies", "rbac", "both"])
+def test_student_namespace_has_no_violation(spec):
     def program() -> None:
         StudentNamespace(
             "c1-s1",
-            NamespaceArgs(prefix="c1-s1", tags=student_tags("c1", "s1", "k8s-basics"), server="https://k8s:6443", ca_data="eA=="),
+            NamespaceArgs(
+                prefix="c1-s1",
+                tags=student_tags("c1", "s1", "k8s-basics"),
+                server="https://k8s:6443",
+                ca_data="eA==",
+                spec=spec,
+            ),
         )
 
     recorded = run_recorded(program, "c1.s1").plan_resources()
@@ -46,6 +61,7 @@ def test_student_namespace_has_no_violation():
     assert {r.type for r in loaded.resources} >= {
         "kubernetes:core/v1:Namespace",
         "kubernetes:core/v1:ResourceQuota",
+        "kubernetes:rbac.authorization.k8s.io/v1:Role",
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     }
     assert report.violations == ()

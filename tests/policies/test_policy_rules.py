@@ -380,7 +380,8 @@ def test_cost_cohort_monthly_limit_reads_the_plan_cost():
     ]
 
 
-# Kubernetes: k8s-namespace-restricted / k8s-namespace-guarded / k8s-rbac-scoped / cost-k8s-quota
+# Kubernetes: k8s-namespace-restricted / k8s-namespace-guarded / k8s-rbac-scoped / k8s-role-scoped /
+# cost-k8s-quota
 
 NS = "kubernetes:core/v1:Namespace"
 QUOTA = "kubernetes:core/v1:ResourceQuota"
@@ -461,6 +462,78 @@ def test_k8s_rbac_scoped_flags_foreign_subjects_and_cluster_bindings_naming_the_
         ),
         ("k8s-rbac-scoped", f"{PREFIX}-binding", f"{RB} '{PREFIX}-binding' must bind only ServiceAccounts (it binds User 'alice')."),
         ("k8s-rbac-scoped", f"{PREFIX}-admin", f"{CRB} '{PREFIX}-admin' must not name the student's ServiceAccount '{PREFIX}-student'."),
+    ]
+
+
+ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
+WRITES = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+
+
+def student_role(manages: str | None, *rules: tuple[str, str, list[str]]) -> dict[str, Any]:
+    """The student's Role `<prefix>-edit` with `rules` as (group, resource, verbs), opting into `manages`."""
+    annotations = {"annotations": {"labctl/student-manages": manages}} if manages is not None else {}
+    return resource(
+        ROLE,
+        f"{PREFIX}-role",
+        None,
+        metadata=meta(f"{PREFIX}-edit", **annotations),
+        rules=[{"apiGroups": [g], "resources": [r], "verbs": v} for g, r, v in rules],
+    )
+
+
+OPTED_IN = (
+    ("", "pods", WRITES),
+    ("networking.k8s.io", "networkpolicies", WRITES),
+    ("rbac.authorization.k8s.io", "roles", WRITES),
+    ("rbac.authorization.k8s.io", "rolebindings", WRITES),
+    ("", "serviceaccounts", WRITES),
+)
+
+
+def test_k8s_role_scoped_allows_exactly_the_writes_the_lab_opts_into():
+    assert violations([*namespace_resources(), student_role(None, ("", "pods", WRITES))]) == []
+    assert violations([*namespace_resources(), student_role("networkpolicies,rbac", *OPTED_IN)]) == []
+    who = f"{ROLE} '{PREFIX}-role'"
+    assert violations([*namespace_resources(), student_role("networkpolicies", *OPTED_IN)]) == [
+        ("k8s-role-scoped", f"{PREFIX}-role", f"{who} must not grant {verb} on {res}.rbac.authorization.k8s.io.")
+        for res in ("rolebindings", "roles")
+        for verb in sorted(WRITES[3:])
+    ]
+    assert violations([*namespace_resources(), student_role(None, ("networking.k8s.io", "networkpolicies", ["patch"]))]) == [
+        ("k8s-role-scoped", f"{PREFIX}-role", f"{who} must not grant patch on networkpolicies.networking.k8s.io.")
+    ]
+
+
+def test_k8s_role_scoped_never_allows_escalation_wildcards_quota_or_cluster_scope():
+    who = f"{ROLE} '{PREFIX}-role'"
+    role = student_role(
+        "networkpolicies,rbac,nodes",
+        ("rbac.authorization.k8s.io", "roles", ["bind", "escalate"]),
+        ("rbac.authorization.k8s.io", "clusterroles", ["create"]),
+        ("rbac.authorization.k8s.io", "clusterrolebindings", ["create"]),
+        ("rbac.authorization.k8s.io", "*", ["create"]),
+        ("", "serviceaccounts", ["*"]),
+        ("", "users", ["impersonate"]),
+        ("", "resourcequotas", ["patch"]),
+        ("networking.k8s.io", "networkpolicies", ["*"]),
+    )
+    cluster_role = resource(
+        CLUSTER_ROLE, f"{PREFIX}-viewer", None, metadata={"name": f"{PREFIX}-viewer", "labels": K8S_LABELS}, rules=[]
+    )
+    found = [m for policy, _, m in violations([*namespace_resources(), role, cluster_role]) if policy == "k8s-role-scoped"]
+    assert found == [
+        f"{who} must declare only networkpolicies, rbac in labctl/student-manages (it declares nodes).",
+        f"{who} must not grant patch on resourcequotas.",
+        f"{who} must not grant * on serviceaccounts.",
+        f"{who} must not grant impersonate on users.",
+        f"{who} must not grant * on networkpolicies.networking.k8s.io.",
+        f"{who} must not grant create on *.rbac.authorization.k8s.io.",
+        f"{who} must not grant create on clusterrolebindings.rbac.authorization.k8s.io.",
+        f"{who} must not grant create on clusterroles.rbac.authorization.k8s.io.",
+        f"{who} must not grant bind on roles.rbac.authorization.k8s.io.",
+        f"{who} must not grant escalate on roles.rbac.authorization.k8s.io.",
+        f"{CLUSTER_ROLE} '{PREFIX}-viewer' must not belong to a student: their rights stay in their namespace.",
     ]
 
 

@@ -515,23 +515,28 @@ def test_resource_names_limit_a_grant_but_still_expose_a_secret():
     assert (result.status, result.message) == ("failed", "role viewer: rule 3 grants get on secrets")
 
 
-def test_the_rbac_guard_skips_only_the_platforms_own_role():
-    objects = solution_objects("k8s-rbac-viewer", "reference")
+def test_the_rbac_guard_names_write_rules_and_cluster_roles():
+    from components.k8s_namespace import platform_object_names
+
+    platform = platform_object_names("c1-ada")
+    objects = [
+        o for o in solution_objects("k8s-rbac-viewer", "reference")
+        if o["metadata"]["name"] not in platform["roles"] | platform["role_bindings"]
+    ]
     guard = kube_checks.RbacGuardParams(allowed_cluster_roles=["view"])
     assert kube_checks.rbac_read_only(inventory(*objects), guard).status == "passed"
-    edit = next(o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "c1-ada-edit")
-    edit["metadata"].pop("labels")
+    writer = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+              "metadata": {"name": "writer", "namespace": "c1-ada"},
+              "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "create", "delete"]}]}
     binding = json.loads(json.dumps(next(o for o in objects if o["metadata"]["name"] == "viewer" and o["kind"] == "RoleBinding")))
     binding["metadata"]["name"] = "viewer-admin"
     binding["roleRef"] = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"}
     viewer_view = json.loads(json.dumps(binding))
     viewer_view["metadata"]["name"] = "viewer-view"
     viewer_view["roleRef"]["name"] = "view"
-    result = kube_checks.rbac_read_only(inventory(*objects, binding, viewer_view), guard)
+    result = kube_checks.rbac_read_only(inventory(*objects, writer, binding, viewer_view), guard)
     assert result.message == (
-        "role c1-ada-edit rule 1 grants verbs create, update, patch, delete, deletecollection; "
-        "role c1-ada-edit rule 2 grants verbs create, update, patch, delete; "
-        "rolebinding viewer-admin grants clusterrole admin"
+        "role writer rule 1 grants verbs create, delete; rolebinding viewer-admin grants clusterrole admin"
     )
 
 
@@ -590,3 +595,31 @@ def test_ingress_backend_by_port_name_and_foreign_hosts():
         "ingress shop rule 2 claims host shop.c1-bob.labs.example.com, outside c1-ada.labs.example.com; "
         "ingress shop tls claims host c1-ada.labs.example.com.evil.test, outside c1-ada.labs.example.com"
     )
+
+
+def test_the_platforms_own_objects_are_left_out_of_the_students_inventory(monkeypatch):
+    from components.k8s_namespace import platform_object_names
+
+    namespace = "c1-ada"
+    platform = platform_object_names(namespace)
+    kinds = {"network_policies": "NetworkPolicy", "roles": "Role", "role_bindings": "RoleBinding",
+             "service_accounts": "ServiceAccount", "secrets": "Secret"}
+    api_versions = {"NetworkPolicy": "networking.k8s.io/v1", "Role": "rbac.authorization.k8s.io/v1",
+                    "RoleBinding": "rbac.authorization.k8s.io/v1"}
+    bodies = {
+        "Role": {"rules": []},
+        "RoleBinding": {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{namespace}-edit"}},
+        "NetworkPolicy": {"spec": {"podSelector": {}}},
+    }
+    objects = [
+        {"apiVersion": api_versions.get(kind, "v1"), "kind": kind,
+         "metadata": {"name": name, "namespace": namespace}, **bodies.get(kind, {})}
+        for key, kind in kinds.items()
+        for name in sorted(platform[key])
+    ]
+    objects.append(fixture("networkpolicy-web-from-frontend", namespace))
+    api = k8s.ApiClient()
+    FakeLists(api, objects).install(monkeypatch)
+    inventory = collect_kubernetes(request_for(["ada"]), api_client=api).for_prefix(namespace)
+    assert set(inventory.network_policies) == {"web-from-frontend"}
+    assert (inventory.roles, inventory.role_bindings, inventory.service_accounts, inventory.secrets) == ({}, {}, {}, {})

@@ -1321,17 +1321,6 @@ class RbacGuardParams(Params):
     allowed_cluster_roles: list[str] = Field(default_factory=lambda: ["view"])
 
 
-# The platform's own Role and RoleBinding in each namespace (components/k8s_namespace.py: the
-# student's identity, `<namespace>-edit`, labelled with the cohort); students cannot write RBAC.
-PLATFORM_SUFFIX, PLATFORM_LABEL = "edit", "labctl/cohort"
-
-
-def platform_owned(obj: KubeObject, namespace: str) -> bool:
-    return dig(obj, "metadata", "name") == f"{namespace}-{PLATFORM_SUFFIX}" and PLATFORM_LABEL in (
-        dig(obj, "metadata", "labels") or {}
-    )
-
-
 def split_resource(resource: str) -> tuple[str, str]:
     """kubectl's `resource[/subresource][.group]` as (group, resource): `deployments.apps` → ("apps", "deployments")."""
     name, _, group = resource.partition(".")
@@ -1492,18 +1481,16 @@ def role_binding(inv: KubernetesInventory, p: RoleBindingParams) -> Result:
     params=RbacGuardParams,
 )
 def rbac_read_only(inv: KubernetesInventory, p: RbacGuardParams) -> Result:
-    """The platform's own `<namespace>-edit` Role and RoleBinding are the student's identity: not counted."""
+    """The platform's own Role and RoleBinding (the student's identity) never reach the inventory."""
     problems = []
     for name, role in sorted(inv.roles.items()):
-        if platform_owned(role, inv.namespace):
-            continue
         for number, rule in enumerate(role.get("rules") or [], 1):
             found = rule_problems(rule)
             if found:
                 problems.append(f"role {name} rule {number} grants {' and '.join(found)}")
     for name, binding in sorted(inv.role_bindings.items()):
         ref = binding.get("roleRef") or {}
-        if platform_owned(binding, inv.namespace) or ref.get("kind") != "ClusterRole":
+        if ref.get("kind") != "ClusterRole":
             continue
         if ref.get("name") not in p.allowed_cluster_roles:
             problems.append(f"rolebinding {name} grants clusterrole {ref.get('name')}")

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from components.k8s_namespace import platform_object_names
 from labs.errors import LabctlError
 from validators.collectors.base import CollectRequest
 from validators.inventory.kubernetes import KubernetesInventory, KubernetesSnapshot, secret_summary
@@ -87,6 +88,7 @@ def collect_kubernetes(
     api = api_client_of(request, api_client)
     kinds = list_calls(api)
     namespaces = set(request.prefixes)
+    platform = {ns: platform_object_names(ns) for ns in namespaces}
     found: dict[str, dict[str, dict[str, Any]]] = {ns: {kind: {} for kind in kinds} for ns in namespaces}
     for kind, list_call in kinds.items():
         for item in list_all(list_call):
@@ -95,7 +97,7 @@ def collect_kubernetes(
                 obj = secret_summary(obj)
             name = (obj.get("metadata") or {}).get("name")
             for namespace in owning_namespaces(kind, obj) & namespaces:
-                if name:
+                if name and name not in platform[namespace].get(kind, ()):
                     found[namespace][kind][name] = obj
     return KubernetesSnapshot(
         {ns: KubernetesInventory(namespace=ns, **objects) for ns, objects in found.items()}

@@ -670,3 +670,28 @@ def test_the_student_connection_never_carries_the_admin_password():
     assert info["user"] == info["dbname"] == "c_ada"
     assert (info["host"], info["port"], info["sslmode"]) == ("db.example", "6432", "require")
     assert "password" not in info
+
+
+def test_a_view_whose_function_writes_leaves_nothing_behind(server, lab):
+    """Hostile content: reading the view calls a function that writes; the probe is rolled back."""
+    server.student(
+        "ada",
+        TABLES
+        + CONSTRAINT
+        + INDEX
+        + """
+        CREATE TABLE audit (note text);
+        CREATE FUNCTION leak() RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN INSERT INTO audit VALUES ('graded'); RETURN 1; END $$;
+        CREATE VIEW customer_ranking AS
+        SELECT c.id AS customer_id, SUM(o.amount) AS total_amount,
+               RANK() OVER (ORDER BY SUM(o.amount) DESC) * leak() AS rank
+        FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id;
+        """,
+    )
+    before = server.rows("ada")
+    result = results(server, lab, "ada")
+    assert result["ranking-view"].status == "passed"
+    with server.admin(database_for(server.prefix("ada"))) as conn:
+        assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
+    assert server.rows("ada") == before

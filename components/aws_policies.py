@@ -1,10 +1,14 @@
 """IAM policy documents for a student's sandbox user, as pure functions of names.
 
 The identity policy: a student may act only on the lab's services, only in the lab's regions and
-only on what is theirs: S3 buckets, DynamoDB tables, Lambda functions and ECS clusters whose names
-start with the student prefix; SQS queues and SNS topics by their names and by the owner tags
-(`labctl:cohort`, `labctl:student`); EC2 instances (whose ARNs are ids) by the owner tags alone;
-EC2 launches only of the lab's instance types.
+only on what is theirs: S3 buckets, DynamoDB tables, Lambda functions, ECS clusters, CloudWatch
+alarms, RDS instances and CloudFormation stacks whose names start with the student prefix; SQS
+queues and SNS topics by their names and by the owner tags (`labctl:cohort`, `labctl:student`);
+EC2 instances and networks and API Gateway APIs (whose ARNs are ids) by the owner tags alone;
+EC2 launches only of the lab's instance types, RDS instances only of small classes. KMS only as the
+lab's services use their AWS managed keys (`kms:ViaService`), never key administration.
+CloudFormation acts with the caller's own rights (no role may be passed to it), so a stack creates
+only what the student could create by hand, and only resource types of the lab's other services.
 
 Tags are ownership, so tagging is granted apart from everything else: whoever may write
 `labctl:student=<me>` on a resource that is not mine can make it mine. Tagging APIs act on existing
@@ -114,9 +118,14 @@ TAG_CHANGE_ACTIONS = {
     "sns": ("sns:TagResource", "sns:UntagResource"),
     "ec2": ("ec2:CreateTags", "ec2:DeleteTags"),
     "logs": ("logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"),
+    "cloudwatch": ("cloudwatch:TagResource", "cloudwatch:UntagResource"),
+    "rds": ("rds:AddTagsToResource", "rds:RemoveTagsFromResource"),
+    # API Gateway tags through its HTTP verbs on `/tags/<arn>`: PUT (v1) or POST (v2) adds, DELETE removes.
+    "apigateway": ("apigateway:POST", "apigateway:PUT", "apigateway:DELETE"),
     "iam": ("iam:TagRole", "iam:UntagRole", "iam:TagUser", "iam:UntagUser", "iam:TagPolicy", "iam:UntagPolicy"),
 }
-REMOVE_TAG_VERBS = ("untag", "deletetags", "deletebuckettagging")
+REMOVE_TAG_VERBS = ("untag", "deletetags", "deletebuckettagging", "removetags")
+REMOVE_TAG_ACTIONS = frozenset({"apigateway:DELETE"})
 LABCTL_TAG_KEYS = "labctl:*"
 STUDENT_TAG_KEY = "labctl:student"
 
@@ -211,6 +220,12 @@ EC2_DESCRIBE_ACTIONS = (
     "ec2:DescribeVolumes",
     "ec2:DescribeTags",
     "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeVpcAttribute",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeSecurityGroupRules",
+    "ec2:DescribeNetworkInterfaces",
 )
 LOGS_GROUP_ACTIONS = (
     "logs:CreateLogGroup",
@@ -225,6 +240,9 @@ LOGS_GROUP_ACTIONS = (
     "logs:FilterLogEvents",
     "logs:ListTagsForResource",
     "logs:ListTagsLogGroup",
+    "logs:PutMetricFilter",
+    "logs:DeleteMetricFilter",
+    "logs:DescribeMetricFilters",
 )
 LOGS_LIST_ACTIONS = ("logs:DescribeLogGroups",)
 
@@ -237,6 +255,145 @@ EC2_OWN_INSTANCE_ACTIONS = (
 # What RunInstances also touches besides the instance: AWS authorises the call on each of them.
 EC2_LAUNCH_RESOURCES = ("subnet", "network-interface", "security-group", "volume", "key-pair")
 EC2_TAGGED_AT_LAUNCH = ("instance", "volume", "network-interface")
+
+# Networks (free of charge): each kind is created only with the owner's request tags, by its own
+# create action, and changed only while it carries the owner's tags. NAT gateways and Elastic IPs,
+# which cost money, are not granted.
+EC2_NETWORK_CREATE = {
+    "vpc": "ec2:CreateVpc",
+    "subnet": "ec2:CreateSubnet",
+    "route-table": "ec2:CreateRouteTable",
+    "internet-gateway": "ec2:CreateInternetGateway",
+    "security-group": "ec2:CreateSecurityGroup",
+}
+# What a create call puts inside an existing VPC: the VPC must be the owner's, except for security
+# groups, which may also go in the region's default VPC (it has no owner to tag it).
+EC2_CREATE_IN_OWN_VPC = ("ec2:CreateSubnet", "ec2:CreateRouteTable")
+EC2_OWN_NETWORK_ACTIONS = (
+    "ec2:DeleteVpc",
+    "ec2:ModifyVpcAttribute",
+    "ec2:DeleteSubnet",
+    "ec2:ModifySubnetAttribute",
+    "ec2:DeleteRouteTable",
+    "ec2:CreateRoute",
+    "ec2:ReplaceRoute",
+    "ec2:DeleteRoute",
+    "ec2:AssociateRouteTable",
+    "ec2:DisassociateRouteTable",
+    "ec2:ReplaceRouteTableAssociation",
+    "ec2:AttachInternetGateway",
+    "ec2:DetachInternetGateway",
+    "ec2:DeleteInternetGateway",
+    "ec2:DeleteSecurityGroup",
+)
+EC2_SECURITY_GROUP_RULE_ACTIONS = (
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+    "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+    "ec2:ModifySecurityGroupRules",
+)
+
+# API Gateway authorises HTTP verbs on paths; its ARNs carry ids, so APIs are scoped by owner tags
+# (REST API children inherit their API's tags for access control).
+APIGATEWAY_VERBS = ("apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE")
+APIGATEWAY_COLLECTIONS = ("/apis", "/restapis")
+
+CLOUDWATCH_ALARM_ACTIONS = (
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DescribeAlarmHistory",
+    "cloudwatch:EnableAlarmActions",
+    "cloudwatch:DisableAlarmActions",
+    "cloudwatch:SetAlarmState",
+    "cloudwatch:ListTagsForResource",
+)
+CLOUDWATCH_LIST_ACTIONS = ("cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmsForMetric", "cloudwatch:ListMetrics")
+
+# Small burstable classes unless the lab's instance types list `db.*` classes; storage in GiB.
+RDS_SMALL_CLASSES = ("db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small")
+RDS_MAX_STORAGE_GB = 100
+RDS_OWN_ACTIONS = (
+    "rds:DeleteDBInstance",
+    "rds:RebootDBInstance",
+    "rds:StartDBInstance",
+    "rds:StopDBInstance",
+    "rds:CreateDBSnapshot",
+    "rds:DeleteDBSnapshot",
+    "rds:CreateDBSubnetGroup",
+    "rds:ModifyDBSubnetGroup",
+    "rds:DeleteDBSubnetGroup",
+    "rds:ListTagsForResource",
+)
+RDS_LIST_ACTIONS = (
+    "rds:DescribeDBInstances",
+    "rds:DescribeDBSnapshots",
+    "rds:DescribeDBSubnetGroups",
+    "rds:DescribeDBParameterGroups",
+    "rds:DescribeDBEngineVersions",
+    "rds:DescribeOrderableDBInstanceOptions",
+)
+# Groups a new or modified instance only refers to (the defaults among them): no write on them.
+RDS_REFERENCED = ("og:*", "pg:*", "subgrp:*")
+
+# KMS: the cryptographic calls a service makes with the caller's rights on its AWS managed key.
+KMS_VIA_ACTIONS = (
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+)
+KMS_LIST_ACTIONS = ("kms:ListAliases",)
+# Lab service -> (the service endpoint that calls KMS, its AWS managed key alias).
+KMS_MANAGED_KEYS = {
+    "rds": ("rds", "alias/aws/rds"),
+    "s3": ("s3", "alias/aws/s3"),
+    "dynamodb": ("dynamodb", "alias/aws/dynamodb"),
+    "lambda": ("lambda", "alias/aws/lambda"),
+    "sqs": ("sqs", "alias/aws/sqs"),
+    "sns": ("sns", "alias/aws/sns"),
+    "ec2": ("ec2", "alias/aws/ebs"),
+}
+
+CLOUDFORMATION_WRITE_ACTIONS = ("cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:CreateChangeSet")
+CLOUDFORMATION_STACK_ACTIONS = (
+    "cloudformation:DeleteStack",
+    "cloudformation:DescribeStacks",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStackResource",
+    "cloudformation:DescribeStackResources",
+    "cloudformation:ListStackResources",
+    "cloudformation:GetTemplate",
+    "cloudformation:GetTemplateSummary",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:ListChangeSets",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:CancelUpdateStack",
+    "cloudformation:ContinueUpdateRollback",
+    "cloudformation:UpdateTerminationProtection",
+)
+CLOUDFORMATION_LIST_ACTIONS = ("cloudformation:ListStacks",)
+# The resource types a student's template may declare, per lab service (no IAM, no custom resources,
+# no nested stacks or macros): CloudFormation creates them with the student's own rights anyway.
+CLOUDFORMATION_TYPES = {
+    "s3": ("AWS::S3::*",),
+    "dynamodb": ("AWS::DynamoDB::*",),
+    "lambda": ("AWS::Lambda::*",),
+    "ecs": ("AWS::ECS::*",),
+    "sqs": ("AWS::SQS::*",),
+    "sns": ("AWS::SNS::*",),
+    "ec2": ("AWS::EC2::*",),
+    "logs": ("AWS::Logs::*",),
+    "cloudwatch": ("AWS::CloudWatch::*",),
+    "rds": ("AWS::RDS::*",),
+    "apigateway": ("AWS::ApiGateway::*", "AWS::ApiGatewayV2::*"),
+}
 
 # Roles for code the student runs (Lambda functions, ECS tasks); only these services may receive them.
 ROLE_SERVICES = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com"}
@@ -259,8 +416,8 @@ IAM_ROLE_OTHER_ACTIONS = (
     "iam:DeleteRole",
 )
 
-NAME_SCOPED = frozenset({"s3", "dynamodb", "lambda", "ecs", "logs"})
-KNOWN_SERVICES = NAME_SCOPED | frozenset(TAG_SCOPED) | {"ec2"}
+NAME_SCOPED = frozenset({"s3", "dynamodb", "lambda", "ecs", "logs", "cloudwatch", "rds", "cloudformation"})
+KNOWN_SERVICES = NAME_SCOPED | frozenset(TAG_SCOPED) | {"ec2", "apigateway", "kms"}
 # Every student policy grants some tagging, and tagging is scoped by the owner's tags.
 NEEDS_OWNER_TAGS = KNOWN_SERVICES
 
@@ -337,7 +494,7 @@ def tag_statements(
 
 
 def removes_tags(action: str) -> bool:
-    return action.split(":", 1)[1].lower().startswith(REMOVE_TAG_VERBS)
+    return action in REMOVE_TAG_ACTIONS or action.split(":", 1)[1].lower().startswith(REMOVE_TAG_VERBS)
 
 
 def labctl_tag_denials(owner_tags: Mapping[str, str]) -> list[dict]:
@@ -465,12 +622,15 @@ def ec2_statements(
     condition = {"StringEquals": dict(in_regions)}
     request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
     resource_tags = {f"aws:ResourceTag/{k}": v for k, v in sorted(owner_tags.items())}
+    networks = [
+        *ec2_network_statements(regions, request_tags, resource_tags, in_regions),
+        statement("Ec2Describe", EC2_DESCRIBE_ACTIONS, ["*"], condition),
+    ]
+    if not instance_types:
+        return networks  # no allow-list, no launches
     instances = regional_arns("ec2", regions, "instance/*")
     launch_with = [f"arn:aws:ec2:{region}::image/*" for region in sorted(set(regions))]
     launch_with += regional_arns("ec2", regions, *(f"{kind}/*" for kind in EC2_LAUNCH_RESOURCES))
-    describe = statement("Ec2Describe", EC2_DESCRIBE_ACTIONS, ["*"], condition)
-    if not instance_types:
-        return [describe]  # no allow-list, no launches
     return [
         # A launch is authorised on the instance only with the owner's tags and an allowed type.
         statement(
@@ -490,7 +650,201 @@ def ec2_statements(
         statement(
             "Ec2OwnInstances", EC2_OWN_INSTANCE_ACTIONS, instances, {"StringEquals": {**in_regions, **resource_tags}}
         ),
-        describe,
+        *networks,
+    ]
+
+
+def ec2_network_statements(
+    regions: Sequence[str], request_tags: dict[str, str], resource_tags: dict[str, str], in_regions: dict[str, Any]
+) -> list[dict]:
+    """VPCs, subnets, route tables, internet gateways and security groups: each created (by its own
+    create action, on its own kind only) with the owner's tags, tagged only then or while it is the
+    owner's, and changed only while it carries the owner's tags. EC2 ARNs are ids, so an untagged
+    network is nobody's: it is never claimable by tagging it."""
+    kinds = regional_arns("ec2", regions, *(f"{kind}/*" for kind in EC2_NETWORK_CREATE))
+    vpcs = regional_arns("ec2", regions, "vpc/*")
+    own = {"StringEquals": {**in_regions, **resource_tags}}
+    create_calls = sorted(action.split(":", 1)[1] for action in EC2_NETWORK_CREATE.values())  # API names
+    groups = regional_arns("ec2", regions, "security-group/*")
+    creates = [
+        statement(
+            f"Ec2Create{''.join(part.capitalize() for part in kind.split('-'))}Tagged",
+            (action,),
+            regional_arns("ec2", regions, f"{kind}/*"),
+            {"StringEquals": {**in_regions, **request_tags}},
+        )
+        for kind, action in EC2_NETWORK_CREATE.items()
+    ]
+    return [
+        *creates,
+        statement("Ec2CreateInOwnVpc", EC2_CREATE_IN_OWN_VPC, vpcs, own),
+        statement("Ec2GroupsInAnyVpc", ("ec2:CreateSecurityGroup",), vpcs, {"StringEquals": dict(in_regions)}),
+        statement(
+            "Ec2TagOnCreateNetwork",
+            ("ec2:CreateTags",),
+            kinds,
+            {"StringEquals": {**in_regions, **request_tags, "ec2:CreateAction": create_calls}},
+        ),
+        statement("Ec2TagOwnNetwork", TAG_CHANGE_ACTIONS["ec2"], kinds, own),
+        statement("Ec2OwnNetwork", EC2_OWN_NETWORK_ACTIONS, kinds, own),
+        statement("Ec2OwnSecurityGroupRules", EC2_SECURITY_GROUP_RULE_ACTIONS, groups, own),
+        # A rule is authorised on its group (above) and on itself; it belongs to that group.
+        statement(
+            "Ec2SecurityGroupRuleItself",
+            EC2_SECURITY_GROUP_RULE_ACTIONS,
+            regional_arns("ec2", regions, "security-group-rule/*"),
+            {"StringEquals": dict(in_regions)},
+        ),
+    ]
+
+
+def apigateway_arns(regions: Sequence[str], *paths: str) -> list[str]:
+    """API Gateway ARNs carry no account: `arn:aws:apigateway:<region>::<path>`."""
+    return [f"arn:aws:apigateway:{region}::{path}" for region in sorted(set(regions)) for path in paths]
+
+
+def apigateway_statements(regions: Sequence[str], owner_tags: Mapping[str, str], in_regions: dict[str, Any]) -> list[dict]:
+    """HTTP and REST APIs: created only with the owner's tags, then used (with their routes,
+    integrations, stages and deployments) only while they carry them; tags changed only on them."""
+    request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
+    resource_tags = {f"aws:ResourceTag/{k}": v for k, v in sorted(owner_tags.items())}
+    collections = apigateway_arns(regions, *APIGATEWAY_COLLECTIONS)
+    owned = apigateway_arns(regions, *(f"{path}/*" for path in APIGATEWAY_COLLECTIONS))
+    own = {"StringEquals": {**in_regions, **resource_tags}}
+    return [
+        statement("ApigatewayCreateTagged", ("apigateway:POST",), collections, {"StringEquals": {**in_regions, **request_tags}}),
+        statement("ApigatewayOwnTagged", APIGATEWAY_VERBS, owned, own),
+        statement("ApigatewayTagOwn", TAG_CHANGE_ACTIONS["apigateway"], apigateway_arns(regions, "/tags/*"), own),
+        statement("ApigatewayList", ("apigateway:GET",), collections, {"StringEquals": dict(in_regions)}),
+    ]
+
+
+def cloudwatch_statements(
+    prefix: str, regions: Sequence[str], owner_tags: Mapping[str, str], in_regions: dict[str, Any]
+) -> list[dict]:
+    """Alarms `<prefix>-*` whose actions, if any, only notify the student's own topics `<prefix>-*`
+    (no EC2 stop/terminate or Systems Manager actions: they would reach other students' resources)."""
+    condition = {"StringEquals": dict(in_regions)}
+    alarms = regional_arns("cloudwatch", regions, f"alarm:{prefix}-*")
+    own_topics = regional_arns("sns", regions, f"{prefix}-*")
+    return [
+        statement(
+            "CloudwatchPutOwnAlarms",
+            ("cloudwatch:PutMetricAlarm",),
+            alarms,
+            {**condition, "ForAllValues:StringLike": {"cloudwatch:AlarmActions": own_topics}},
+        ),
+        statement("CloudwatchOwnAlarms", CLOUDWATCH_ALARM_ACTIONS, alarms, condition),
+        *tag_statements("Cloudwatch", "cloudwatch", alarms, owner_tags, in_regions),
+        statement("CloudwatchList", CLOUDWATCH_LIST_ACTIONS, ["*"], condition),
+    ]
+
+
+def rds_classes(instance_types: Sequence[str]) -> list[str]:
+    """The DB instance classes a student may run: the lab's `db.*` instance types, else small ones."""
+    return sorted({t for t in instance_types if t.startswith("db.")} or set(RDS_SMALL_CLASSES))
+
+
+def rds_statements(
+    prefix: str,
+    regions: Sequence[str],
+    owner_tags: Mapping[str, str],
+    instance_types: Sequence[str],
+    in_regions: dict[str, Any],
+) -> list[dict]:
+    """Instances, snapshots and subnet groups `<prefix>-*`; instances only of small classes and with
+    bounded storage, whether created or modified."""
+    condition = {"StringEquals": dict(in_regions)}
+    instances = regional_arns("rds", regions, f"db:{prefix}-*")
+    owned = regional_arns("rds", regions, f"db:{prefix}-*", f"snapshot:{prefix}-*", f"subgrp:{prefix}-*")
+    referenced = regional_arns("rds", regions, *RDS_REFERENCED)
+    classes = rds_classes(instance_types)
+    return [
+        statement(
+            "RdsCreateOwnSmallInstances",
+            ("rds:CreateDBInstance",),
+            [*instances, *referenced],
+            {
+                "StringEquals": {**in_regions, "rds:DatabaseClass": classes},
+                "NumericLessThanEquals": {"rds:StorageSize": RDS_MAX_STORAGE_GB},
+            },
+        ),
+        # A modification names the class and storage only when it changes them.
+        statement(
+            "RdsModifyOwnInstances",
+            ("rds:ModifyDBInstance",),
+            [*instances, *referenced],
+            {
+                **condition,
+                "StringEqualsIfExists": {"rds:DatabaseClass": classes},
+                "NumericLessThanEqualsIfExists": {"rds:StorageSize": RDS_MAX_STORAGE_GB},
+            },
+        ),
+        statement("RdsOwn", RDS_OWN_ACTIONS, owned, condition),
+        *tag_statements("Rds", "rds", owned, owner_tags, in_regions),
+        statement("RdsList", RDS_LIST_ACTIONS, ["*"], condition),
+    ]
+
+
+def kms_scope(services: Sequence[str], regions: Sequence[str]) -> dict[str, Any]:
+    """The condition that limits KMS to the AWS managed keys of the lab's services, used through them."""
+    via = sorted({KMS_MANAGED_KEYS[s][0] for s in services if s in KMS_MANAGED_KEYS})
+    if not via:
+        raise ValueError(
+            "service 'kms' is granted only through the AWS managed key of another lab service "
+            f"({', '.join(sorted(KMS_MANAGED_KEYS))})"
+        )
+    aliases = sorted({KMS_MANAGED_KEYS[s][1] for s in services if s in KMS_MANAGED_KEYS})
+    return {
+        "StringEquals": {
+            "aws:RequestedRegion": sorted(set(regions)),
+            "kms:ViaService": [f"{service}.{region}.amazonaws.com" for service in via for region in sorted(set(regions))],
+        },
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": aliases},
+    }
+
+
+def kms_statements(services: Sequence[str], regions: Sequence[str], in_regions: dict[str, Any]) -> list[dict]:
+    """Encryption with the lab services' AWS managed keys, only as those services call KMS for the
+    student (an encrypted RDS instance, say); no key is created, administered or used directly."""
+    keys = regional_arns("kms", regions, "key/*")
+    return [
+        statement("KmsViaLabServices", KMS_VIA_ACTIONS, keys, kms_scope(services, regions)),
+        statement("KmsList", KMS_LIST_ACTIONS, ["*"], {"StringEquals": dict(in_regions)}),
+    ]
+
+
+def cloudformation_types(services: Sequence[str]) -> list[str]:
+    types = sorted({t for s in services for t in CLOUDFORMATION_TYPES.get(s, ())})
+    if not types:
+        raise ValueError(
+            "service 'cloudformation' needs another lab service whose resources its templates declare "
+            f"({', '.join(sorted(CLOUDFORMATION_TYPES))})"
+        )
+    return types
+
+
+def cloudformation_statements(
+    prefix: str, services: Sequence[str], regions: Sequence[str], in_regions: dict[str, Any]
+) -> list[dict]:
+    """Stacks `<prefix>-*`, run with the student's own rights: no service role (`cloudformation:RoleArn`
+    must be absent; iam:PassRole is never granted to CloudFormation), and templates declaring only
+    resource types of the lab's other services, each then authorised against the student's policy."""
+    condition = {"StringEquals": dict(in_regions)}
+    stacks = regional_arns("cloudformation", regions, f"stack/{prefix}-*/*")
+    return [
+        statement(
+            "CloudformationWriteOwnStacks",
+            CLOUDFORMATION_WRITE_ACTIONS,
+            stacks,
+            {
+                **condition,
+                "Null": {"cloudformation:RoleArn": "true"},
+                "ForAllValues:StringLike": {"cloudformation:ResourceTypes": cloudformation_types(services)},
+            },
+        ),
+        statement("CloudformationOwnStacks", CLOUDFORMATION_STACK_ACTIONS, stacks, condition),
+        statement("CloudformationList", CLOUDFORMATION_LIST_ACTIONS, ["*"], condition),
     ]
 
 
@@ -559,7 +913,8 @@ def student_identity_policy(
 
     `owner_tags` (cohort and student tags) are required: every service's tagging is scoped by them
     and the policy denies `labctl:*` tag changes with other values. `instance_types` is the EC2
-    allow-list: without one, EC2 is describe-only (no launches). `boundary` (the ARN of the
+    allow-list: without one, EC2 has networks but no launches; its `db.*` entries, if any, replace
+    the small RDS classes a student may run. `boundary` (the ARN of the
     student's boundary, see `boundary_arn`) is required when the lab uses Lambda or ECS, whose roles
     must carry it.
     Raises ValueError for IAM-like services, for services with no scope yet and for missing inputs.
@@ -592,6 +947,16 @@ def student_identity_policy(
             statements += ecs_statements(prefix, regions, owner, in_regions)
         elif service == "ec2":
             statements += ec2_statements(regions, owner, instance_types, in_regions)
+        elif service == "apigateway":
+            statements += apigateway_statements(regions, owner, in_regions)
+        elif service == "cloudwatch":
+            statements += cloudwatch_statements(prefix, regions, owner, in_regions)
+        elif service == "rds":
+            statements += rds_statements(prefix, regions, owner, instance_types, in_regions)
+        elif service == "kms":
+            statements += kms_statements(wanted, regions, in_regions)
+        elif service == "cloudformation":
+            statements += cloudformation_statements(prefix, wanted, regions, in_regions)
         else:
             statements += tag_scoped_statements(service, prefix, regions, owner, in_regions)
     if boundary and ROLE_SERVICES.keys() & set(wanted):
@@ -603,8 +968,8 @@ def student_identity_policy(
 def boundary_scope(service: str, prefix: str, regions: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
     """(the service's resources the student may own, the list actions AWS only authorises on `*`).
 
-    Services whose ARNs carry the resource name are capped at the student's names; EC2 is not (its
-    ARNs are ids), so the boundary caps it at the service and regions only.
+    Services whose ARNs carry the resource name are capped at the student's names; EC2 and API
+    Gateway are not (their ARNs are ids), so the boundary caps them at their resources and regions.
     """
     if service == "s3":
         return [f"arn:aws:s3:::{prefix}-*", f"arn:aws:s3:::{prefix}-*/*"], S3_LIST_ACTIONS
@@ -620,9 +985,42 @@ def boundary_scope(service: str, prefix: str, regions: Sequence[str]) -> tuple[l
             f"task-definition/{prefix}-*:*",
         )
         return owned, (*ECS_LIST_ACTIONS, "ecs:RegisterTaskDefinition")
+    if service == "cloudwatch":
+        return regional_arns("cloudwatch", regions, f"alarm:{prefix}-*"), CLOUDWATCH_LIST_ACTIONS
+    if service == "rds":
+        owned = regional_arns("rds", regions, f"db:{prefix}-*", f"snapshot:{prefix}-*", f"subgrp:{prefix}-*")
+        return owned, RDS_LIST_ACTIONS
+    if service == "cloudformation":
+        return regional_arns("cloudformation", regions, f"stack/{prefix}-*/*"), CLOUDFORMATION_LIST_ACTIONS
+    if service == "apigateway":
+        paths = (*APIGATEWAY_COLLECTIONS, *(f"{path}/*" for path in APIGATEWAY_COLLECTIONS), "/tags/*")
+        return apigateway_arns(regions, *paths), ()
     if service in TAG_SCOPED:
         return regional_arns(service, regions, f"{prefix}-*"), TAG_SCOPED[service].list
     return ["*"], ()
+
+
+def boundary_statements(service: str, prefix: str, services: Sequence[str], regions: Sequence[str]) -> list[dict]:
+    """The boundary's cap for one service: its actions on what the student may own, in the regions.
+    KMS is capped as tightly as it is granted (through the lab's services, no key administration)."""
+    in_regions = {"StringEquals": {"aws:RequestedRegion": sorted(set(regions))}}
+    sid = service.capitalize()
+    if service == "kms":
+        return [
+            statement("KmsCap", KMS_VIA_ACTIONS, regional_arns("kms", regions, "key/*"), kms_scope(services, regions)),
+            statement("KmsListCap", KMS_LIST_ACTIONS, ["*"], in_regions),
+        ]
+    owned, listing = boundary_scope(service, prefix, regions)
+    statements = [statement(f"{sid}Cap", (f"{service}:*",), owned, in_regions)]
+    if service == "rds":
+        # A new or modified instance also names option, parameter and subnet groups (the defaults).
+        referenced = regional_arns("rds", regions, *RDS_REFERENCED)
+        statements.append(
+            statement("RdsReferencedGroupsCap", ("rds:CreateDBInstance", "rds:ModifyDBInstance"), referenced, in_regions)
+        )
+    if listing:
+        statements.append(statement(f"{sid}ListCap", listing, ["*"], in_regions))
+    return statements
 
 
 def student_boundary_policy(
@@ -642,14 +1040,9 @@ def student_boundary_policy(
     if not regions:
         raise ValueError("a boundary needs at least one region")
     wanted = check_services(services)
-    in_regions = {"StringEquals": {"aws:RequestedRegion": sorted(set(regions))}}
     statements: list[dict] = []
     for service in wanted:
-        owned, listing = boundary_scope(service, prefix, regions)
-        sid = service.capitalize()
-        statements.append(statement(f"{sid}Cap", (f"{service}:*",), owned, in_regions))
-        if listing:
-            statements.append(statement(f"{sid}ListCap", listing, ["*"], in_regions))
+        statements += boundary_statements(service, prefix, wanted, regions)
     if ROLE_SERVICES.keys() & set(wanted):
         roles = [f"arn:aws:iam::*:role/{prefix}-*"]
         role_actions = (*IAM_ROLE_WRITE_ACTIONS, *IAM_ROLE_OTHER_ACTIONS, "iam:PassRole")

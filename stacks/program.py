@@ -20,7 +20,9 @@ import pulumi_kubernetes as k8s
 import pulumi_postgresql as postgresql
 
 from components.kubeconfig import cluster_endpoint
+from components.lab_setup import AwsAccess
 from components.student_lab import WORKSPACE_BASE_PORT, SharedServices, StudentLab, StudentLabArgs
+from labs.catalog import CATALOG_DIR
 from labs.spec import LabSpec
 from stacks.cohort import TARGETS, Cohort, Services, Student, Target
 
@@ -28,6 +30,8 @@ EMULATED = ("emulator", "localstack")
 EMULATOR_CREDENTIALS = ("test", "test")
 # The sandbox itself needs IAM and Budgets, and every AWS SDK asks STS who it is.
 ALWAYS_ENDPOINTS = ("budgets", "iam", "sts")
+# Lab services whose API the provider splits over more than one endpoint (REST and HTTP APIs).
+SERVICE_ENDPOINTS = {"apigateway": ("apigateway", "apigatewayv2")}
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,12 @@ class TargetSettings:
         return cls(target.kind, target.endpoint, target.region, access_key, secret_key, target.profile)
 
 
+def provider_endpoints(services: Sequence[str]) -> list[str]:
+    """The provider endpoints an emulator must answer for these lab services, sorted."""
+    named = (endpoint for service in services for endpoint in SERVICE_ENDPOINTS.get(service, (service,)))
+    return sorted({*named, *ALWAYS_ENDPOINTS})
+
+
 def aws_provider(
     name: str, settings: TargetSettings, services: Sequence[str], opts: pulumi.ResourceOptions | None = None
 ) -> aws.Provider:
@@ -68,12 +78,26 @@ def aws_provider(
         region=settings.region,
         access_key=pulumi.Output.secret(access_key),
         secret_key=pulumi.Output.secret(secret_key),
-        endpoints=[{service: endpoint for service in sorted({*services, *ALWAYS_ENDPOINTS})}],
+        endpoints=[{service: endpoint for service in provider_endpoints(services)}],
         skip_credentials_validation=True,
         skip_requesting_account_id=True,
         skip_metadata_api_check=True,
         s3_use_path_style=True,
         opts=opts,
+    )
+
+
+def setup_access(settings: TargetSettings) -> AwsAccess:
+    """The instructor's access for a lab's setup script: the same target, endpoint and credentials
+    as the explicit AWS provider (the emulators' test keys when none are given)."""
+    if settings.kind not in EMULATED:
+        return AwsAccess(settings.region, None, settings.profile, settings.access_key, settings.secret_key)
+    return AwsAccess(
+        settings.region,
+        settings.endpoint,
+        None,
+        settings.access_key or EMULATOR_CREDENTIALS[0],
+        settings.secret_key or EMULATOR_CREDENTIALS[1],
     )
 
 
@@ -138,9 +162,13 @@ def aws_services(lab: LabSpec) -> list[str]:
 
 
 def student_program(
-    cohort: Cohort, student: Student, lab: LabSpec, settings: TargetSettings
+    cohort: Cohort, student: Student, lab: LabSpec, settings: TargetSettings, lab_folder: Path | None = None
 ) -> Callable[[], None]:
-    """The inline program that builds `lab` for `student`: one StudentLab and the providers it needs."""
+    """The inline program that builds `lab` for `student`: one StudentLab and the providers it needs.
+
+    `lab_folder` holds the lab's seed and setup script (the catalog's folder for `lab` by default).
+    """
+    folder = lab_folder or CATALOG_DIR / lab.id
 
     def program() -> None:
         env = lab.environment
@@ -166,6 +194,8 @@ def student_program(
                 instructor_email=cohort.instructor_email,
                 shared=shared_services(cohort.services),
                 workspace_port=workspace_port(cohort, student, lab),
+                lab_folder=folder,
+                setup_access=setup_access(settings) if env.aws is not None and env.aws.setup else None,
             ),
             # Explicit providers only: no resource may fall back to ambient credentials or region.
             opts=pulumi.ResourceOptions(providers=providers),

@@ -92,7 +92,16 @@ ROLE_OTHER_ACTIONS = frozenset(
     )
 )
 PASS_ROLE = "iam:passrole"
-TAGGING_VERBS = ("tag", "untag", "createtags", "deletetags", "putbuckettagging", "deletebuckettagging")
+TAGGING_VERBS = (
+    "tag",
+    "untag",
+    "createtags",
+    "deletetags",
+    "putbuckettagging",
+    "deletebuckettagging",
+    "addtags",
+    "removetags",
+)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -131,7 +140,8 @@ def wildcard_resource(resource: Any) -> bool:
 
 
 def tagging_verb(action: str) -> bool:
-    """An action that writes or removes tags (`sqs:TagQueue`, `ec2:CreateTags`, `sns:UntagResource`)."""
+    """An action that writes or removes tags (`sqs:TagQueue`, `ec2:CreateTags`, `sns:UntagResource`,
+    `rds:AddTagsToResource`)."""
     verb = action.split(":", 1)[1].lower() if ":" in action else ""
     return verb.startswith(TAGGING_VERBS) or verb == "*"
 
@@ -405,6 +415,9 @@ TAG_CHANGE_ACTIONS = {
     "ec2": ("ec2:CreateTags", "ec2:DeleteTags"),
     "logs": ("logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"),
     "rds": ("rds:AddTagsToResource", "rds:RemoveTagsFromResource"),
+    "cloudwatch": ("cloudwatch:TagResource", "cloudwatch:UntagResource"),
+    # API Gateway tags through HTTP verbs on `/tags/<arn>`.
+    "apigateway": ("apigateway:POST", "apigateway:PUT", "apigateway:DELETE"),
     "iam": ("iam:TagRole", "iam:UntagRole", "iam:TagUser", "iam:UntagUser", "iam:TagPolicy", "iam:UntagPolicy"),
 }
 LABCTL_TAG_KEY_CONDITION = {"operator": "ForAnyValue:StringLike", "key": "aws:TagKeys", "value": "labctl:student"}

@@ -30,8 +30,14 @@ def clause_holds(operator: str, key: str, wanted: object, context: dict) -> bool
         return (got is None) == (values[0] == "true")
     if operator == "StringNotEquals":
         return got is None or got not in values  # a negated operator matches a missing key
-    if operator == "ForAnyValue:StringLike":
+    if operator in ("ForAnyValue:StringLike", "ForAnyValue:StringEquals"):
         return got is not None and any(fnmatchcase(g, v) for g in got for v in values)
+    if operator == "ForAllValues:StringLike":
+        return got is None or all(any(fnmatchcase(g, v) for v in values) for g in got)  # vacuous when absent
+    if operator.endswith("IfExists"):
+        return got is None or clause_holds(operator.removesuffix("IfExists"), key, wanted, context)
+    if operator == "NumericLessThanEquals":
+        return got is not None and float(got) <= float(values[0])
     assert operator in ("StringEquals", "StringLike"), operator
     if got is None:
         return False
@@ -155,7 +161,9 @@ def test_services_without_name_scope_are_scoped_by_owner_tags():
         (["sts"], OWNER, "never granted"),
         (["ec2"], None, "owner_tags"),
         (["lambda"], OWNER, "boundary"),
-        (["rds"], OWNER, "no student scope"),
+        (["redshift"], OWNER, "no student scope"),
+        (["kms"], OWNER, "AWS managed key of another lab service"),
+        (["cloudformation"], OWNER, "another lab service"),
         (["sns"], None, "owner_tags"),
         ([], OWNER, "at least one service"),
     ],
@@ -185,7 +193,10 @@ def test_property_only_the_own_prefix_matches(own, other, bucket):
 
 # --- the permissions boundary -------------------------------------------------------------------
 
-ALL_SERVICES = ["s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2", "logs"]
+ALL_SERVICES = [
+    "s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2", "logs", "apigateway", "cloudwatch", "rds", "kms",
+    "cloudformation",
+]
 
 
 @pytest.mark.parametrize("services", [["s3"], ALL_SERVICES])
@@ -234,7 +245,7 @@ def test_own_prefix_is_allowed_through_identity_and_boundary_and_another_student
 def test_boundary_is_deterministic_json_and_refuses_what_the_identity_policy_refuses():
     first = student_boundary_policy("c1-s001", ["sqs", "s3"], ["us-east-1"], OWNER)
     assert json.loads(json.dumps(first)) == first == student_boundary_policy("c1-s001", ["s3", "sqs"], ["us-east-1"], OWNER)
-    for services, message in ((["iam"], "never granted"), (["rds"], "no student scope"), ([], "at least one")):
+    for services, message in ((["iam"], "never granted"), (["redshift"], "no student scope"), ([], "at least one")):
         with pytest.raises(ValueError, match=message):
             student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
 
@@ -317,7 +328,15 @@ TAGGING = {
     "ecs": ("ecs:TagResource", "ecs:UntagResource", "arn:aws:ecs:us-east-1:123456789012:cluster/c1-s001-c"),
     "ec2": ("ec2:CreateTags", "ec2:DeleteTags", "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc"),
     "logs": ("logs:TagResource", "logs:UntagResource", "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/c1-s001-fn"),
+    "cloudwatch": ("cloudwatch:TagResource", "cloudwatch:UntagResource", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:c1-s001-errors"),
+    "rds": ("rds:AddTagsToResource", "rds:RemoveTagsFromResource", "arn:aws:rds:us-east-1:123456789012:db:c1-s001-db"),
+    "apigateway": (
+        "apigateway:POST", "apigateway:DELETE",
+        "arn:aws:apigateway:us-east-1::/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fa1b2c3",
+    ),
 }
+# Services whose ARNs are ids: an untagged resource is nobody's, never claimable by tagging it.
+ID_SCOPED = {"ec2", "apigateway"}
 
 
 def owned_by(student: str) -> dict:
@@ -350,7 +369,7 @@ def test_another_students_resource_cannot_be_retagged_as_ones_own(service):
     assert not effective(admin, boundary, tag, arn, **context), "the boundary alone must refuse it"
 
 
-@pytest.mark.parametrize("service", sorted(set(TAGGING) - {"ec2"}))
+@pytest.mark.parametrize("service", sorted(set(TAGGING) - ID_SCOPED))
 def test_own_resources_may_be_tagged_with_the_owners_values(service):
     identity, boundary = student_policies()
     tag, untag, arn = TAGGING[service]
@@ -401,13 +420,13 @@ def test_every_tagging_api_the_policies_grant_is_under_the_labctl_denials():
     }
 
 
-def test_ec2_without_an_instance_type_allow_list_is_describe_only():
+def test_ec2_without_an_instance_type_allow_list_launches_nothing():
     policy = student_identity_policy("c1-s001", ["ec2"], ["us-east-1"], OWNER)
     instance = "arn:aws:ec2:us-east-1:123456789012:instance/*"
     launch = {**tagging("s001"), "ec2:InstanceType": "t3.micro"}
     assert not allows(policy, "ec2:RunInstances", instance, **launch)
     assert allows(policy, "ec2:DescribeInstances", "*")
-    assert {s["Sid"] for s in policy["Statement"] if s["Effect"] == "Allow"} == {"Ec2Describe"}
+    assert not [a for a in actions(policy) if a in ("ec2:RunInstances", "ec2:StartInstances", "ec2:TerminateInstances")]
 
 
 def test_log_groups_are_the_students_own_and_those_of_their_functions():
@@ -418,3 +437,238 @@ def test_log_groups_are_the_students_own_and_those_of_their_functions():
     for group in ("/aws/lambda/c1-s002-fn", "c1-s0010-app", "/aws/lambda/other"):
         assert not effective(identity, boundary, "logs:PutRetentionPolicy", arn.format(group))
     assert effective(identity, boundary, "logs:DescribeLogGroups", "*")
+
+
+# --- the services of the newer labs: every statement region-conditioned, no wildcard actions -------
+
+
+@pytest.mark.parametrize(
+    "services",
+    [["lambda", "apigateway"], ["logs", "cloudwatch", "sns"], ["rds", "kms"], ["cloudformation", "s3"], ["ec2"], ALL_SERVICES],
+)
+def test_new_services_have_no_wildcard_action_no_account_wide_iam_and_stay_in_the_region(services):
+    identity = student_identity_policy("c1-s001", services, ["us-east-1"], OWNER, boundary=BOUNDARY)
+    for action in actions(identity):
+        assert "*" not in action
+        assert not action.startswith(("sts:", "organizations:"))
+    assert not {a for a in actions(identity) if a.startswith("iam:")} - {
+        "iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+        "iam:PutRolePermissionsBoundary", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:DeleteRole",
+        "iam:PassRole",
+    }
+    boundary = student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
+    for policy in (identity, boundary):
+        for statement in (s for s in policy["Statement"] if s["Effect"] == "Allow" and not s["Sid"].startswith("Iam")):
+            assert statement["Condition"]["StringEquals"]["aws:RequestedRegion"] == ["us-east-1"], statement["Sid"]
+    for statement in (s for s in identity["Statement"] if s["Effect"] == "Allow" and "*" in s["Resource"]):
+        if "aws:RequestTag/labctl:student" not in json.dumps(statement):
+            assert all(a.split(":")[1].startswith(("List", "Describe")) for a in statement["Action"]), statement
+
+
+def test_cloudformation_can_never_be_handed_a_role():
+    identity = student_identity_policy("c1-s001", ALL_SERVICES, ["us-east-1"], OWNER, ["t3.micro"], BOUNDARY)
+    passing = [s for s in identity["Statement"] if "iam:PassRole" in s["Action"]]
+    assert passing and all(
+        "cloudformation.amazonaws.com" not in json.dumps(s["Condition"]) for s in passing
+    )
+
+
+def mine(student: str = "s001") -> dict:
+    return owned_by(student)
+
+
+# --- EC2 networks ---------------------------------------------------------------------------------
+
+EC2 = "arn:aws:ec2:us-east-1:123456789012:{}"
+
+
+def test_networks_are_created_only_with_the_owners_tags():
+    identity = student_identity_policy("c1-s001", ["ec2"], ["us-east-1"], OWNER)
+    boundary = student_boundary_policy("c1-s001", ["ec2"], ["us-east-1"], OWNER)
+    for action, kind in (("ec2:CreateVpc", "vpc"), ("ec2:CreateInternetGateway", "internet-gateway")):
+        assert effective(identity, boundary, action, EC2.format(f"{kind}/*"), **tagging("s001"))
+        assert not effective(identity, boundary, action, EC2.format(f"{kind}/*"), **tagging("s002"))
+        assert not effective(identity, boundary, action, EC2.format(f"{kind}/*"))
+        assert not effective(identity, boundary, action, EC2.format(f"{kind}/*"), "eu-west-1", **tagging("s001"))
+    # A subnet goes only into the owner's VPC (each resource of the call is authorised on its own).
+    subnet = {**tagging("s001")}
+    assert effective(identity, boundary, "ec2:CreateSubnet", EC2.format("subnet/*"), **subnet)
+    assert effective(identity, boundary, "ec2:CreateSubnet", EC2.format("vpc/vpc-1"), **subnet, **mine())
+    assert not effective(identity, boundary, "ec2:CreateSubnet", EC2.format("vpc/vpc-2"), **subnet, **mine("s002"))
+    assert not effective(identity, boundary, "ec2:CreateSubnet", EC2.format("vpc/vpc-default"), **subnet)
+    # A security group may also go in the default VPC, which nobody owns.
+    assert effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("vpc/vpc-default"), **subnet)
+    assert effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("security-group/*"), **subnet)
+    assert not effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("security-group/*"), **tagging("s002"))
+
+
+@pytest.mark.parametrize(
+    ("action", "kind"),
+    [
+        ("ec2:AuthorizeSecurityGroupIngress", "security-group/sg-1"),
+        ("ec2:RevokeSecurityGroupIngress", "security-group/sg-1"),
+        ("ec2:UpdateSecurityGroupRuleDescriptionsIngress", "security-group/sg-1"),
+        ("ec2:DeleteSecurityGroup", "security-group/sg-1"),
+        ("ec2:CreateRoute", "route-table/rtb-1"),
+        ("ec2:AssociateRouteTable", "subnet/subnet-1"),
+        ("ec2:AttachInternetGateway", "internet-gateway/igw-1"),
+        ("ec2:ModifySubnetAttribute", "subnet/subnet-1"),
+        ("ec2:DeleteVpc", "vpc/vpc-1"),
+    ],
+)
+def test_networks_are_changed_only_while_they_carry_the_owners_tags(action, kind):
+    identity = student_identity_policy("c1-s001", ["ec2"], ["us-east-1"], OWNER)
+    boundary = student_boundary_policy("c1-s001", ["ec2"], ["us-east-1"], OWNER)
+    assert effective(identity, boundary, action, EC2.format(kind), **mine())
+    assert not effective(identity, boundary, action, EC2.format(kind), **mine("s002"))
+    assert not effective(identity, boundary, action, EC2.format(kind))  # untagged: the default VPC's, say
+
+
+def test_network_tags_are_written_at_creation_or_on_own_networks_never_to_claim_one():
+    identity, boundary = student_policies()
+    vpc = EC2.format("vpc/vpc-1")
+    assert effective(identity, boundary, "ec2:CreateTags", vpc, **tagging("s001"), **{"ec2:CreateAction": "CreateVpc"})
+    assert not effective(identity, boundary, "ec2:CreateTags", vpc, **tagging("s002"), **{"ec2:CreateAction": "CreateVpc"})
+    assert effective(identity, boundary, "ec2:CreateTags", vpc, **mine(), **{"aws:TagKeys": ["Name"]})
+    assert not effective(identity, boundary, "ec2:CreateTags", vpc, **tagging("s001"))  # an untagged VPC is nobody's
+    assert not effective(identity, boundary, "ec2:DeleteTags", vpc, **mine(), **{"aws:TagKeys": ["labctl:student"]})
+
+
+# --- API Gateway ----------------------------------------------------------------------------------
+
+APIGW = "arn:aws:apigateway:us-east-1::{}"
+
+
+def test_apis_are_created_with_the_owners_tags_and_used_only_while_they_carry_them():
+    identity = student_identity_policy("c1-s001", ["lambda", "apigateway"], ["us-east-1"], OWNER, boundary=BOUNDARY)
+    boundary = student_boundary_policy("c1-s001", ["lambda", "apigateway"], ["us-east-1"], OWNER)
+    assert effective(identity, boundary, "apigateway:POST", APIGW.format("/apis"), **tagging("s001"))
+    assert not effective(identity, boundary, "apigateway:POST", APIGW.format("/apis"), **tagging("s002"))
+    assert not effective(identity, boundary, "apigateway:POST", APIGW.format("/apis"))
+    assert effective(identity, boundary, "apigateway:GET", APIGW.format("/apis"))
+    for verb, path in (("POST", "/apis/a1/routes"), ("PATCH", "/apis/a1/integrations/i1"), ("DELETE", "/apis/a1"),
+                       ("PUT", "/restapis/r1/resources/x/methods/GET")):
+        assert effective(identity, boundary, f"apigateway:{verb}", APIGW.format(path), **mine())
+        assert not effective(identity, boundary, f"apigateway:{verb}", APIGW.format(path), **mine("s002"))
+        assert not effective(identity, boundary, f"apigateway:{verb}", APIGW.format(path))
+        assert not effective(identity, boundary, f"apigateway:{verb}", APIGW.format(path).replace("us-east-1", "eu-west-1"),
+                             "eu-west-1", **mine())
+    # Account-wide settings (the CloudWatch role, domain names, API keys) are not the student's.
+    for path in ("/account", "/domainnames", "/apikeys"):
+        assert not effective(identity, boundary, "apigateway:PATCH", APIGW.format(path), **mine())
+
+
+def test_apis_labctl_tags_cannot_be_removed_or_claimed():
+    identity, boundary = student_policies()
+    tags = APIGW.format("/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fa1")
+    assert effective(identity, boundary, "apigateway:DELETE", tags, **mine(), **{"aws:TagKeys": ["team"]})
+    assert not effective(identity, boundary, "apigateway:DELETE", tags, **mine(), **{"aws:TagKeys": ["labctl:cohort"]})
+    assert not effective(identity, boundary, "apigateway:POST", tags, **tagging("s001"))  # an untagged API is nobody's
+
+
+# --- CloudWatch alarms ----------------------------------------------------------------------------
+
+ALARM = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{}"
+TOPIC = "arn:aws:sns:us-east-1:123456789012:{}"
+
+
+def test_alarms_are_the_students_own_and_notify_only_their_own_topics():
+    services = ["logs", "cloudwatch", "sns"]
+    identity = student_identity_policy("c1-s001", services, ["us-east-1"], OWNER)
+    boundary = student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
+    own, other = ALARM.format("c1-s001-errors"), ALARM.format("c1-s002-errors")
+    notify_own = {"cloudwatch:AlarmActions": [TOPIC.format("c1-s001-alerts")]}
+    assert effective(identity, boundary, "cloudwatch:PutMetricAlarm", own, **notify_own)
+    assert effective(identity, boundary, "cloudwatch:PutMetricAlarm", own)  # no action at all
+    assert not effective(identity, boundary, "cloudwatch:PutMetricAlarm", other, **notify_own)
+    for foreign in (TOPIC.format("c1-s002-alerts"), "arn:aws:automate:us-east-1:ec2:terminate",
+                    "arn:aws:ssm:us-east-1:123456789012:opsitem:3"):
+        actions_ = {"cloudwatch:AlarmActions": [TOPIC.format("c1-s001-alerts"), foreign]}
+        assert not effective(identity, boundary, "cloudwatch:PutMetricAlarm", own, **actions_)
+    assert effective(identity, boundary, "cloudwatch:DeleteAlarms", own)
+    assert not effective(identity, boundary, "cloudwatch:DeleteAlarms", other)
+    assert not effective(identity, boundary, "cloudwatch:DisableAlarmActions", other)
+    assert effective(identity, boundary, "cloudwatch:DescribeAlarms", "*")
+    log_group = "arn:aws:logs:us-east-1:123456789012:log-group:{}"
+    assert effective(identity, boundary, "logs:PutMetricFilter", log_group.format("c1-s001-app"))
+    assert not effective(identity, boundary, "logs:PutMetricFilter", log_group.format("c1-s002-app"))
+
+
+# --- RDS and KMS ----------------------------------------------------------------------------------
+
+RDS = "arn:aws:rds:us-east-1:123456789012:{}"
+
+
+def rds_policies(instance_types: tuple[str, ...] = ()) -> tuple[dict, dict]:
+    identity = student_identity_policy("c1-s001", ["rds", "kms"], ["us-east-1"], OWNER, instance_types)
+    return identity, student_boundary_policy("c1-s001", ["rds", "kms"], ["us-east-1"], OWNER)
+
+
+def test_db_instances_are_the_students_own_small_and_bounded():
+    identity, boundary = rds_policies()
+    small = {"rds:DatabaseClass": "db.t4g.micro", "rds:StorageSize": "20"}
+    for resource in (RDS.format("db:c1-s001-db"), RDS.format("pg:default.postgres16"), RDS.format("subgrp:default")):
+        assert effective(identity, boundary, "rds:CreateDBInstance", resource, **small)
+    assert not effective(identity, boundary, "rds:CreateDBInstance", RDS.format("db:c1-s002-db"), **small)
+    assert not effective(identity, boundary, "rds:CreateDBInstance", RDS.format("db:c1-s001-db"),
+                         **{**small, "rds:DatabaseClass": "db.r6g.16xlarge"})
+    assert not effective(identity, boundary, "rds:CreateDBInstance", RDS.format("db:c1-s001-db"),
+                         **{**small, "rds:StorageSize": "5000"})
+    # Modifying what does not touch class or storage (turning public access off) is allowed.
+    assert effective(identity, boundary, "rds:ModifyDBInstance", RDS.format("db:c1-s001-db"))
+    assert not effective(identity, boundary, "rds:ModifyDBInstance", RDS.format("db:c1-s001-db"),
+                         **{"rds:DatabaseClass": "db.m5.24xlarge"})
+    assert not effective(identity, boundary, "rds:ModifyDBInstance", RDS.format("db:c1-s002-db"))
+    assert effective(identity, boundary, "rds:DeleteDBInstance", RDS.format("db:c1-s001-db"))
+    assert not effective(identity, boundary, "rds:DeleteDBInstance", RDS.format("db:c1-s002-db"))
+    assert not effective(identity, boundary, "rds:ModifyDBParameterGroup", RDS.format("pg:default.postgres16"))
+    # The lab's own `db.*` instance types replace the default classes.
+    identity, _ = rds_policies(("t3.micro", "db.m5.large"))
+    assert allows(identity, "rds:CreateDBInstance", RDS.format("db:c1-s001-db"), **{**small, "rds:DatabaseClass": "db.m5.large"})
+    assert not allows(identity, "rds:CreateDBInstance", RDS.format("db:c1-s001-db"), **small)
+
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_kms_only_through_the_labs_services_with_their_aws_managed_keys():
+    identity, boundary = rds_policies()
+    via_rds = {"kms:ViaService": "rds.us-east-1.amazonaws.com", "kms:ResourceAliases": ["alias/aws/rds"]}
+    for action in ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"):
+        assert effective(identity, boundary, action, KEY, **via_rds)
+        assert not effective(identity, boundary, action, KEY, **{"kms:ResourceAliases": ["alias/aws/rds"]})  # direct
+        assert not effective(identity, boundary, action, KEY, **{**via_rds, "kms:ResourceAliases": ["alias/teacher"]})
+        assert not effective(identity, boundary, action, KEY, **{**via_rds, "kms:ViaService": "s3.us-east-1.amazonaws.com"})
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
+    for action in ("kms:CreateKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:CreateAlias", "kms:DisableKey"):
+        assert not allows(identity, action, KEY, **via_rds)
+        assert not effective(admin, boundary, action, KEY, **via_rds), "the boundary alone must refuse it"
+
+
+# --- CloudFormation -------------------------------------------------------------------------------
+
+STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/{}/0a1b2c3d-1111-2222-3333-444455556666"
+
+
+def test_stacks_are_the_students_own_run_with_their_rights_and_declare_only_the_labs_types():
+    identity = student_identity_policy("c1-s001", ["cloudformation", "s3"], ["us-east-1"], OWNER)
+    boundary = student_boundary_policy("c1-s001", ["cloudformation", "s3"], ["us-east-1"], OWNER)
+    own, other = STACK.format("c1-s001-stack"), STACK.format("c1-s002-stack")
+    bucket = {"cloudformation:ResourceTypes": ["AWS::S3::Bucket", "AWS::S3::BucketPolicy"]}
+    for action in ("cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:CreateChangeSet"):
+        assert effective(identity, boundary, action, own, **bucket)
+        assert not effective(identity, boundary, action, other, **bucket)
+        role = {**bucket, "cloudformation:RoleArn": "arn:aws:iam::123456789012:role/admin"}
+        assert not effective(identity, boundary, action, own, **role)
+        for escape in ("AWS::IAM::Role", "Custom::Anything", "AWS::CloudFormation::Stack", "AWS::Lambda::Function"):
+            assert not effective(identity, boundary, action, own, **{"cloudformation:ResourceTypes": ["AWS::S3::Bucket", escape]})
+    for action in ("cloudformation:ExecuteChangeSet", "cloudformation:DeleteStack", "cloudformation:DescribeStacks",
+                   "cloudformation:UpdateTerminationProtection"):
+        assert effective(identity, boundary, action, own)
+        assert not effective(identity, boundary, action, other)
+    assert effective(identity, boundary, "cloudformation:ListStacks", "*")
+    assert not [a for a in actions(identity) if a.startswith("iam:")]
+    # What the template creates is authorised against the student's own rights: own bucket names only.
+    assert effective(identity, boundary, "s3:CreateBucket", "arn:aws:s3:::c1-s001-artifacts")
+    assert not effective(identity, boundary, "s3:CreateBucket", "arn:aws:s3:::c1-s002-artifacts")

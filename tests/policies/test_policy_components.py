@@ -21,7 +21,10 @@ from stacks.program import TargetSettings
 EMULATOR = Target("emulator", "http://127.0.0.1:4566", "us-east-1")
 # Every AWS service a lab can ask for, compute included (roles, PassRole, EC2 launches).
 EVERY_AWS_SERVICE = {
-    "services": ["s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2", "logs"],
+    "services": [
+        "s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2", "logs", "apigateway", "cloudwatch", "rds", "kms",
+        "cloudformation",
+    ],
     "regions": ["us-east-1", "eu-west-1"],
     "instance_types": ["t3.micro"],
 }

@@ -731,6 +731,15 @@ def test_iam_no_wildcards_refuses_tag_writes_on_star_conditioned_only_on_the_req
         assert violations(replaced(POLICY, policy=document)) == []
 
 
+@pytest.mark.parametrize("action", ["rds:AddTagsToResource", "rds:RemoveTagsFromResource"])
+def test_iam_no_wildcards_counts_add_and_remove_tags_apis_as_tag_writes(action):
+    request = {"aws:RequestTag/labctl:student": STUDENT}
+    document = policy_doc({"Sid": "Tag", "Effect": "Allow", "Action": [action], "Resource": "*", "Condition": {"StringEquals": request}})
+    found = violations(replaced(POLICY, policy=document))
+    assert [v[0] for v in found] == ["iam-no-wildcards"]
+    assert f"must not allow {action} on every resource (statement 'Tag') conditioned only on the request's tags" in found[0][2]
+
+
 # A permissions boundary grants nothing: iam-boundary-denies-escalation checks it instead.
 
 MP = "aws:iam/policy:Policy"
@@ -795,6 +804,22 @@ def test_iam_boundary_denies_escalation_names_the_missing_denials():
             "(ForAnyValue:StringLike), so the student cannot disown or take over a resource.",
         )
     ]
+
+
+def test_iam_boundary_denies_escalation_covers_api_gateway_and_cloudwatch_tagging():
+    cap = {"Effect": "Allow", "Action": ["apigateway:*", "cloudwatch:*"], "Resource": "*"}
+    who = f"{MP} '{PREFIX}-boundary' (a permissions boundary)"
+    assert violations(with_extra(boundary(cap, SELF_MANAGEMENT, LABCTL_TAGS))) == [
+        (
+            "iam-boundary-denies-escalation",
+            f"{PREFIX}-boundary",
+            f"{who} must deny apigateway:POST, apigateway:PUT, apigateway:DELETE, cloudwatch:TagResource, "
+            "cloudwatch:UntagResource when aws:TagKeys has a labctl:* key (ForAnyValue:StringLike), so the student "
+            "cannot disown or take over a resource.",
+        )
+    ]
+    covered = dict(LABCTL_TAGS, Action=["apigateway:POST", "apigateway:PUT", "apigateway:DELETE", "cloudwatch:*Resource"])
+    assert violations(with_extra(boundary(cap, SELF_MANAGEMENT, covered))) == []
 
 
 def test_iam_boundary_denies_escalation_accepts_wildcard_denials_and_skips_unreadable_documents():

@@ -31,6 +31,12 @@ ROLE_FLAGS = {
 }
 
 
+# A lab's extra roles are groups the student grants to, never a way in: no login and no inheritance.
+EXTRA_ROLE_FLAGS = ROLE_FLAGS | {"login": False, "inherit": False}
+# NOLOGIN already refuses every connection; the limit is belt and braces should LOGIN ever be set.
+EXTRA_ROLE_CONNECTION_LIMIT = 1
+
+
 def sql_name(prefix: str) -> str:
     """The database and role name for a prefix (DESIGN decision 7): `-` is not valid unquoted SQL."""
     return prefix.replace("-", "_")
@@ -71,7 +77,11 @@ class DatabaseArgs:
 
 
 class StudentDatabase(pulumi.ComponentResource):
-    """A login role and a database only that role can connect to; outputs a secret DSN."""
+    """A login role and a database only that role can connect to; outputs a secret DSN.
+
+    A lab's extra roles (`spec.roles`, shared mode) are NOLOGIN roles `<database>_<name>` that are
+    members of nothing: the student, who owns the tables, grants them exactly what the lab asks.
+    """
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("labctl:db:StudentDatabase", name, None, opts)
@@ -84,6 +94,10 @@ class StudentDatabase(pulumi.ComponentResource):
             opts=child,
         )
         secret_password = pulumi.Output.secret(self.password.result)
+        # What a starting-state script connects with as the student: the role's password (secret)
+        # and the server as `host`, `port`, `sslmode` (set by the mode).
+        self.secret_password = secret_password
+        self.extra_roles: list[postgresql.Role] = []
         if args.spec.mode == "rds":
             self._rds(name, args, secret_password, child)
         else:
@@ -94,6 +108,16 @@ class StudentDatabase(pulumi.ComponentResource):
         self, name: str, args: DatabaseArgs, password: pulumi.Output[str], child: pulumi.ResourceOptions
     ) -> None:
         limit = args.spec.connection_limit
+        self.extra_roles = [
+            postgresql.Role(
+                f"{name}-role-{role}",
+                name=f"{sql_name(args.prefix)}_{role}",
+                connection_limit=EXTRA_ROLE_CONNECTION_LIMIT,
+                **EXTRA_ROLE_FLAGS,
+                opts=child,
+            )
+            for role in args.spec.roles
+        ]
         self.login_role = postgresql.Role(
             f"{name}-role",
             name=sql_name(args.prefix),
@@ -107,7 +131,9 @@ class StudentDatabase(pulumi.ComponentResource):
             name=sql_name(args.prefix),
             owner=self.login_role.name,
             connection_limit=limit,
-            opts=child,
+            # Destroy drops the database, and with it every grant the student made to the extra roles,
+            # before the roles: DROP ROLE fails while any object still grants it something.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=self.extra_roles)),
         )
         # PostgreSQL grants CONNECT and TEMPORARY on every new database to PUBLIC, i.e. to every other
         # student's role; the provider revokes all of PUBLIC's privileges with an empty list.
@@ -121,6 +147,9 @@ class StudentDatabase(pulumi.ComponentResource):
         )
         self.database = self.db.name
         self.role = self.login_role.name
+        self.host = pulumi.Output.from_input(args.host)
+        self.port = pulumi.Output.from_input(args.port)
+        self.sslmode: str | None = None
         self.dsn = pulumi.Output.secret(
             pulumi.Output.all(self.role, password, self.database).apply(
                 lambda p: dsn(p[0], p[1], args.host, args.port, p[2])
@@ -152,6 +181,7 @@ class StudentDatabase(pulumi.ComponentResource):
         )
         self.database = self.instance.db_name
         self.role = self.instance.username
+        self.host, self.port, self.sslmode = self.instance.address, self.instance.port, "require"
         self.dsn = pulumi.Output.secret(
             pulumi.Output.all(self.role, password, self.instance.address, self.instance.port, self.database).apply(
                 lambda p: dsn(p[0], p[1], p[2], p[3], p[4], sslmode="require")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 
 from components.aws_sandbox import AwsSandbox, AwsSandboxArgs, budget_limit
 from components.database import DatabaseArgs, StudentDatabase
 from components.k8s_namespace import NamespaceArgs, StudentNamespace
+from components.lab_setup import AwsAccess, LabSetup, LabSetupArgs
 from components.tags import student_tags
 from components.workspace import StudentWorkspace, WorkspaceArgs
 from labs.spec import Environment
@@ -43,6 +45,10 @@ class StudentLabArgs:
     instructor_email: str | None = None
     shared: SharedServices = field(default_factory=SharedServices)
     workspace_port: int = WORKSPACE_BASE_PORT
+    lab_folder: Path | None = None
+    """Where the lab's seed and setup script are; needed only when the lab has one."""
+    setup_access: AwsAccess | None = None
+    """The instructor's AWS access for the lab's setup script (never the student's)."""
 
 
 class StudentLab(pulumi.ComponentResource):
@@ -113,5 +119,24 @@ class StudentLab(pulumi.ComponentResource):
                 opts=child,
             )
             outputs |= {"workspace_url": self.workspace.url, "workspace_password": self.workspace.password}
+        seed = env.database.seed if env.database is not None else None
+        setup = env.aws.setup if env.aws is not None else None
+        self.setup: LabSetup | None = None
+        if seed or setup:
+            if args.lab_folder is None:
+                raise ValueError(f"lab {args.lab} has a starting state: StudentLabArgs.lab_folder is required")
+            self.setup = LabSetup(
+                f"{name}-setup",
+                LabSetupArgs(
+                    prefix=args.prefix,
+                    student=args.student,
+                    lab_folder=args.lab_folder,
+                    seed=seed,
+                    setup=setup,
+                    database=self.database,
+                    aws=args.setup_access,
+                ),
+                opts=child,
+            )
         self.outputs = outputs
         self.register_outputs(outputs)

@@ -125,6 +125,24 @@ def semantic_errors(spec: LabSpec) -> Iterable[tuple[Loc, str]]:
                 yield (kind, index, "with", *first["loc"]), describe(first)
 
 
+def missing_files(spec: LabSpec, folder: Path) -> Iterable[tuple[Loc, str]]:
+    """The starting-state files the environment names (seed, setup) must be files inside the lab folder."""
+    env = spec.environment
+    named = [
+        (("environment", "database", "seed"), env.database.seed if env.database else None),
+        (("environment", "aws", "setup"), env.aws.setup if env.aws else None),
+    ]
+    root = folder.resolve()
+    for loc, name in named:
+        if name is None:
+            continue
+        file = (root / name).resolve()
+        if root not in file.parents:
+            yield loc, f"{name} must be inside the lab folder"
+        elif not file.is_file():
+            yield loc, f"file {name} does not exist in the lab folder"
+
+
 def load_lab(path: Path) -> LabSpec:
     """Parse and validate one lab file; raises InputError naming file:line:col and field."""
     path = Path(path)
@@ -137,6 +155,8 @@ def load_lab(path: Path) -> LabSpec:
         first = first_error(exc)
         raise fail(path, doc, tuple(first["loc"]), describe(first)) from None
     for loc, message in semantic_errors(spec):
+        raise fail(path, doc, loc, message)
+    for loc, message in missing_files(spec, path.parent):
         raise fail(path, doc, loc, message)
     if spec.id != path.parent.name and path.name == "lab.yaml":
         raise fail(path, doc, ("id",), f"must match the lab's folder name {path.parent.name!r}")

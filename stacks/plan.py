@@ -83,6 +83,8 @@ class RecordingMonitor(MockMonitor):
         super().__init__(PlanMocks())
         self.registrations: list[dict[str, Any]] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
+        self.dependencies: dict[str, list[str]] = {}
+        """URN → the URNs it waits for (explicit `depends_on`, components expanded to their children)."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the engine makes them: the parent's whole qualified type, the root stack left out."""
@@ -93,6 +95,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
+        self.dependencies[response.urn] = list(request.dependencies)
         if request.type != STACK_TYPE:
             parent_type = urn_type(request.parent) if request.parent else None
             self.registrations.append(

@@ -16,6 +16,7 @@ import os
 import sys
 
 import boto3
+from botocore.exceptions import ClientError
 
 INDEX_HTML = """<!doctype html>
 <html lang="en">
@@ -47,14 +48,43 @@ def insecure_policy(bucket: str) -> dict:
     }
 
 
-def setup(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
-    bucket = f"{prefix}-app"
+def ensure_bucket(s3, bucket: str) -> None:
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise
     region = s3.meta.region_name
     if region and region != "us-east-1":
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     else:
         s3.create_bucket(Bucket=bucket)
+
+
+def ensure_group(ec2, prefix: str) -> str:
+    """The app's VPC and security group, found by name when a previous run made them."""
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"{prefix}-app-vpc"]}])["Vpcs"]
+    if vpcs:
+        vpc_id = vpcs[0]["VpcId"]
+    else:
+        vpc_id = ec2.create_vpc(
+            CidrBlock="10.42.0.0/16",
+            TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"{prefix}-app-vpc"}]}],
+        )["Vpc"]["VpcId"]
+    groups = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [f"{prefix}-app"]}]
+    )["SecurityGroups"]
+    if groups:
+        return groups[0]["GroupId"]
+    return ec2.create_security_group(GroupName=f"{prefix}-app", Description="app servers", VpcId=vpc_id)["GroupId"]
+
+
+def setup(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    """Build (or restore) the insecure starting state; running it again converges on the same state."""
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    bucket = f"{prefix}-app"
+    ensure_bucket(s3, bucket)
     s3.put_object(
         Bucket=bucket,
         Key="index.html",
@@ -74,23 +104,21 @@ def setup(session: boto3.Session, endpoint_url: str | None, prefix: str, student
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(insecure_policy(bucket)))
 
     ec2 = session.client("ec2", endpoint_url=endpoint_url)
-    vpc_id = ec2.create_vpc(
-        CidrBlock="10.42.0.0/16",
-        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"{prefix}-app-vpc"}]}],
-    )["Vpc"]["VpcId"]
-    group_id = ec2.create_security_group(GroupName=f"{prefix}-app", Description="app servers", VpcId=vpc_id)[
-        "GroupId"
-    ]
-    ec2.authorize_security_group_ingress(
-        GroupId=group_id,
-        IpPermissions=[
-            {
-                "IpProtocol": "-1",
-                "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "temporary: open for the demo"}],
-                "Ipv6Ranges": [{"CidrIpv6": "::/0", "Description": "temporary: open for the demo"}],
-            }
-        ],
-    )
+    group_id = ensure_group(ec2, prefix)
+    try:
+        ec2.authorize_security_group_ingress(
+            GroupId=group_id,
+            IpPermissions=[
+                {
+                    "IpProtocol": "-1",
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "temporary: open for the demo"}],
+                    "Ipv6Ranges": [{"CidrIpv6": "::/0", "Description": "temporary: open for the demo"}],
+                }
+            ],
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "InvalidPermission.Duplicate":
+            raise
 
 
 if __name__ == "__main__":

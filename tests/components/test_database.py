@@ -205,3 +205,47 @@ def test_rds_class_outside_the_allow_list_is_refused_before_anything_is_register
 def test_dsn_percent_encodes_the_password():
     url = urlsplit(dsn("u", "p@ss/w:rd", "h", 5432.0, "d"))
     assert unquote(url.password) == "p@ss/w:rd" and url.hostname == "h" and url.port == 5432 and url.path == "/d"
+
+
+def shared_with_roles() -> StudentDatabase:
+    provider = postgresql.Provider(f"{PREFIX}-postgresql-provider", host="db.internal", username="postgres")
+    return StudentDatabase(
+        f"{PREFIX}-db",
+        DatabaseArgs(prefix=PREFIX, tags=TAGS, spec=DatabaseEnvironment(roles=["analyst", "auditor"])),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
+
+
+def test_extra_roles_are_nologin_members_of_nothing_and_outlive_the_database():
+    monitor = run_recorded(shared_with_roles, "c1.alice")
+    recorded = monitor.plan_resources()
+    roles = {r["name"]: r for r in recorded if r["type"] == "postgresql:index/role:Role"}
+    assert set(roles) == {f"{PREFIX}-db-role", f"{PREFIX}-db-role-analyst", f"{PREFIX}-db-role-auditor"}
+    assert roles[f"{PREFIX}-db-role-analyst"]["inputs"] == {
+        "name": f"{SQL_NAME}_analyst",
+        "login": False,
+        "inherit": False,
+        "superuser": False,
+        "createDatabase": False,
+        "createRole": False,
+        "replication": False,
+        "bypassRowLevelSecurity": False,
+        "connectionLimit": 1,
+    }
+    assert roles[f"{PREFIX}-db-role-auditor"]["inputs"]["name"] == f"{SQL_NAME}_auditor"
+    # No membership in anything: the student grants these roles privileges, never the reverse.
+    assert all("roles" not in r["inputs"] for r in roles.values())
+    database = one(recorded, "postgresql:index/database:Database")
+    extra = {roles[f"{PREFIX}-db-role-{n}"]["urn"] for n in ("analyst", "auditor")}
+    assert extra <= set(monitor.dependencies[database["urn"]])
+
+
+def test_extra_roles_are_checked_names_and_need_shared_mode():
+    with pytest.raises(ValueError, match="must match"):
+        DatabaseEnvironment(roles=["Analyst"])
+    with pytest.raises(ValueError, match="must match"):
+        DatabaseEnvironment(roles=["a" * 18])
+    with pytest.raises(ValueError, match="once"):
+        DatabaseEnvironment(roles=["analyst", "analyst"])
+    with pytest.raises(ValueError, match="need mode shared"):
+        DatabaseEnvironment(mode="rds", roles=["analyst"])

@@ -22,7 +22,7 @@ from policies.engine import evaluate
 from policies.loaders import from_plan
 from stacks.cohort import Cohort, Services, Target, synthetic_students
 from stacks.plan import plan_student
-from stacks.program import TargetSettings
+from stacks.program import TargetSettings, provider_endpoints
 
 REPO = Path(__file__).resolve().parents[2]
 EMULATOR = Target("emulator", "http://127.0.0.1:4566", "us-east-1")
@@ -221,6 +221,11 @@ def test_lab_without_environment_has_only_the_student_lab(cohort):
     lab = LabSpec.model_validate(data)
     plan = plan_student(cohort, cohort.students[0], lab, TargetSettings.from_target(EMULATOR))
     assert [r["type"] for r in plan["resources"]] == ["labctl:lab:StudentLab"]
+
+
+def test_an_emulated_provider_answers_both_api_gateway_endpoints_for_apigateway_labs():
+    assert provider_endpoints(["lambda", "apigateway"]) == ["apigateway", "apigatewayv2", "budgets", "iam", "lambda", "sts"]
+    assert provider_endpoints(["rds", "kms", "iam"]) == ["budgets", "iam", "kms", "rds", "sts"]
 
 
 def test_target_settings_refuse_an_emulator_without_endpoint():

@@ -10,13 +10,13 @@ calls (no cluster runs here).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import uuid
 from typing import Iterator
 
 import pytest
 from kubernetes import client as k8s
 
+from components.lab_setup import AwsSetupProvider, script_digest
 from labs.catalog import Lab, load_catalog
 from labs.solutions import Solution, apply, apply_sql, kubernetes_objects, solutions_for
 from stacks.cohort import Cohort, Services, Student, Target, prefix_for
@@ -47,13 +47,23 @@ def one_student_cohort(lab: Lab, target: Target, services: Services = Services()
 
 
 def apply_setup(lab: Lab, session, endpoint_url: str, prefix: str, student: str) -> None:
-    """Run the lab's `setup.py` (its deliberately insecure starting state), when it has one."""
-    path = lab.folder / "setup.py"
-    if path.is_file():
-        spec = importlib.util.spec_from_file_location(f"labs_setup_{lab.spec.id.replace('-', '_')}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.setup(session, endpoint_url, prefix, student)
+    """Build the lab's starting state (`environment.aws.setup`) as `up` does: LabSetup's provider."""
+    env = lab.spec.environment.aws
+    if env is not None and env.setup:
+        credentials = session.get_credentials()
+        AwsSetupProvider().create(
+            {
+                "prefix": prefix,
+                "student": student,
+                "lab_folder": str(lab.folder),
+                "script": env.setup,
+                "sha256": script_digest(lab.folder, env.setup),
+                "region": session.region_name,
+                "endpoint_url": endpoint_url,
+                "access_key_id": credentials.access_key,
+                "secret_access_key": credentials.secret_key,
+            }
+        )
 
 
 @pytest.fixture
@@ -74,17 +84,21 @@ def grade_sql(postgres_dsn) -> Iterator:
     import psycopg
     from psycopg.conninfo import make_conninfo
 
-    created: list[str] = []
+    created: list[tuple[str, list[str]]] = []
 
     def grade(lab: Lab, solution: Solution | None) -> StudentResult:
         cohort = one_student_cohort(lab, Target("emulator", "http://127.0.0.1:4566", "us-east-1"), Services(postgres_dsn))
         database = cohort.students[0].database
+        env = lab.spec.environment.database
+        extra_roles = [f"{database}_{role}" for role in (env.roles if env else [])]
         with psycopg.connect(postgres_dsn, autocommit=True) as admin:
             admin.execute(f'CREATE ROLE "{database}" LOGIN')
+            for role in extra_roles:
+                admin.execute(f'CREATE ROLE "{role}" NOLOGIN NOINHERIT')
             admin.execute(f'CREATE DATABASE "{database}" OWNER "{database}"')
-        created.append(database)
+        created.append((database, extra_roles))
         as_student = make_conninfo(postgres_dsn, dbname=database, user=database)
-        seed = lab.spec.environment.database.seed if lab.spec.environment.database else None
+        seed = env.seed if env else None
         if seed:
             with psycopg.connect(as_student) as conn:
                 conn.execute((lab.folder / seed).read_text(encoding="utf-8").encode())
@@ -94,9 +108,10 @@ def grade_sql(postgres_dsn) -> Iterator:
 
     yield grade
     with psycopg.connect(postgres_dsn, autocommit=True) as admin:
-        for database in created:
+        for database, extra_roles in created:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            admin.execute(f'DROP ROLE IF EXISTS "{database}"')
+            for role in (database, *extra_roles):
+                admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.fixture

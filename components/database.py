@@ -33,7 +33,7 @@ ROLE_FLAGS = {
 
 # A lab's extra roles are groups the student grants to, never a way in: no login and no inheritance.
 EXTRA_ROLE_FLAGS = ROLE_FLAGS | {"login": False, "inherit": False}
-# NOLOGIN already refuses every connection; the limit is belt and braces should LOGIN ever be set.
+# NOLOGIN already refuses every connection; the limit is a second wall should LOGIN ever be granted.
 EXTRA_ROLE_CONNECTION_LIMIT = 1
 
 

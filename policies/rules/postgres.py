@@ -41,7 +41,7 @@ def connection_problem(resource: PolicyResource, config: ConnectionsConfig) -> s
     "postgres-role-limited",
     pack="isolation",
     description="Checks whether student PostgreSQL roles have no superuser, createdb, createrole, "
-    "replication or RLS-bypass attribute and a connection limit.",
+    "replication or RLS-bypass attribute and, when they can log in, a connection limit.",
     types={PG_ROLE},
     config=ConnectionsConfig,
 )
@@ -49,6 +49,9 @@ def postgres_role_limited(resource: PolicyResource, config: ConnectionsConfig) -
     granted = [a for a in ESCALATING_ATTRIBUTES if resource.props.get(a) is True]
     if granted:
         yield f"{resource.type} {resource.name!r} must not have {', '.join(granted)}."
+    # A NOLOGIN role (a group the student grants to) can never connect: a limit means nothing there.
+    if resource.props.get("login") is False:
+        return
     problem = connection_problem(resource, config)
     if problem:
         yield problem

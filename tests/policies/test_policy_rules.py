@@ -643,6 +643,15 @@ def test_postgres_role_limited_flags_escalating_attributes_and_no_limit():
     ]
 
 
+def test_postgres_role_limited_needs_no_limit_on_a_role_that_cannot_log_in():
+    group = {"name": f"{DBNAME}_analyst", "login": False}
+    assert violations(postgres_resources(role=group)) == []
+    escalating = {"name": f"{DBNAME}_analyst", "login": False, "superuser": True}
+    assert violations(postgres_resources(role=escalating)) == [
+        ("postgres-role-limited", f"{PREFIX}-role", f"{PG_ROLE} '{PREFIX}-role' must not have superuser."),
+    ]
+
+
 def test_postgres_database_private_requires_the_public_revoke_and_a_limit():
     database = {"name": DBNAME, "owner": DBNAME, "connectionLimit": -1}
     assert violations(postgres_resources(database=database, revoke=False)) == [

@@ -6,15 +6,13 @@ value and the providers used from an `up` under the mock runtime.
 
 from __future__ import annotations
 
-from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_postgresql as postgresql
 import pytest
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from mock_up import EchoMocks, resolve
 
 from components.database import RDS_CLASSES, DatabaseArgs, StudentDatabase, dsn
 from components.tags import student_tags
@@ -64,39 +62,10 @@ def one(recorded: list[dict], type_: str) -> dict:
     return found
 
 
-class ServerMocks(pulumi.runtime.Mocks):
-    """An `up`: resources echo their inputs; random passwords and RDS endpoints get values."""
-
-    def __init__(self) -> None:
-        self.created: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args):
-        self.created.append(args)
-        outputs = dict(args.inputs)
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            outputs["result"] = "p4ssw0rd"
-        if args.typ == "aws:rds/instance:Instance":
-            outputs |= {"address": "c1-alice.rds.example", "port": 5432}
-        return f"{args.name}-id", outputs
-
-    def call(self, args):
-        return {}, None
-
-
-def resolve(
-    program: Callable[[], dict[str, pulumi.Output]], mocks: pulumi.runtime.Mocks
-) -> dict[str, tuple[Any, bool]]:
-    """Run `program` as an `up` on a fresh mock runtime; (value, is_secret) of each output it returns."""
-    pulumi.runtime.reset_options(project="labctl", stack="c1.alice", preview=False)
-    pulumi.runtime.set_mocks(mocks, project="labctl", stack="c1.alice", preview=False)
-    settled: dict[str, tuple[Any, bool]] = {}
-
-    async def settle(outputs: dict[str, pulumi.Output]) -> None:
-        for key, output in outputs.items():
-            settled[key] = (await output.future(), await output.is_secret())
-
-    _sync_await(run_pulumi_func(lambda: _sync_await(settle(program()))))
-    return settled
+SERVER_VALUES = {
+    "random:index/randomPassword:RandomPassword": {"result": "p4ssw0rd"},
+    "aws:rds/instance:Instance": {"address": "c1-alice.rds.example", "port": 5432},
+}
 
 
 def outputs_of(database: StudentDatabase) -> dict[str, pulumi.Output]:
@@ -149,7 +118,7 @@ def test_shared_outputs_dsn_is_secret(shared_plan):
 
 
 def test_shared_dsn_points_at_the_students_database_on_the_given_provider():
-    mocks = ServerMocks()
+    mocks = EchoMocks(SERVER_VALUES)
     settled = resolve(lambda: outputs_of(shared()), mocks)
     value, secret = settled["dsn"]
     assert secret and value == f"postgresql://{SQL_NAME}:p4ssw0rd@db.internal:5433/{SQL_NAME}"
@@ -183,7 +152,7 @@ def test_rds_instance_is_private_encrypted_single_az_and_tagged(rds_plan):
 
 
 def test_rds_dsn_requires_tls_and_is_secret():
-    settled = resolve(lambda: outputs_of(rds()), ServerMocks())
+    settled = resolve(lambda: outputs_of(rds()), EchoMocks(SERVER_VALUES))
     value, secret = settled["dsn"]
     assert secret and value == f"postgresql://{SQL_NAME}:p4ssw0rd@c1-alice.rds.example:5432/{SQL_NAME}?sslmode=require"
 

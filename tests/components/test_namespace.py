@@ -8,14 +8,12 @@ what the cluster would (the service-account token).
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from mock_up import EchoMocks, resolve
 
 from components.k8s_namespace import (
     NamespaceArgs,
@@ -69,37 +67,8 @@ def one(recorded: list[dict], name: str) -> dict:
     return found
 
 
-class ClusterMocks(pulumi.runtime.Mocks):
-    """An `up`: resources echo their inputs; the token controller fills the token Secret's data."""
-
-    def __init__(self) -> None:
-        self.created: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args):
-        self.created.append(args)
-        outputs = dict(args.inputs)
-        if args.typ == "kubernetes:core/v1:Secret":
-            outputs["data"] = {"token": base64.b64encode(b"the-sa-token").decode()}
-        return f"{args.name}-id", outputs
-
-    def call(self, args):
-        return {}, None
-
-
-def resolve(
-    program: Callable[[], dict[str, pulumi.Output]], mocks: pulumi.runtime.Mocks
-) -> dict[str, tuple[Any, bool]]:
-    """Run `program` as an `up` on a fresh mock runtime; (value, is_secret) of each output it returns."""
-    pulumi.runtime.reset_options(project="labctl", stack="c1.alice", preview=False)
-    pulumi.runtime.set_mocks(mocks, project="labctl", stack="c1.alice", preview=False)
-    settled: dict[str, tuple[Any, bool]] = {}
-
-    async def settle(outputs: dict[str, pulumi.Output]) -> None:
-        for key, output in outputs.items():
-            settled[key] = (await output.future(), await output.is_secret())
-
-    _sync_await(run_pulumi_func(lambda: _sync_await(settle(program()))))
-    return settled
+# The token controller fills the service-account token Secret's data after creation.
+CLUSTER_VALUES = {"kubernetes:core/v1:Secret": {"data": {"token": base64.b64encode(b"the-sa-token").decode()}}}
 
 
 def test_exact_resource_set(recorded):
@@ -309,7 +278,7 @@ def test_outputs_kubeconfig_is_secret_in_the_plan(recorded):
 
 
 def test_kubeconfig_carries_the_token_and_every_child_uses_the_given_provider():
-    mocks = ClusterMocks()
+    mocks = EchoMocks(CLUSTER_VALUES)
     settled = resolve(lambda: {"kubeconfig": (ns := build()).kubeconfig, "namespace": ns.namespace}, mocks)
     kubeconfig, secret = settled["kubeconfig"]
     assert secret and settled["namespace"] == (PREFIX, False)

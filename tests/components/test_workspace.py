@@ -6,17 +6,19 @@ password's value, its use in the container and the providers used from an `up` u
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 import pulumi
 import pulumi_docker as docker
 import pytest
+from mock_up import EchoMocks, resolve
 from pulumi.runtime import rpc
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from components.tags import student_tags
-from components.workspace import StudentWorkspace, WorkspaceArgs, container_hardening, network_options
+from components.workspace import (
+    StudentWorkspace,
+    WorkspaceArgs,
+    container_hardening,
+    network_options,
+)
 from labs.spec import WorkspaceEnvironment
 from stacks.plan import run_recorded
 
@@ -55,37 +57,7 @@ def container(recorded) -> dict:
     return one(recorded, "docker:index/container:Container")["inputs"]
 
 
-class EngineMocks(pulumi.runtime.Mocks):
-    """An `up`: resources echo their inputs; the random password gets a value."""
-
-    def __init__(self) -> None:
-        self.created: list[pulumi.runtime.MockResourceArgs] = []
-
-    def new_resource(self, args):
-        self.created.append(args)
-        outputs = dict(args.inputs)
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            outputs["result"] = "s3cret-pw"
-        return f"{args.name}-id", outputs
-
-    def call(self, args):
-        return {}, None
-
-
-def resolve(
-    program: Callable[[], dict[str, pulumi.Output]], mocks: pulumi.runtime.Mocks
-) -> dict[str, tuple[Any, bool]]:
-    """Run `program` as an `up` on a fresh mock runtime; (value, is_secret) of each output it returns."""
-    pulumi.runtime.reset_options(project="labctl", stack="c1.alice", preview=False)
-    pulumi.runtime.set_mocks(mocks, project="labctl", stack="c1.alice", preview=False)
-    settled: dict[str, tuple[Any, bool]] = {}
-
-    async def settle(outputs: dict[str, pulumi.Output]) -> None:
-        for key, output in outputs.items():
-            settled[key] = (await output.future(), await output.is_secret())
-
-    _sync_await(run_pulumi_func(lambda: _sync_await(settle(program()))))
-    return settled
+ENGINE_VALUES = {"random:index/randomPassword:RandomPassword": {"result": "s3cret-pw"}}
 
 
 def test_exact_resource_set(recorded):
@@ -154,7 +126,7 @@ def test_outputs_password_is_secret_and_url_is_loopback(recorded, container):
 
 
 def test_generated_password_reaches_the_container_on_the_given_provider():
-    mocks = EngineMocks()
+    mocks = EchoMocks(ENGINE_VALUES)
     settled = resolve(lambda: {"password": (ws := build()).password, "url": ws.url}, mocks)
     assert settled["password"] == ("s3cret-pw", True)
     assert settled["url"] == ("http://127.0.0.1:20001", False)

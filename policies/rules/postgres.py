@@ -6,7 +6,7 @@ every other student can connect to it; a superuser, CREATEDB or CREATEROLE role 
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 from pydantic import Field
 

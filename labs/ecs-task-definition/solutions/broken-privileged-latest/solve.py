@@ -14,7 +14,6 @@ import boto3
 
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     ecs = session.client("ecs", endpoint_url=endpoint_url)
-    region = ecs.meta.region_name
     container = {
         "name": "web",
         "image": "nginx:latest",

@@ -24,14 +24,26 @@ The permissions boundary: a cap, not a grant. It allows the lab's services in th
 (on the student's own names where the service's ARNs carry names) and explicitly denies IAM
 user/policy/boundary management, Organizations/account actions and changes to `labctl:*` tags, so
 whatever the identity policy says, the student cannot widen their own rights or disown a resource.
+
+IAM's size limits shape both: the boundary is one managed policy (at most 6,144 characters, for
+every combination of known services), and the identity policy, far larger than an inline user
+policy's 2,048, is split by `split_identity_policy` into managed policies attached to the user.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 POLICY_VERSION = "2012-10-17"
+# IAM's limits: a managed policy holds at most 6,144 characters (whitespace not counted), a user has
+# at most 10 managed policies attached. The identity policy leaves one of those slots free.
+MANAGED_POLICY_MAX_CHARS = 6144
+USER_MANAGED_POLICIES_MAX = 10
+IDENTITY_DOCUMENTS_MAX = USER_MANAGED_POLICIES_MAX - 1
+# The boundary's ARNs name no region: `aws:RequestedRegion` caps the regions (see `boundary_scope`).
+BOUNDARY_REGIONS = ("*",)
 FORBIDDEN_SERVICES = frozenset({"iam", "sts", "organizations", "sso"})
 
 S3_BUCKET_ACTIONS = (
@@ -457,6 +469,22 @@ IAM_SELF_MANAGEMENT = (
     "iam:CreateServiceLinkedRole",
     "iam:UpdateAccountPasswordPolicy",
 )
+# The same denials as the boundary spells them, shorter: every IAM_SELF_MANAGEMENT action matches a
+# pattern, and no role action a student is granted does (both tested).
+IAM_SELF_MANAGEMENT_PATTERNS = (
+    "iam:*User*",
+    "iam:*LoginProfile",
+    "iam:*AccessKey",
+    "iam:*Group*",
+    "iam:*PolicyVersion",
+    "iam:CreatePolicy",
+    "iam:DeletePolicy",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:CreateServiceLinkedRole",
+    "iam:UpdateAccountPasswordPolicy",
+)
 ACCOUNT_ACTIONS = ("organizations:*", "account:*")
 
 
@@ -497,12 +525,15 @@ def removes_tags(action: str) -> bool:
     return action in REMOVE_TAG_ACTIONS or action.split(":", 1)[1].lower().startswith(REMOVE_TAG_VERBS)
 
 
-def labctl_tag_denials(owner_tags: Mapping[str, str]) -> list[dict]:
-    """Explicit denials on every tagging API: no `labctl:*` tag is ever removed; one is written only
-    with the owner's own cohort and student (one statement per key: any foreign value is refused);
-    and never on a resource another student owns. Absent keys count as foreign (StringNotEquals
-    matches when the key is missing), so a partial `labctl:*` write is refused too."""
-    changes = sorted({a for actions in TAG_CHANGE_ACTIONS.values() for a in actions})
+def labctl_tag_denials(owner_tags: Mapping[str, str], changes: Sequence[str] | None = None) -> list[dict]:
+    """Explicit denials on every tagging API (or on `changes`, a subset): no `labctl:*` tag is ever
+    removed; one is written only with the owner's own cohort and student (one statement per key: any
+    foreign value is refused); and never on a resource another student owns. Absent keys count as
+    foreign (StringNotEquals matches when the key is missing), so a partial `labctl:*` write is
+    refused too."""
+    if changes is None:
+        changes = [a for actions in TAG_CHANGE_ACTIONS.values() for a in actions]
+    changes = sorted(set(changes))
     removals = [a for a in changes if removes_tags(a)]
     writes = [a for a in changes if not removes_tags(a)]
     touches = {"ForAnyValue:StringLike": {"aws:TagKeys": [LABCTL_TAG_KEYS]}}
@@ -595,9 +626,12 @@ def ecs_statements(
     ]
 
 
-def log_group_arns(prefix: str, regions: Sequence[str]) -> list[str]:
-    """Log groups `<prefix>-*` and those Lambda writes for the student's functions, with their streams."""
+def log_group_arns(prefix: str, regions: Sequence[str], streams: bool = True) -> list[str]:
+    """Log groups `<prefix>-*` and those Lambda writes for the student's functions, with their streams
+    (`group:*`) unless `streams` is False (a trailing `*` in the group name covers them too)."""
     groups = (f"log-group:{prefix}-*", f"log-group:/aws/lambda/{prefix}-*")
+    if not streams:
+        return regional_arns("logs", regions, *groups)
     return regional_arns("logs", regions, *(arn for group in groups for arn in (group, f"{group}:*")))
 
 
@@ -965,62 +999,84 @@ def student_identity_policy(
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-def boundary_scope(service: str, prefix: str, regions: Sequence[str]) -> tuple[list[str], tuple[str, ...]]:
+def boundary_scope(service: str, prefix: str) -> tuple[list[str], tuple[str, ...]]:
     """(the service's resources the student may own, the list actions AWS only authorises on `*`).
 
     Services whose ARNs carry the resource name are capped at the student's names; EC2 and API
-    Gateway are not (their ARNs are ids), so the boundary caps them at their resources and regions.
+    Gateway are not (their ARNs are ids), so the boundary caps them at their resources. The ARNs
+    leave the region open (`*`): every cap is conditioned on `aws:RequestedRegion` already, and
+    spelling each region out would double the boundary per region (see `BOUNDARY_REGIONS`).
     """
     if service == "s3":
-        return [f"arn:aws:s3:::{prefix}-*", f"arn:aws:s3:::{prefix}-*/*"], S3_LIST_ACTIONS
+        return [f"arn:aws:s3:::{prefix}-*"], S3_LIST_ACTIONS  # objects too: `*` spans the `/`
     if service == "dynamodb":
-        return regional_arns("dynamodb", regions, f"table/{prefix}-*", f"table/{prefix}-*/index/*"), DYNAMODB_LIST_ACTIONS
+        return regional_arns("dynamodb", BOUNDARY_REGIONS, f"table/{prefix}-*"), DYNAMODB_LIST_ACTIONS
     if service == "lambda":
-        return regional_arns("lambda", regions, f"function:{prefix}-*", f"function:{prefix}-*:*"), LAMBDA_LIST_ACTIONS
+        return regional_arns("lambda", BOUNDARY_REGIONS, f"function:{prefix}-*"), LAMBDA_LIST_ACTIONS
     if service == "logs":
-        return log_group_arns(prefix, regions), LOGS_LIST_ACTIONS
+        return log_group_arns(prefix, BOUNDARY_REGIONS, streams=False), LOGS_LIST_ACTIONS
     if service == "ecs":
         owned = regional_arns(
-            "ecs", regions, f"cluster/{prefix}-*", f"service/{prefix}-*/*", f"task/{prefix}-*/*",
-            f"task-definition/{prefix}-*:*",
+            "ecs", BOUNDARY_REGIONS, f"cluster/{prefix}-*", f"service/{prefix}-*", f"task/{prefix}-*",
+            f"task-definition/{prefix}-*",
         )
         return owned, (*ECS_LIST_ACTIONS, "ecs:RegisterTaskDefinition")
     if service == "cloudwatch":
-        return regional_arns("cloudwatch", regions, f"alarm:{prefix}-*"), CLOUDWATCH_LIST_ACTIONS
+        return regional_arns("cloudwatch", BOUNDARY_REGIONS, f"alarm:{prefix}-*"), CLOUDWATCH_LIST_ACTIONS
     if service == "rds":
-        owned = regional_arns("rds", regions, f"db:{prefix}-*", f"snapshot:{prefix}-*", f"subgrp:{prefix}-*")
-        return owned, RDS_LIST_ACTIONS
+        # RDS ARNs are `<kind>:<name>`: instances, snapshots, subnet groups... of the student's names.
+        return regional_arns("rds", BOUNDARY_REGIONS, f"*:{prefix}-*"), RDS_LIST_ACTIONS
     if service == "cloudformation":
-        return regional_arns("cloudformation", regions, f"stack/{prefix}-*/*"), CLOUDFORMATION_LIST_ACTIONS
+        return regional_arns("cloudformation", BOUNDARY_REGIONS, f"stack/{prefix}-*"), CLOUDFORMATION_LIST_ACTIONS
     if service == "apigateway":
-        paths = (*APIGATEWAY_COLLECTIONS, *(f"{path}/*" for path in APIGATEWAY_COLLECTIONS), "/tags/*")
-        return apigateway_arns(regions, *paths), ()
+        paths = (*(f"{path}*" for path in APIGATEWAY_COLLECTIONS), "/tags/*")
+        return apigateway_arns(BOUNDARY_REGIONS, *paths), ()
     if service in TAG_SCOPED:
-        return regional_arns(service, regions, f"{prefix}-*"), TAG_SCOPED[service].list
+        return regional_arns(service, BOUNDARY_REGIONS, f"{prefix}-*"), TAG_SCOPED[service].list
     return ["*"], ()
 
 
-def boundary_statements(service: str, prefix: str, services: Sequence[str], regions: Sequence[str]) -> list[dict]:
-    """The boundary's cap for one service: its actions on what the student may own, in the regions.
-    KMS is capped as tightly as it is granted (through the lab's services, no key administration)."""
+def boundary_statements(services: Sequence[str], prefix: str, regions: Sequence[str]) -> list[dict]:
+    """The boundary's caps: every action of the lab's services (`<service>:*`, a boundary grants
+    nothing) on what the student may own, in the regions. The services whose ARNs name the student's
+    resources share one statement (an action is only ever authorised on its own service's ARNs), EC2
+    and the list actions AWS only authorises on `*` share one on `*`; KMS is capped as tightly as it
+    is granted (through the lab's services, no key administration)."""
     in_regions = {"StringEquals": {"aws:RequestedRegion": sorted(set(regions))}}
-    sid = service.capitalize()
-    if service == "kms":
-        return [
-            statement("KmsCap", KMS_VIA_ACTIONS, regional_arns("kms", regions, "key/*"), kms_scope(services, regions)),
-            statement("KmsListCap", KMS_LIST_ACTIONS, ["*"], in_regions),
-        ]
-    owned, listing = boundary_scope(service, prefix, regions)
-    statements = [statement(f"{sid}Cap", (f"{service}:*",), owned, in_regions)]
-    if service == "rds":
+    scoped = [s for s in services if s != "kms" and boundary_scope(s, prefix)[0] != ["*"]]
+    unscoped = [s for s in services if s != "kms" and s not in scoped]
+    listing = {a for s in services for a in boundary_scope(s, prefix)[1]}
+    listing |= set(KMS_LIST_ACTIONS if "kms" in services else ())
+    statements = []
+    if scoped:
+        owned = [arn for service in scoped for arn in boundary_scope(service, prefix)[0]]
+        statements.append(statement("OwnResourcesCap", [f"{s}:*" for s in scoped], owned, in_regions))
+    if unscoped or listing:
+        any_resource = sorted({*(f"{s}:*" for s in unscoped), *listing})
+        statements.append(statement("AnyResourceCap", any_resource, ["*"], in_regions))
+    if "rds" in services:
         # A new or modified instance also names option, parameter and subnet groups (the defaults).
-        referenced = regional_arns("rds", regions, *RDS_REFERENCED)
+        referenced = regional_arns("rds", BOUNDARY_REGIONS, *RDS_REFERENCED)
         statements.append(
             statement("RdsReferencedGroupsCap", ("rds:CreateDBInstance", "rds:ModifyDBInstance"), referenced, in_regions)
         )
-    if listing:
-        statements.append(statement(f"{sid}ListCap", listing, ["*"], in_regions))
+    if "kms" in services:
+        # The identity policy names each `<service>.<region>.amazonaws.com`; the region is capped here already.
+        scope = kms_scope(services, regions)
+        via = sorted({f"{v.split('.', 1)[0]}.*.amazonaws.com" for v in scope["StringEquals"].pop("kms:ViaService")})
+        keys = regional_arns("kms", BOUNDARY_REGIONS, "key/*")
+        statements.append(statement("KmsCap", KMS_VIA_ACTIONS, keys, {**scope, "StringLike": {"kms:ViaService": via}}))
     return statements
+
+
+def boundary_tag_actions(services: Sequence[str]) -> list[str]:
+    """The tagging APIs the boundary lets through, so the ones its `labctl:*` denials must cover: the
+    lab services', and the role tagging when the lab has roles. Every other tagging API is outside
+    its caps (or, for users and policies, denied outright)."""
+    changes = [a for service in services for a in TAG_CHANGE_ACTIONS.get(service, ())]
+    if ROLE_SERVICES.keys() & set(services):
+        changes += ["iam:TagRole", "iam:UntagRole"]
+    return changes
 
 
 def student_boundary_policy(
@@ -1032,6 +1088,10 @@ def student_boundary_policy(
     service can say so, and roles `<prefix>-*` when the lab runs code under roles; denies IAM
     user/policy/boundary management and Organizations/account actions outright, and `labctl:*` tag
     changes other than writing the owner's own values (`owner_tags`: cohort and student).
+    It is one managed policy, so it must fit `MANAGED_POLICY_MAX_CHARS` for every combination of
+    known services: caps are service-wide (`<service>:*`) and share statements (see
+    `boundary_statements`), the unconditional denials share one, and the `labctl:*` denials cover
+    the tagging APIs the caps let through (see `boundary_tag_actions`).
     """
     if not prefix:
         raise ValueError("a boundary needs the student prefix")
@@ -1040,14 +1100,67 @@ def student_boundary_policy(
     if not regions:
         raise ValueError("a boundary needs at least one region")
     wanted = check_services(services)
-    statements: list[dict] = []
-    for service in wanted:
-        statements += boundary_statements(service, prefix, wanted, regions)
+    statements = boundary_statements(wanted, prefix, regions)
     if ROLE_SERVICES.keys() & set(wanted):
         roles = [f"arn:aws:iam::*:role/{prefix}-*"]
         role_actions = (*IAM_ROLE_WRITE_ACTIONS, *IAM_ROLE_OTHER_ACTIONS, "iam:PassRole")
         statements.append(statement("IamOwnRolesCap", role_actions, roles, {}))
-    statements.append(deny("DenyIamSelfManagement", IAM_SELF_MANAGEMENT))
-    statements.append(deny("DenyAccountAndOrganizations", ACCOUNT_ACTIONS))
-    statements += labctl_tag_denials(owner_tags)
+    statements.append(deny("DenyIamSelfManagementAndAccount", (*IAM_SELF_MANAGEMENT_PATTERNS, *ACCOUNT_ACTIONS)))
+    statements += labctl_tag_denials(owner_tags, boundary_tag_actions(wanted))
     return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def policy_json(document: Mapping[str, Any]) -> str:
+    """The document as IAM receives it from labctl: compact JSON with sorted keys."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def policy_size(document: Mapping[str, Any]) -> int:
+    """The size IAM holds against its limits: the JSON's characters, whitespace not counted."""
+    return sum(not char.isspace() for char in policy_json(document))
+
+
+def split_identity_policy(
+    document: Mapping[str, Any],
+    max_chars: int = MANAGED_POLICY_MAX_CHARS,
+    max_documents: int = IDENTITY_DOCUMENTS_MAX,
+) -> list[dict]:
+    """The identity policy's statements packed into as few managed policy documents as possible,
+    each at most `max_chars` (IAM's size, see `policy_size`).
+
+    First-fit decreasing: statements by size, largest first (ties in document order), each into the
+    first document with room. Every statement keeps its Sid; inside a document the statements keep
+    their original order, and the documents are ordered by their first statement, so the same
+    policy always packs the same way. A Deny applies from whichever document holds it, since IAM
+    evaluates all of a user's policies together.
+    Raises ValueError when a statement alone is too large, or when more than `max_documents`
+    documents would be needed (a user has at most 10 managed policies, one slot stays free).
+    """
+    statements = list(document["Statement"])
+    sids = [s.get("Sid") for s in statements]
+    if len(set(sids)) != len(sids) or None in sids:
+        raise ValueError("every statement of an identity policy needs its own Sid to be split stably")
+    empty = policy_size({"Version": document["Version"], "Statement": []})
+    sizes = [policy_size(s) for s in statements]
+    for sid, size in zip(sids, sizes):
+        if empty + size > max_chars:
+            raise ValueError(f"statement {sid!r} alone is {size} characters: no managed policy holds it ({max_chars})")
+    bins: list[list[int]] = []
+    used: list[int] = []
+    for index in sorted(range(len(statements)), key=lambda i: (-sizes[i], i)):
+        for slot, total in enumerate(used):
+            if total + 1 + sizes[index] <= max_chars:  # one comma between statements
+                bins[slot].append(index)
+                used[slot] += 1 + sizes[index]
+                break
+        else:
+            bins.append([index])
+            used.append(empty + sizes[index])
+    if len(bins) > max_documents:
+        raise ValueError(
+            f"the identity policy needs {len(bins)} managed policies of at most {max_chars} characters, more "
+            f"than the {max_documents} a user may have with one attachment slot left free: give the lab "
+            "fewer services or regions"
+        )
+    ordered = sorted((sorted(indexes) for indexes in bins), key=lambda indexes: indexes[0])
+    return [{"Version": document["Version"], "Statement": [statements[i] for i in indexes]} for indexes in ordered]

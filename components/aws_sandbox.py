@@ -1,16 +1,21 @@
-"""One student's AWS sandbox: an IAM user named by the prefix, its access key, its policy, its
-permissions boundary and its monthly budget."""
+"""One student's AWS sandbox: an IAM user named by the prefix, its access key, its identity policy
+(managed policies attached to the user), its permissions boundary and its monthly budget."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Mapping
 
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_policies import boundary_arn, student_boundary_policy, student_identity_policy
+from components.aws_policies import (
+    boundary_arn,
+    policy_json,
+    split_identity_policy,
+    student_boundary_policy,
+    student_identity_policy,
+)
 from components.tags import COHORT_TAG, STUDENT_TAG, owner_tags
 
 BUDGET_THRESHOLDS = (80, 100)
@@ -84,9 +89,7 @@ class AwsSandbox(pulumi.ComponentResource):
             name=f"{args.prefix}-boundary",
             path=path,
             description=f"labctl permissions boundary for {args.prefix}",
-            policy=json.dumps(
-                student_boundary_policy(args.prefix, args.services, args.regions, owner_tags(tags)), sort_keys=True
-            ),
+            policy=policy_json(student_boundary_policy(args.prefix, args.services, args.regions, owner_tags(tags))),
             tags=tags,
             opts=child,
         )
@@ -101,13 +104,26 @@ class AwsSandbox(pulumi.ComponentResource):
             opts=child,
         )
         self.access_key = aws.iam.AccessKey(f"{name}-key", user=self.user.name, opts=child)
-        self.policy = aws.iam.UserPolicy(
-            f"{name}-policy",
-            name=f"{args.prefix}-lab",
-            user=self.user.name,
-            policy=json.dumps(document, sort_keys=True),
-            opts=child,
-        )
+        # Managed policies, not one inline policy: an inline user policy holds 2,048 characters, a
+        # managed one 6,144, and the identity policy of most labs needs more than that.
+        self.identity_policies: list[aws.iam.Policy] = []
+        self.identity_attachments: list[aws.iam.UserPolicyAttachment] = []
+        for number, part in enumerate(split_identity_policy(document), start=1):
+            policy = aws.iam.Policy(
+                f"{name}-identity-{number}",
+                name=f"{args.prefix}-identity-{number}",
+                path=path,
+                description=f"labctl lab permissions for {args.prefix} ({number})",
+                policy=policy_json(part),
+                tags=tags,
+                opts=child,
+            )
+            self.identity_policies.append(policy)
+            self.identity_attachments.append(
+                aws.iam.UserPolicyAttachment(
+                    f"{name}-identity-{number}-attach", user=self.user.name, policy_arn=policy.arn, opts=child
+                )
+            )
         self.budget = aws.budgets.Budget(
             f"{name}-budget",
             name=f"{args.prefix}-budget",
@@ -128,6 +144,7 @@ class AwsSandbox(pulumi.ComponentResource):
                 "user_name": self.user_name,
                 "user_arn": self.user.arn,
                 "boundary_arn": self.boundary.arn,
+                "identity_policy_arns": [policy.arn for policy in self.identity_policies],
                 "budget": self.budget.name,
                 "access_key_id": self.access_key_id,
                 "secret_access_key": self.secret_access_key,

@@ -1,10 +1,10 @@
 """`labctl selftest isolation`: prove student isolation in the IAM-enforcing emulator.
 
 N students get IAM users with exactly the documents `components.aws_policies` generates for a lab
-on S3 and SQS (the identity policy inline, the boundary attached as permissions boundary, as
-`AwsSandbox` does), their own bucket, object and queue. Then for every ordered pair (A, B) A's keys
-try B's bucket and queue (must be denied), A's own (must be allowed) and five escalations (must be
-denied).
+on S3 and SQS (the identity policy split into managed policies attached to the user, the boundary
+attached as permissions boundary, as `AwsSandbox` does), their own bucket, object and queue. Then
+for every ordered pair (A, B) A's keys try B's bucket and queue (must be denied), A's own (must be
+allowed) and five escalations (must be denied).
 
 moto evaluates the Action and Resource of identity policies for S3, IAM, SQS and STS, but ignores
 every Condition and every permissions boundary. The SQS statements are scoped only by
@@ -28,7 +28,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from components.aws_policies import boundary_arn, student_boundary_policy, student_identity_policy
+from components.aws_policies import (
+    boundary_arn,
+    policy_json,
+    split_identity_policy,
+    student_boundary_policy,
+    student_identity_policy,
+)
 from components.tags import COHORT_TAG, STUDENT_TAG
 from labs.errors import InputError
 
@@ -256,17 +262,20 @@ def exercise(endpoint: str, admin_env: dict[str, str], students: int,
 
 
 def create_sandbox(client, admin: boto3.Session, slug: str) -> Sandbox:
-    """The user, boundary, inline policy and key that `AwsSandbox` registers, made with the admin's keys."""
+    """The user, boundary, identity policies and key that `AwsSandbox` registers, made with the admin's keys."""
     prefix = f"{COHORT}-{slug}"
     owner = {COHORT_TAG: COHORT, STUDENT_TAG: slug}
     policy = student_identity_policy(prefix, SERVICES, (REGION,), owner, (), boundary_arn(COHORT, prefix))
     iam = client(admin, "iam")
     path = f"/labctl/{COHORT}/"
     boundary = iam.create_policy(PolicyName=f"{prefix}-boundary", Path=path,
-                                 PolicyDocument=json.dumps(boundary_document(prefix, owner)))["Policy"]["Arn"]
+                                 PolicyDocument=policy_json(boundary_document(prefix, owner)))["Policy"]["Arn"]
     iam.create_user(UserName=prefix, Path=path, PermissionsBoundary=boundary,
                     Tags=[{"Key": k, "Value": v} for k, v in owner.items()])
-    iam.put_user_policy(UserName=prefix, PolicyName=f"{prefix}-lab", PolicyDocument=json.dumps(policy))
+    for number, part in enumerate(split_identity_policy(policy), start=1):
+        arn = iam.create_policy(PolicyName=f"{prefix}-identity-{number}", Path=path,
+                                PolicyDocument=policy_json(part))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName=prefix, PolicyArn=arn)
     key = iam.create_access_key(UserName=prefix)["AccessKey"]
     session = boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
                             region_name=REGION)

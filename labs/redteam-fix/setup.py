@@ -4,6 +4,8 @@ It builds a working static app that is wide open: bucket `<prefix>-app` serving 
 bucket policy that grants `s3:*` to everyone plus a wildcard `"Action": "*"` statement for any AWS
 principal, and security group `<prefix>-app` (in VPC `<prefix>-app-vpc`) that lets all traffic in
 from 0.0.0.0/0 and ::/0. The student's job is to close every hole without breaking the app.
+The VPC and the group carry the student's `labctl:cohort`, `labctl:student` and `labctl:lab` tags
+from their creation: the student's EC2 rights reach only networks tagged as theirs.
 
 Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python setup.py
@@ -17,6 +19,8 @@ import sys
 
 import boto3
 from botocore.exceptions import ClientError
+
+LAB = "redteam-fix"
 
 INDEX_HTML = """<!doctype html>
 <html lang="en">
@@ -62,22 +66,42 @@ def ensure_bucket(s3, bucket: str) -> None:
         s3.create_bucket(Bucket=bucket)
 
 
-def ensure_group(ec2, prefix: str) -> str:
-    """The app's VPC and security group, found by name when a previous run made them."""
+def owner_tags(prefix: str, student: str) -> list[dict[str, str]]:
+    """The student's labctl tags; the cohort is the prefix without `-<student>` (prefix = `<cohort>-<student>`)."""
+    if not prefix.endswith(f"-{student}"):
+        raise ValueError(f"prefix {prefix!r} does not end with the student {student!r}")
+    cohort = prefix.removesuffix(f"-{student}")
+    return [
+        {"Key": "labctl:cohort", "Value": cohort},
+        {"Key": "labctl:student", "Value": student},
+        {"Key": "labctl:lab", "Value": LAB},
+    ]
+
+
+def ensure_group(ec2, prefix: str, tags: list[dict[str, str]]) -> str:
+    """The app's VPC and security group, tagged for the student at creation; found by name when a
+    previous run made them (and tagged again, so an older untagged pair becomes the student's)."""
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"{prefix}-app-vpc"]}])["Vpcs"]
     if vpcs:
         vpc_id = vpcs[0]["VpcId"]
+        ec2.create_tags(Resources=[vpc_id], Tags=tags)
     else:
+        vpc_tags = [{"Key": "Name", "Value": f"{prefix}-app-vpc"}, *tags]
         vpc_id = ec2.create_vpc(
-            CidrBlock="10.42.0.0/16",
-            TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"{prefix}-app-vpc"}]}],
+            CidrBlock="10.42.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": vpc_tags}]
         )["Vpc"]["VpcId"]
     groups = ec2.describe_security_groups(
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [f"{prefix}-app"]}]
     )["SecurityGroups"]
     if groups:
+        ec2.create_tags(Resources=[groups[0]["GroupId"]], Tags=tags)
         return groups[0]["GroupId"]
-    return ec2.create_security_group(GroupName=f"{prefix}-app", Description="app servers", VpcId=vpc_id)["GroupId"]
+    return ec2.create_security_group(
+        GroupName=f"{prefix}-app",
+        Description="app servers",
+        VpcId=vpc_id,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}],
+    )["GroupId"]
 
 
 def setup(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
@@ -104,7 +128,7 @@ def setup(session: boto3.Session, endpoint_url: str | None, prefix: str, student
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(insecure_policy(bucket)))
 
     ec2 = session.client("ec2", endpoint_url=endpoint_url)
-    group_id = ensure_group(ec2, prefix)
+    group_id = ensure_group(ec2, prefix, owner_tags(prefix, student))
     try:
         ec2.authorize_security_group_ingress(
             GroupId=group_id,

@@ -19,7 +19,10 @@ A managed policy is a boundary when a user or role of the same stack names it as
 `permissionsBoundary`, or — because in a plan that reference is `[unknown]` until the policy
 exists — when it follows the AwsSandbox convention: named `<prefix>-boundary` under path
 `/labctl/<cohort>/` and tagged for that student. A policy also attached as a grant (by a policy
-attachment naming it, or `managedPolicyArns`) is a grant whatever its name.
+attachment naming it, or `managedPolicyArns`) is a grant whatever its name. Every other managed
+policy is a grant too: AwsSandbox's identity policies (`<prefix>-identity-<n>` under the same path,
+attached to the user, since IAM caps an inline user policy at 2,048 characters) are checked exactly
+as an inline policy would be.
 """
 
 from __future__ import annotations

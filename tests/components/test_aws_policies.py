@@ -10,13 +10,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.aws_policies import (
+    IAM_ROLE_OTHER_ACTIONS,
+    IAM_ROLE_WRITE_ACTIONS,
     IAM_SELF_MANAGEMENT,
+    IAM_SELF_MANAGEMENT_PATTERNS,
+    IDENTITY_DOCUMENTS_MAX,
+    KNOWN_SERVICES,
+    MANAGED_POLICY_MAX_CHARS,
+    TAG_CHANGE_ACTIONS,
     boundary_arn,
+    policy_json,
+    policy_size,
+    split_identity_policy,
+    statement,
     student_boundary_policy,
     student_identity_policy,
 )
 from components.aws_sandbox import budget_filter, budget_limit, budget_notifications
 from components.tags import owner_tags, student_tags
+from labs.catalog import load_catalog
 
 OWNER = owner_tags(student_tags("c1", "s001", "s3-static-website"))
 BOUNDARY = boundary_arn("c1", "c1-s001")
@@ -672,3 +684,111 @@ def test_stacks_are_the_students_own_run_with_their_rights_and_declare_only_the_
     # What the template creates is authorised against the student's own rights: own bucket names only.
     assert effective(identity, boundary, "s3:CreateBucket", "arn:aws:s3:::c1-s001-artifacts")
     assert not effective(identity, boundary, "s3:CreateBucket", "arn:aws:s3:::c1-s002-artifacts")
+
+
+# --- IAM's size limits ----------------------------------------------------------------------------
+
+# The longest names labctl derives (DESIGN 7): a 24-character cohort slug and a 20-character student.
+LONG_COHORT, LONG_STUDENT = "c" * 24, "s" * 20
+LONG_PREFIX = f"{LONG_COHORT}-{LONG_STUDENT}"
+LONG_OWNER = owner_tags(student_tags(LONG_COHORT, LONG_STUDENT, "lab"))
+
+
+def aws_labs() -> list:
+    return [lab.spec for lab in load_catalog() if lab.spec.environment and lab.spec.environment.aws]
+
+
+def long_named_policies(services, regions, instance_types=()) -> tuple[dict, dict]:
+    identity = student_identity_policy(
+        LONG_PREFIX, services, regions, LONG_OWNER, instance_types, boundary_arn(LONG_COHORT, LONG_PREFIX)
+    )
+    return identity, student_boundary_policy(LONG_PREFIX, services, regions, LONG_OWNER)
+
+
+# Every service of every catalog lab together, and every known service in two regions.
+COMBINATIONS = {
+    "catalog-union": (sorted({s for lab in aws_labs() for s in lab.environment.aws.services}), ["us-east-1"]),
+    "all-known-services": (sorted(KNOWN_SERVICES), ["us-east-1", "eu-west-1"]),
+}
+
+
+def test_policy_size_is_iams_count_whitespace_left_out():
+    document = {"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}]}
+    assert policy_size(document) == len(policy_json(document)) == len(json.dumps(document, separators=(",", ":")))
+    assert policy_size({"Sid": "a b"}) == len('{"Sid":"ab"}')
+
+
+@pytest.mark.parametrize("lab", aws_labs(), ids=lambda lab: lab.id)
+def test_every_catalog_labs_identity_documents_and_boundary_fit_iam(lab):
+    aws = lab.environment.aws
+    identity, boundary = long_named_policies(aws.services, aws.regions, aws.instance_types)
+    documents = split_identity_policy(identity)
+    assert 1 <= len(documents) <= IDENTITY_DOCUMENTS_MAX
+    assert all(policy_size(d) <= MANAGED_POLICY_MAX_CHARS for d in documents)
+    assert policy_size(boundary) <= MANAGED_POLICY_MAX_CHARS
+
+
+@pytest.mark.parametrize("combination", sorted(COMBINATIONS))
+def test_the_largest_combinations_fit_iam(combination):
+    services, regions = COMBINATIONS[combination]
+    identity, boundary = long_named_policies(services, regions, ["t3.micro"])
+    assert policy_size(boundary) <= MANAGED_POLICY_MAX_CHARS
+    documents = split_identity_policy(identity)
+    assert len(documents) <= IDENTITY_DOCUMENTS_MAX
+    assert all(policy_size(d) <= MANAGED_POLICY_MAX_CHARS for d in documents)
+
+
+@pytest.mark.parametrize("lab", aws_labs(), ids=lambda lab: lab.id)
+def test_the_split_keeps_every_statement_once_with_its_sid_in_as_few_documents_as_the_sizes_allow(lab):
+    aws = lab.environment.aws
+    identity, _ = long_named_policies(aws.services, aws.regions, aws.instance_types)
+    documents = split_identity_policy(identity)
+    statements = [s for d in documents for s in d["Statement"]]
+    assert sorted(statements, key=lambda s: s["Sid"]) == sorted(identity["Statement"], key=lambda s: s["Sid"])
+    assert all(d["Version"] == identity["Version"] for d in documents)
+    # Inside each document the original order holds; documents follow their first statement.
+    position = {s["Sid"]: i for i, s in enumerate(identity["Statement"])}
+    firsts = [[position[s["Sid"]] for s in d["Statement"]] for d in documents]
+    assert all(f == sorted(f) for f in firsts) and [f[0] for f in firsts] == sorted(f[0] for f in firsts)
+    # The fewest possible: no fewer documents could hold the statements' sizes.
+    empty = policy_size({"Version": identity["Version"], "Statement": []})
+    needed = sum(policy_size(s) + 1 for s in identity["Statement"]) - 1
+    assert len(documents) == -(-needed // (MANAGED_POLICY_MAX_CHARS - empty))
+    assert split_identity_policy(json.loads(json.dumps(identity))) == documents  # deterministic
+
+
+def test_split_refuses_more_documents_than_a_user_may_carry_and_a_statement_too_large():
+    identity, _ = long_named_policies(sorted(KNOWN_SERVICES), ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"])
+    with pytest.raises(ValueError, match=r"needs 1\d managed policies .* more than the 9 a user may have"):
+        split_identity_policy(identity)
+    huge = {"Version": "2012-10-17", "Statement": [statement("Huge", ["s3:GetObject"], ["arn:aws:s3:::x" * 500], {})]}
+    with pytest.raises(ValueError, match="statement 'Huge' alone"):
+        split_identity_policy(huge)
+    twins = {"Version": "2012-10-17", "Statement": [statement("Same", ["s3:GetObject"], ["*"], {})] * 2}
+    with pytest.raises(ValueError, match="its own Sid"):
+        split_identity_policy(twins)
+
+
+def test_small_documents_stay_whole():
+    identity = student_identity_policy("c1-s001", ["s3"], ["us-east-1"], OWNER)
+    assert split_identity_policy(identity) == [identity]
+
+
+def test_the_boundarys_short_iam_denials_cover_every_self_management_action_and_no_granted_role_action():
+    granted = [*IAM_ROLE_WRITE_ACTIONS, *IAM_ROLE_OTHER_ACTIONS, "iam:PassRole"]
+    covered = lambda action: any(fnmatchcase(action, p) for p in IAM_SELF_MANAGEMENT_PATTERNS)  # noqa: E731
+    assert all(covered(a) for a in IAM_SELF_MANAGEMENT)
+    assert not [a for a in granted if covered(a) and a not in IAM_SELF_MANAGEMENT]
+
+
+def test_the_boundary_denies_labctl_tag_changes_on_every_tagging_api_it_lets_through():
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
+    role = ("iam:TagRole", "iam:UntagRole", "arn:aws:iam::123456789012:role/c1-s001-fn")
+    for services in (["s3"], ["lambda"], ["ec2", "sqs"], ALL_SERVICES):
+        boundary = student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
+        cases = [TAGGING[s] for s in services if s in TAGGING] + ([role] if "lambda" in services else [])
+        for tag, untag, arn in cases:
+            for action in (tag, untag):
+                # The boundary lets the API through on the student's own resource, but not for labctl:* keys.
+                assert effective(admin, boundary, action, arn, **{"aws:TagKeys": ["team"]}), action
+                assert not effective(admin, boundary, action, arn, **{"aws:TagKeys": ["labctl:student"]}), action

@@ -13,7 +13,7 @@ import pulumi
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.aws_policies import student_boundary_policy, student_identity_policy
+from components.aws_policies import policy_json, split_identity_policy, student_boundary_policy, student_identity_policy
 from components.aws_sandbox import AwsSandbox, AwsSandboxArgs
 from components.tags import owner_tags, student_tags
 from labs.loader import parse_yaml, plain
@@ -48,6 +48,17 @@ def by_type(plan: dict) -> dict[str, dict]:
     return {r["type"]: r for r in plan["resources"]}
 
 
+def by_name(plan: dict) -> dict[str, dict]:
+    return {r["name"]: r for r in plan["resources"]}
+
+
+def identity_documents(plan: dict) -> list[dict]:
+    """The documents of the sandbox's identity policies, in their order `-identity-1`, `-identity-2`…"""
+    policies = [r for r in plan["resources"] if r["type"] == "aws:iam/policy:Policy" and "-identity-" in r["name"]]
+    policies.sort(key=lambda r: int(r["name"].rsplit("-", 1)[1]))
+    return [json.loads(r["inputs"]["policy"]) for r in policies]
+
+
 def resource_class(token: str) -> type:
     """`aws:iam/user:User` -> pulumi_aws.iam.User."""
     package, module, name = token.split(":")
@@ -62,7 +73,8 @@ def test_exact_resource_set_for_s3_static_website(plan):
         ("labctl:aws:AwsSandbox", "c1-s001-aws", "labctl:lab:StudentLab"),
         ("aws:iam/user:User", "c1-s001-aws-user", "labctl:aws:AwsSandbox"),
         ("aws:iam/accessKey:AccessKey", "c1-s001-aws-key", "labctl:aws:AwsSandbox"),
-        ("aws:iam/userPolicy:UserPolicy", "c1-s001-aws-policy", "labctl:aws:AwsSandbox"),
+        ("aws:iam/policy:Policy", "c1-s001-aws-identity-1", "labctl:aws:AwsSandbox"),
+        ("aws:iam/userPolicyAttachment:UserPolicyAttachment", "c1-s001-aws-identity-1-attach", "labctl:aws:AwsSandbox"),
         ("aws:iam/policy:Policy", "c1-s001-aws-boundary", "labctl:aws:AwsSandbox"),
         ("aws:budgets/budget:Budget", "c1-s001-aws-budget", "labctl:aws:AwsSandbox"),
     }
@@ -85,7 +97,7 @@ def test_every_taggable_resource_carries_the_three_tags(plan):
         and "tags" in inspect.signature(resource_class(r["type"])._internal_init).parameters
     ]
     assert sorted(r["type"] for r in taggable) == [
-        "aws:budgets/budget:Budget", "aws:iam/policy:Policy", "aws:iam/user:User"
+        "aws:budgets/budget:Budget", "aws:iam/policy:Policy", "aws:iam/policy:Policy", "aws:iam/user:User"
     ]
     for resource in taggable:
         assert resource["inputs"]["tags"] == student_tags("c1", "s001", "s3-static-website"), resource["name"]
@@ -107,14 +119,22 @@ def test_sandbox_user_key_and_policy(plan):
         "permissionsBoundary": "[unknown]",
     }
     assert resources["aws:iam/accessKey:AccessKey"]["inputs"] == {"user": "c1-s001"}
-    policy = resources["aws:iam/userPolicy:UserPolicy"]["inputs"]
-    assert policy["user"] == "c1-s001" and policy["name"] == "c1-s001-lab"
+    assert "aws:iam/userPolicy:UserPolicy" not in resources  # inline user policies hold 2,048 characters only
+    policy = by_name(plan)["c1-s001-aws-identity-1"]["inputs"]
+    assert policy["name"] == "c1-s001-identity-1" and policy["path"] == "/labctl/c1/"
+    assert policy["tags"] == student_tags("c1", "s001", "s3-static-website")
     owner = owner_tags(student_tags("c1", "s001", "s3-static-website"))
-    assert json.loads(policy["policy"]) == student_identity_policy("c1-s001", ["s3"], ["us-east-1"], owner)
+    assert identity_documents(plan) == split_identity_policy(
+        student_identity_policy("c1-s001", ["s3"], ["us-east-1"], owner)
+    )
+    assert policy["policy"] == policy_json(identity_documents(plan)[0])  # compact, keys sorted
+    attachment = by_name(plan)["c1-s001-aws-identity-1-attach"]["inputs"]
+    # The policy's ARN is known once it exists: unknown in a plan.
+    assert attachment == {"user": "c1-s001", "policyArn": "[unknown]"}
 
 
 def test_boundary_policy_is_the_students_cap(plan):
-    boundary = by_type(plan)["aws:iam/policy:Policy"]["inputs"]
+    boundary = by_name(plan)["c1-s001-aws-boundary"]["inputs"]
     assert boundary["name"] == "c1-s001-boundary" and boundary["path"] == "/labctl/c1/"
     owner = owner_tags(student_tags("c1", "s001", "s3-static-website"))
     assert json.loads(boundary["policy"]) == student_boundary_policy("c1-s001", ["s3"], ["us-east-1"], owner)
@@ -172,6 +192,33 @@ def test_boundary_is_attached_to_the_user():
 
     _sync_await(run_pulumi_func(program))
     assert seen["boundary"] == seen["arn"] == "arn:aws:iam::123456789012:policy/labctl/c1/c1-s001-boundary"
+
+
+def test_identity_policies_are_managed_policies_attached_to_the_user_by_their_arns():
+    pulumi.runtime.reset_options(project="labctl", stack="c1.s001", preview=False)
+    pulumi.runtime.set_mocks(ArnMocks(), project="labctl", stack="c1.s001", preview=False)
+    seen: dict[str, list] = {}
+
+    def program() -> None:
+        sandbox = AwsSandbox("c1-s001-aws", AwsSandboxArgs(
+            prefix="c1-s001", cohort="c1", services=("s3", "ec2"), regions=("us-east-1",),
+            tags=student_tags("c1", "s001", "lab"), budget_usd=5.0, instance_types=("t3.micro",),
+        ))
+
+        async def settle() -> None:
+            seen["arns"] = [await p.arn.future() for p in sandbox.identity_policies]
+            seen["attached"] = [await a.policy_arn.future() for a in sandbox.identity_attachments]
+            seen["users"] = [await a.user.future() for a in sandbox.identity_attachments]
+
+        _sync_await(settle())
+
+    _sync_await(run_pulumi_func(program))
+    # An S3 and EC2 lab needs more than one managed policy's 6,144 characters.
+    assert seen["arns"] == seen["attached"] == [
+        "arn:aws:iam::123456789012:policy/labctl/c1/c1-s001-identity-1",
+        "arn:aws:iam::123456789012:policy/labctl/c1/c1-s001-identity-2",
+    ]
+    assert seen["users"] == ["c1-s001", "c1-s001"]
 
 
 def test_aws_resources_use_the_explicit_provider(plan):
@@ -243,7 +290,7 @@ def test_the_provider_and_policy_follow_the_labs_services(cohort):
     resources = by_type(plan)
     endpoints = json.loads(resources["pulumi:providers:aws"]["inputs"]["endpoints"])
     assert sorted(endpoints[0]) == ["budgets", "dynamodb", "iam", "sts"]
-    policy = json.loads(resources["aws:iam/userPolicy:UserPolicy"]["inputs"]["policy"])
+    [policy] = identity_documents(plan)
     assert {s["Sid"] for s in policy["Statement"] if s["Effect"] == "Allow"} == {
         "DynamodbOwnTables", "DynamodbTagOwn", "DynamodbTagUntagged", "DynamodbList"
     }

@@ -794,6 +794,35 @@ def test_a_boundary_also_attached_as_a_grant_is_checked_as_a_grant():
     assert [v[0] for v in found] == ["iam-no-wildcards"]
 
 
+def sandbox_identity(number: int, *statements: dict[str, Any], policy_arn: str = "[unknown]") -> list[dict[str, Any]]:
+    """AwsSandbox's identity policy `<prefix>-identity-<n>` and its attachment to the student's user
+    (the policy's ARN is unknown in a plan, known in a stack export)."""
+    return [
+        resource(MP, f"{PREFIX}-aws-identity-{number}", None, name=f"{PREFIX}-identity-{number}",
+                 path=f"/labctl/{COHORT}/", tags=T, policy=policy_doc(*statements)),
+        resource("aws:iam/userPolicyAttachment:UserPolicyAttachment", f"{PREFIX}-aws-identity-{number}-attach", None,
+                 user=f"{PREFIX}-user", policyArn=policy_arn),
+    ]
+
+
+@pytest.mark.parametrize("policy_arn", ["[unknown]", f"arn:aws:iam::123456789012:policy/labctl/{COHORT}/{PREFIX}-identity-2"])
+def test_the_sandboxs_managed_identity_policies_are_checked_as_grants(policy_arn):
+    wild = {"Sid": "Wild", "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "*"}
+    # The student's own role statements pass: the owner's prefix comes from the policy's tags.
+    first = sandbox_identity(1, *role_statements(), policy_arn=policy_arn.replace("identity-2", "identity-1"))
+    assert violations(with_extra(*first)) == []
+    found = violations(with_extra(*first, *sandbox_identity(2, wild, policy_arn=policy_arn)))
+    assert found == [
+        (
+            "iam-no-wildcards",
+            f"{PREFIX}-aws-identity-2",
+            f"{MP} '{PREFIX}-aws-identity-2' policy must not allow s3:PutObject on every resource (statement 'Wild'): "
+            "only List*/Describe* actions, or statements conditioned on the owner's labctl:student tag, may use "
+            "Resource '*'.",
+        )
+    ]
+
+
 def test_iam_boundary_denies_escalation_names_the_missing_denials():
     conditional = dict(SELF_MANAGEMENT, Condition={"StringEquals": {"aws:RequestedRegion": "us-east-1"}})
     who = f"{MP} '{PREFIX}-boundary' (a permissions boundary)"

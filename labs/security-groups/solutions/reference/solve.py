@@ -13,16 +13,27 @@ import sys
 import boto3
 
 
-def web_group(session: boto3.Session, endpoint_url: str | None, prefix: str) -> tuple[object, str]:
+def owned(resource_type: str, name: str, prefix: str, student: str) -> list[dict]:
+    """A Name tag plus the labctl tags the sandbox requires when the resource is created."""
+    cohort = prefix.removesuffix(f"-{student}")
+    tags = {"Name": name, "labctl:cohort": cohort, "labctl:student": student, "labctl:lab": "security-groups"}
+    return [{"ResourceType": resource_type, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+
+
+def web_group(
+    session: boto3.Session, endpoint_url: str | None, prefix: str, student: str
+) -> tuple[object, str]:
     """A VPC of the student's own and the empty group {prefix}-web inside it."""
     ec2 = session.client("ec2", endpoint_url=endpoint_url)
     vpc_id = ec2.create_vpc(
-        CidrBlock="10.20.0.0/16",
-        TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"{prefix}-vpc"}]}],
+        CidrBlock="10.20.0.0/16", TagSpecifications=owned("vpc", f"{prefix}-vpc", prefix, student)
     )["Vpc"]["VpcId"]
-    group_id = ec2.create_security_group(GroupName=f"{prefix}-web", Description="web server", VpcId=vpc_id)[
-        "GroupId"
-    ]
+    group_id = ec2.create_security_group(
+        GroupName=f"{prefix}-web",
+        Description="web server",
+        VpcId=vpc_id,
+        TagSpecifications=owned("security-group", f"{prefix}-web", prefix, student),
+    )["GroupId"]
     return ec2, group_id
 
 
@@ -32,7 +43,7 @@ def tcp(port: int, cidr: str, description: str | None = None) -> dict:
 
 
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    ec2, group_id = web_group(session, endpoint_url, prefix)
+    ec2, group_id = web_group(session, endpoint_url, prefix, student)
     ec2.authorize_security_group_ingress(
         GroupId=group_id,
         IpPermissions=[

@@ -13,22 +13,31 @@ import sys
 import boto3
 
 
-def named(resource_type: str, name: str) -> list[dict]:
-    return [{"ResourceType": resource_type, "Tags": [{"Key": "Name", "Value": name}]}]
+def named(resource_type: str, name: str, prefix: str, student: str) -> list[dict]:
+    """A Name tag plus the labctl tags the sandbox requires when the resource is created."""
+    cohort = prefix.removesuffix(f"-{student}")
+    tags = {"Name": name, "labctl:cohort": cohort, "labctl:student": student, "labctl:lab": "vpc-subnets"}
+    return [{"ResourceType": resource_type, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
 
 
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     ec2 = session.client("ec2", endpoint_url=endpoint_url)
-    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=named("vpc", f"{prefix}-vpc"))["Vpc"][
-        "VpcId"
-    ]
-    igw_id = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    vpc_id = ec2.create_vpc(
+        CidrBlock="10.0.0.0/16", TagSpecifications=named("vpc", f"{prefix}-vpc", prefix, student)
+    )["Vpc"]["VpcId"]
+    igw_id = ec2.create_internet_gateway(
+        TagSpecifications=named("internet-gateway", f"{prefix}-igw", prefix, student)
+    )["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
-    table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    table = ec2.create_route_table(
+        VpcId=vpc_id, TagSpecifications=named("route-table", f"{prefix}-rt", prefix, student)
+    )["RouteTable"]["RouteTableId"]
     ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
     for tier, cidr in (("public", "10.0.1.0/24"), ("private", "10.0.2.0/24")):
         subnet = ec2.create_subnet(
-            VpcId=vpc_id, CidrBlock=cidr, TagSpecifications=named("subnet", f"{prefix}-{tier}")
+            VpcId=vpc_id,
+            CidrBlock=cidr,
+            TagSpecifications=named("subnet", f"{prefix}-{tier}", prefix, student),
         )
         # The mistake: one route table "for simplicity" shared by both tiers.
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["Subnet"]["SubnetId"])

@@ -593,7 +593,8 @@ for command in (engine_install, engine_status):
 
 
 def run_stacks(settings: Settings, cohort_name: str, operation: str, students: tuple[str, ...], concurrency: int,
-               backend: str | None, rerun_all: bool = False, then: Callable[[], bool] | None = None) -> None:
+               backend: str | None, rerun_all: bool = False, then: Callable[[], bool] | None = None,
+               lab: str | None = None) -> None:
     """Fan `operation` out over the cohort's students; a summary, then `then()` (False = a failure);
     exit 1 if anything failed, 130 on Ctrl-C."""
     from stacks.engine import Engine
@@ -605,11 +606,13 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
         with LiveRuns(settings.err, f"{operation} {cohort.name}", settings.show_progress) as live:
-            summary = run_cohort(reg, cohort, operation, engine, students, concurrency, rerun_all, live)
-    rows = [[r.student, r.status, r.changed, f"{r.duration_s:.1f}s" if r.duration_s else "", r.error or ""]
-            for r in summary.runs]
+            summary = run_cohort(reg, cohort, operation, engine, students, concurrency, rerun_all, live, lab)
+    several = len(cohort.labs) > 1  # a single-lab cohort's lab goes without saying
+    rows = [[r.student, *([r.lab_note] if several else []), r.status, r.changed,
+             f"{r.duration_s:.1f}s" if r.duration_s else "", r.error or ""] for r in summary.runs]
     if rows:
-        settings.out.print(table(None, ["student", "status", "changed", "took", "error"], rows))
+        columns = ["student", *(["lab"] if several else []), "status", "changed", "took", "error"]
+        settings.out.print(table(None, columns, rows))
     click.echo(summary.line())
     if summary.interrupted:
         raise click.exceptions.Exit(130)
@@ -628,12 +631,14 @@ def backend_option(fn: Callable) -> Callable:
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Stacks at a time.")
 @click.option("--preview", is_flag=True, help="Preview with both policy packs; change nothing.")
 @click.option("--all", "rerun_all", is_flag=True, help="Rerun students already up too (default: failed and pending only).")
+@click.option("--lab", help="The lab to provision (default: each student's current lab, or the cohort's only one); a stack holding another lab is moved to it.")
 @backend_option
 @pass_settings
 def up(settings: Settings, cohort_name: str, students: tuple[str, ...], concurrency: int, preview: bool,
-       rerun_all: bool, backend: str | None) -> None:
-    """Provision one stack per student (`<cohort>.<student>`), policy packs attached."""
-    run_stacks(settings, cohort_name, "preview" if preview else "up", students, concurrency, backend, rerun_all)
+       rerun_all: bool, lab: str | None, backend: str | None) -> None:
+    """Provision one stack per student (`<cohort>.<student>`) with one lab, policy packs attached."""
+    run_stacks(settings, cohort_name, "preview" if preview else "up", students, concurrency, backend, rerun_all,
+               lab=lab)
 
 
 @click.command("destroy")
@@ -666,9 +671,13 @@ def destroy(settings: Settings, cohort_name: str, students: tuple[str, ...], con
 @backend_option
 @pass_settings
 def reset(settings: Settings, cohort_name: str, student: str, backend: str | None) -> None:
-    """Destroy one student's stack, then bring it up again."""
+    """Destroy one student's stack, then bring its current lab up again."""
+    from stacks.lifecycle import rebuild_lab
+
+    with registry() as reg:
+        lab = rebuild_lab(reg, reg.cohort(cohort_name), student)  # refused before anything is destroyed
     run_stacks(settings, cohort_name, "destroy", (student,), 1, backend,
-               then=lambda: run_stacks(settings, cohort_name, "up", (student,), 1, backend) or True)
+               then=lambda: run_stacks(settings, cohort_name, "up", (student,), 1, backend, lab=lab) or True)
 
 
 @click.command("status")
@@ -676,7 +685,7 @@ def reset(settings: Settings, cohort_name: str, student: str, backend: str | Non
 @click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 @pass_settings
 def status(settings: Settings, cohort_name: str, fmt: str) -> None:
-    """Per student: stack, last operation, its outcome and duration, last grade."""
+    """Per student: stack, current lab, last operation, its outcome and duration, last grade."""
     from stacks.lifecycle import status_rows
 
     with registry() as reg:
@@ -699,8 +708,9 @@ def status(settings: Settings, cohort_name: str, fmt: str) -> None:
         return end.strftime("%Y-%m-%d %H:%M UTC") + (" (expired)" if end <= utc_now() else "")
 
     settings.out.print(table(
-        f"cohort {cohort_name}", ["student", "stack", "last op", "status", "took", "changed", "lease", "grade", "error"],
-        [[r["student"], r["stack"], r["operation"] or "", r["status"],
+        f"cohort {cohort_name}",
+        ["student", "stack", "lab", "last op", "status", "took", "changed", "lease", "grade", "error"],
+        [[r["student"], r["stack"], r["lab"] or "", r["operation"] or "", r["status"],
           f"{r['duration_s']}s" if r["duration_s"] is not None else "", sum(r["changes"].values()) or "",
           lease_cell(r["lease_expires"]), grade_cell(r["last_grade"]), r["error"] or ""] for r in rows],
     ))
@@ -787,8 +797,9 @@ def handouts(cohort_name: str, out: Path, fmt: str, backend: str | None) -> None
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
+        current = reg.current_labs(cohort_name)
     outputs, reason = engine_outputs(cohort, backend)
-    paths = write_handouts(cohort, out, fmt, outputs)
+    paths = write_handouts(cohort, out, fmt, outputs, current)
     note = f" without credentials ({reason})" if reason else ""
     click.echo(f"{len(paths)} handouts written to {out}{note}")
 
@@ -803,9 +814,10 @@ def student_env(cohort_name: str, student: str, backend: str | None) -> None:
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
+        lab = reg.current_lab(cohort_name, student)
     chosen = cohort.student(student)
     outputs, _ = engine_outputs(cohort, backend)
-    click.echo(env_text(cohort, chosen, outputs(chosen)), nl=False)
+    click.echo(env_text(cohort, chosen, outputs(chosen), lab), nl=False)
 
 
 student_group.add_command(student_env)
@@ -814,18 +826,18 @@ student_group.add_command(student_env)
 @click.command("deploy")
 @click.option("--cohort", "cohort_name", required=True, help="The cohort.")
 @click.option("--student", required=True, help="The student whose credentials and endpoint the project runs with.")
-@click.option("--preview", is_flag=True, help="Preview with the policy packs; change nothing.")
+@click.option("--preview", is_flag=True, help="Preview with the policy packs (Terraform: plan); change nothing.")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @backend_option
 def student_deploy(cohort_name: str, student: str, preview: bool, path: Path, backend: str | None) -> None:
-    """Deploy a student's Pulumi project as that student, labctl's policy packs attached."""
-    from stacks.deploy import deploy, require_pulumi_project
+    """Deploy a student's Pulumi project (labctl's policy packs attached) or Terraform module as that student."""
+    from stacks.deploy import check_project, deploy
     from stacks.engine import Engine
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
     chosen = cohort.student(student)
-    require_pulumi_project(path)
+    check_project(path)
     engine = Engine(backend)
     click.echo(deploy(cohort, chosen, path, engine, engine.outputs(cohort, chosen), preview).line())
 

@@ -2,7 +2,7 @@
 
 labctl itself runs the same program inline through the Automation API (stacks/engine.py); this file
 lets an engineer inspect one student's stack with the plain CLI. The stack is named
-`<cohort>.<student>`, as labctl names it.
+`<cohort>.<student>`, as labctl names it, and holds the student's current lab (from the registry).
 """
 
 from __future__ import annotations
@@ -20,4 +20,5 @@ from stacks.registry import Registry  # noqa: E402
 cohort_name, _, student_slug = pulumi.get_stack().partition(".")
 with Registry() as registry:
     cohort = registry.cohort(cohort_name)
-student_program(cohort, cohort.student(student_slug))()
+    lab = registry.current_lab(cohort_name, student_slug)
+student_program(cohort, cohort.student(student_slug), lab)()

@@ -4,8 +4,8 @@ The project's stack is `<cohort>.<student>.solution` in labctl's backend, run wi
 credentials, endpoint and region from their lab stack's outputs (the same environment `labctl
 student env` gives their shell, so the project sees what the student sees), and with labctl's
 policy packs attached: a solution that breaks isolation or cost rules fails the way it would in
-class. Nothing runs with the instructor's credentials. Terraform modules would go through
-python-terraform, which this install does not ship: they are refused in one line.
+class. Nothing runs with the instructor's credentials. A Terraform module (`*.tf`) goes through
+python-terraform instead, with the same environment (stacks/terraform.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from stacks.cohort import Cohort, Student
 from stacks.engine import Engine, OperationResult, cli_root, first_line, policy_config_files, policy_pack_paths
 from stacks.handouts import student_env
 from stacks.home import home, write_secret
-
-TERRAFORM_ABSENT = "Terraform modules need python-terraform, which this labctl install does not include"
+from stacks.terraform import ModuleRun, apply_module, check_ready, is_module
 
 
 @dataclass(frozen=True)
@@ -38,12 +37,13 @@ class Deployment:
         return f"{verb} {self.stack} from {self.project}: {changes} (policy packs attached){outputs}"
 
 
-def require_pulumi_project(path: Path) -> None:
-    """Accept a Pulumi project; refuse a Terraform module (see TERRAFORM_ABSENT) and anything else."""
+def check_project(path: Path) -> str:
+    """`pulumi` or `terraform`; a Terraform module only when this machine can run one."""
     if (path / "Pulumi.yaml").is_file() or (path / "Pulumi.yml").is_file():
-        return
-    if path.is_dir() and any(path.glob("*.tf")):
-        raise LabctlError(TERRAFORM_ABSENT)
+        return "pulumi"
+    if is_module(path):
+        check_ready()
+        return "terraform"
     raise InputError(f"{path} is neither a Pulumi project (Pulumi.yaml) nor a Terraform module (*.tf)", "PATH")
 
 
@@ -64,10 +64,12 @@ def deploy_env(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> dic
 
 def deploy(
     cohort: Cohort, student: Student, path: Path, engine: Engine, outputs: dict[str, Any], preview: bool = False
-) -> Deployment:
-    """Preview or update the project's solution stack as the student, policy packs attached."""
+) -> Deployment | ModuleRun:
+    """Preview or update the project's solution stack as the student, policy packs attached; or plan or
+    apply a Terraform module as the student."""
     path = path.resolve()
-    require_pulumi_project(path)
+    if check_project(path) == "terraform":
+        return apply_module(cohort, student, path, deploy_env(cohort, student, outputs), preview)
     env = {**engine.env, **deploy_env(cohort, student, outputs), "PULUMI_BACKEND_URL": engine.backend_url}
     name = f"{cohort.name}.{student.student}.solution"
     options = auto.LocalWorkspaceOptions(

@@ -19,11 +19,11 @@ import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from pulumi import automation as auto
 
-from labs.errors import LabctlError
+from labs.errors import InputError, LabctlError
 from stacks.cohort import Cohort, Student
 from stacks.home import home, write_secret
 
@@ -109,8 +109,6 @@ def install(version: str | None = None) -> tuple[str, dict[str, str]]:
     try:
         wanted = VersionInfo.parse(version.lstrip("v")) if version else None
     except ValueError:
-        from labs.errors import InputError
-
         raise InputError(f"{version!r} is not a version like 3.150.0", "--version") from None
     root = cli_root()
     try:
@@ -239,10 +237,11 @@ class Engine:
         self.running: dict[str, auto.Stack] = {}
         self.lock = threading.Lock()
 
-    def check_ready(self, cohort: Cohort) -> None:
-        """Fail before any stack is touched when the cohort cannot be provisioned (labs, credentials)."""
+    def check_ready(self, cohort: Cohort, labs: Iterable[str]) -> None:
+        """Fail before any stack is touched when one of `labs` cannot be provisioned (lab, credentials)."""
         if cohort.students:
-            student_program(cohort, cohort.students[0])
+            for lab in dict.fromkeys(labs):
+                student_program(cohort, cohort.students[0], lab)
 
     def stack(
         self, cohort: Cohort, student: Student, program: Callable[[], None] | None = None, create: bool = True
@@ -274,10 +273,17 @@ class Engine:
         return OperationLog(folder / f"{student.student}.log", operation, on_step)
 
     def run(
-        self, operation: str, cohort: Cohort, student: Student, on_step: Callable[[], None] | None = None
+        self, operation: str, cohort: Cohort, student: Student, on_step: Callable[[], None] | None = None,
+        lab: str | None = None,
     ) -> OperationResult:
-        """Run `operation` (preview, up, destroy) on one student's stack; engine errors keep their text."""
-        stack = self.stack(cohort, student)
+        """Run `operation` (preview, up, destroy) on one student's stack with `lab`'s program (default: the
+        cohort's only lab); engine errors keep their text. Moving a stack to another lab is an `up` with
+        that lab: the engine replaces what differs."""
+        if operation == "destroy" and lab is None and len(cohort.labs) != 1:
+            # A destroy deletes what the state holds and runs no program: a stack of no known lab needs none.
+            stack = self.stack(cohort, student, program=lambda: None)
+        else:
+            stack = self.stack(cohort, student, student_program(cohort, student, lab))
         log = self.log(cohort, student, operation, on_step)
         log.write({"stack": stack.name, "start": True})
         events = {"on_output": log.output, "on_event": log.event, "color": "never"}
@@ -350,18 +356,28 @@ class Engine:
             return {}
 
 
-def student_program(cohort: Cohort, student: Student) -> Callable[[], None]:
-    """The inline program for the cohort's lab, with the instructor's credentials for the target."""
+def student_program(cohort: Cohort, student: Student, lab: str | None = None) -> Callable[[], None]:
+    """The inline program for one of the cohort's labs (default: its only one), with the instructor's
+    credentials for the target. A student's stack holds one lab at a time: their current one."""
     from labs.catalog import get_lab
     from stacks import program
 
-    if len(cohort.labs) != 1:
-        raise LabctlError(
-            f"cohort {cohort.name!r} has {len(cohort.labs)} labs; a student's stack holds one lab, so the engine"
-            " provisions single-lab cohorts only"
-        )
-    lab = get_lab(cohort.labs[0]).spec
-    return program.student_program(cohort, student, lab, target_settings(cohort))
+    spec = get_lab(cohort_lab(cohort, lab)).spec
+    return program.student_program(cohort, student, spec, target_settings(cohort))
+
+
+def cohort_lab(cohort: Cohort, lab: str | None) -> str:
+    """`lab`, checked against the cohort's labs; without it the cohort's only lab, else an input error."""
+    if lab is None:
+        if len(cohort.labs) != 1:
+            raise InputError(
+                f"cohort {cohort.name!r} takes {len(cohort.labs)} labs ({', '.join(cohort.labs)}); choose the one to"
+                " provision", "--lab",
+            )
+        return cohort.labs[0]
+    if lab not in cohort.labs:
+        raise InputError(f"cohort {cohort.name!r} does not take lab {lab!r} (it takes {', '.join(cohort.labs)})", "--lab")
+    return lab
 
 
 def target_settings(cohort: Cohort):

@@ -7,13 +7,16 @@ Pulumi CLI on this machine) the handout says where they will come from instead o
 The env form is self-contained: sourcing it (or eval-ing `labctl student env`) also writes the
 kubeconfig to `~/.kube/<prefix>.yaml` (0600) and points KUBECONFIG at it. Nothing here prints: only
 `labctl student env` puts these values on a terminal, for eval in the student's own shell.
+
+A handout describes the student's current lab (the one their stack holds; the course moves through
+the cohort's labs in order); before a several-lab cohort's first `up` it lists every lab instead.
 """
 
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from labs.catalog import get_lab
 from stacks.cohort import Cohort, Student
@@ -28,8 +31,17 @@ KUBECONFIG_END = "LABCTL_KUBECONFIG_END"
 Outputs = Callable[[Student], dict[str, Any]]
 
 
-def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> dict[str, str]:
-    """The environment of one student's shell: their target, region, names and (if any) keys."""
+def current_lab(cohort: Cohort, outputs: dict[str, Any], lab: str | None) -> str | None:
+    """The lab a handout describes: `lab` (the registry's current lab), else the one the stack's outputs
+    name, else the cohort's only lab; None for a several-lab cohort not provisioned yet."""
+    for candidate in (lab, outputs.get("lab")):
+        if candidate in cohort.labs:
+            return candidate
+    return cohort.labs[0] if len(cohort.labs) == 1 else None
+
+
+def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None) -> dict[str, str]:
+    """The environment of one student's shell: their target, region, names, current lab and (if any) keys."""
     env: dict[str, str] = {}
     if cohort.target.endpoint:
         env["AWS_ENDPOINT_URL"] = cohort.target.endpoint
@@ -40,6 +52,9 @@ def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> di
         "LABCTL_STUDENT": student.student,
         "LABCTL_PREFIX": student.prefix,
     }
+    current = current_lab(cohort, outputs, lab)
+    if current:
+        env["LABCTL_LAB"] = current
     if outputs.get("aws_access_key_id") and outputs.get("aws_secret_access_key"):
         env["AWS_ACCESS_KEY_ID"] = str(outputs["aws_access_key_id"])
         env["AWS_SECRET_ACCESS_KEY"] = str(outputs["aws_secret_access_key"])
@@ -74,8 +89,8 @@ def kubeconfig_lines(student: Student, kubeconfig: str) -> list[str]:
     ]
 
 
-def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> str:
-    env = student_env(cohort, student, outputs)
+def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None) -> str:
+    env = student_env(cohort, student, outputs, lab)
     lines = [f"# labctl: {cohort.name} / {student.student} — source this file in your shell"]
     lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
     if outputs.get("kubeconfig"):
@@ -85,16 +100,29 @@ def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> str:
-    labs = [get_lab(lab_id) for lab_id in cohort.labs]
+def course_line(cohort: Cohort, current: str | None) -> str | None:
+    """Where the student is in a several-lab course (None for a single-lab cohort)."""
+    if len(cohort.labs) == 1:
+        return None
+    order = ", ".join(f"`{lab_id}`" for lab_id in cohort.labs)
+    if current is None:
+        return f"- labs, in order: {order}; your instructor provisions one at a time"
+    return f"- lab: `{current}` ({cohort.labs.index(current) + 1} of {len(cohort.labs)}: {order})"
+
+
+def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None) -> str:
+    current = current_lab(cohort, outputs, lab)
+    labs = [get_lab(lab_id) for lab_id in ([current] if current else cohort.labs)]
     who = student.name or student.student
     target = cohort.target
+    course = course_line(cohort, current)
     lines = [
         f"# {', '.join(lab.spec.title for lab in labs)} — {who}",
         "",
         "## Your environment",
         "",
         f"- cohort: `{cohort.name}`, student: `{student.student}`",
+        *([course] if course else []),
         f"- your prefix (`<prefix>` in the instructions): `{student.prefix}`; name everything you create"
         f" `{student.prefix}-…`",
         f"- target: {target.kind}" + (f" at `{target.endpoint}`" if target.endpoint else ""),
@@ -129,21 +157,25 @@ def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> 
     others = {k: v for k, v in outputs.items() if k not in OWN_SECTION_KEYS}
     if others:
         lines += ["", "## Other details", ""] + [f"- {key}: `{value}`" for key, value in sorted(others.items())]
-    lines += ["", "## Shell setup", "", "```sh", env_text(cohort, student, outputs).rstrip(), "```"]
+    lines += ["", "## Shell setup", "", "```sh", env_text(cohort, student, outputs, current).rstrip(), "```"]
     for lab in labs:
         lines += ["", "---", "", lab.readme.rstrip()]
     return "\n".join(lines) + "\n"
 
 
-def write_handouts(cohort: Cohort, out: Path, fmt: str, outputs: Outputs) -> list[Path]:
-    """One 0600 file per student, `<student>.md` or `<student>.env`, under `out`."""
+def write_handouts(
+    cohort: Cohort, out: Path, fmt: str, outputs: Outputs, current_labs: Mapping[str, str] | None = None
+) -> list[Path]:
+    """One 0600 file per student, `<student>.md` or `<student>.env`, under `out`, for the student's
+    current lab (`current_labs`: student slug → lab, as the registry records them)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown handout format {fmt!r}")
     render = markdown_text if fmt == "md" else env_text
+    labs = current_labs or {}
     paths = []
     for student in cohort.students:
         path = Path(out) / f"{student.student}.{fmt}"
-        write_secret(path, render(cohort, student, outputs(student)))
+        write_secret(path, render(cohort, student, outputs(student), labs.get(student.student)))
         paths.append(path)
     return paths
 

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 from labs.errors import InputError, LabctlError
 from stacks.cohort import Cohort, Student
-from stacks.engine import Engine, first_line, stack_name
+from stacks.engine import Engine, cohort_lab, first_line, stack_name
 from stacks.home import home
 from stacks.registry import Registry, now
 
@@ -36,10 +36,20 @@ class StudentRun:
     duration_s: float | None = None
     steps: int = 0
     """Resources the engine has finished so far in this run (its live progress)."""
+    lab: str | None = None
+    moved_from: str | None = None
+    """The lab the stack held before this `up` brought it to `lab` (None when it held `lab` or nothing)."""
 
     @property
     def changed(self) -> int:
         return sum(n for op, n in self.changes.items() if op != "same")
+
+    @property
+    def lab_note(self) -> str:
+        """`lab`, or `old → new` when this run moves the stack to another lab."""
+        if self.moved_from:
+            return f"{self.moved_from} → {self.lab}"
+        return self.lab or ""
 
 
 @dataclass
@@ -62,6 +72,9 @@ class RunSummary:
         parts = [f"{self.count('done')} done", f"{self.failed} failed"]
         if self.count("queued"):
             parts.append(f"{self.count('queued')} not started")
+        moved = sum(r.moved_from is not None and r.status == "done" for r in self.runs)
+        if moved:
+            parts.append(f"{moved} moved to another lab")
         if self.skipped:
             parts.append(f"{len(self.skipped)} already up (skipped)")
         head = "interrupted: " if self.interrupted else ""
@@ -72,8 +85,8 @@ class RunSummary:
             "operation": self.operation, "cohort": self.cohort, "interrupted": self.interrupted,
             "skipped": self.skipped, "cancelled": self.cancelled,
             "students": [
-                {"student": r.student, "status": r.status, "changes": r.changes, "duration_s": r.duration_s,
-                 "error": r.error}
+                {"student": r.student, "lab": r.lab, "moved_from": r.moved_from, "status": r.status,
+                 "changes": r.changes, "duration_s": r.duration_s, "error": r.error}
                 for r in self.runs
             ],
         }
@@ -83,9 +96,11 @@ Progress = Callable[[StudentRun], None]
 
 
 def choose_students(
-    cohort: Cohort, operation: str, statuses: dict[str, dict], slugs: tuple[str, ...], rerun_all: bool
+    cohort: Cohort, operation: str, statuses: dict[str, dict], slugs: tuple[str, ...], rerun_all: bool,
+    lab: str | None = None,
 ) -> tuple[list[Student], list[str]]:
-    """(students to run, students skipped). A plain `up` reruns only students not already up."""
+    """(students to run, students skipped). A plain `up` reruns only students not already up — with `lab`,
+    up with that lab: a student whose stack holds another lab is moved to it."""
     if slugs:
         return [cohort.student(s) for s in dict.fromkeys(slugs)], []
     if operation != "up" or rerun_all:
@@ -93,11 +108,41 @@ def choose_students(
     chosen, skipped = [], []
     for student in cohort.students:
         last = statuses.get(student.student)
-        if last and last["operation"] == "up" and last["status"] == "done":
+        if last and last["operation"] == "up" and last["status"] == "done" and lab in (None, last["lab"]):
             skipped.append(student.student)
         else:
             chosen.append(student)
     return chosen, skipped
+
+
+def target_labs(cohort: Cohort, operation: str, students: list[Student], current: dict[str, str],
+                lab: str | None) -> dict[str, str | None]:
+    """Student slug → the lab its stack gets: `lab`, else the student's current lab, else the cohort's only
+    lab. A destroy deletes whatever lab the stack holds and keeps it as the student's current one (so
+    `reset` rebuilds it). Refused in one line (exit 2) when an up of a several-lab cohort has no lab."""
+    if lab is not None:
+        lab = cohort_lab(cohort, lab)
+    only = cohort.labs[0] if len(cohort.labs) == 1 else None
+    if operation == "destroy":
+        return {s.student: current.get(s.student, only) for s in students}
+    targets = {s.student: lab or current.get(s.student, only) for s in students}
+    missing = [slug for slug, target in targets.items() if target is None]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InputError(
+            f"cohort {cohort.name!r} takes {len(cohort.labs)} labs ({', '.join(cohort.labs)}) and no lab is current"
+            f" yet for {shown}: choose the lab to provision, e.g. `labctl up --cohort {cohort.name} --lab"
+            f" {cohort.labs[0]}`", "--lab",
+        )
+    return targets
+
+
+def rebuild_lab(reg: Registry, cohort: Cohort, student: str) -> str:
+    """The lab `reset` rebuilds for one student: their current lab (refused, exit 2, when there is none)."""
+    chosen = [cohort.student(student)]
+    lab = target_labs(cohort, "up", chosen, reg.current_labs(cohort.name), None)[student]
+    assert lab is not None  # target_labs refuses an up without a lab
+    return lab
 
 
 def run_cohort(
@@ -109,36 +154,44 @@ def run_cohort(
     concurrency: int = DEFAULT_CONCURRENCY,
     rerun_all: bool = False,
     progress: Progress | None = None,
+    lab: str | None = None,
 ) -> RunSummary:
-    """Run `operation` on the chosen students' stacks, at most `concurrency` at a time."""
+    """Run `operation` on the chosen students' stacks, at most `concurrency` at a time. `up` and `preview`
+    build `lab` (default: each student's current lab, or the cohort's only one); see `target_labs`."""
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}")
     if concurrency < 1:
         raise InputError("concurrency must be at least 1", "--concurrency")
-    chosen, skipped = choose_students(cohort, operation, reg.stack_statuses(cohort.name), students, rerun_all)
-    engine.check_ready(cohort)
+    statuses = reg.stack_statuses(cohort.name)
+    chosen, skipped = choose_students(cohort, operation, statuses, students, rerun_all, lab)
+    current = {slug: last["lab"] for slug, last in statuses.items() if last["lab"]}
+    labs = target_labs(cohort, operation, chosen, current, lab)
+    engine.check_ready(cohort, [target for target in labs.values() if target])
     try:
         reg.acquire_cohort_lock(cohort.name, operation)
     except LabctlError as exc:
         raise LabctlError(f"{exc}; if that run crashed, `labctl unlock --cohort {cohort.name}`") from None
     try:
-        return fan_out(reg, cohort, operation, engine, chosen, skipped, concurrency, progress)
+        return fan_out(reg, cohort, operation, engine, chosen, skipped, concurrency, progress, labs, statuses)
     finally:
         reg.release_cohort_lock(cohort.name)
 
 
 def fan_out(
     reg: Registry, cohort: Cohort, operation: str, engine: Engine, chosen: list[Student], skipped: list[str],
-    concurrency: int, progress: Progress | None,
+    concurrency: int, progress: Progress | None, labs: dict[str, str | None], statuses: dict[str, dict],
 ) -> RunSummary:
     # A preview changes nothing, so it leaves the recorded state of each stack alone.
     record = operation != "preview"
-    runs = {s.student: StudentRun(s.student) for s in chosen}
+    runs = {s.student: StudentRun(s.student, lab=labs[s.student], moved_from=moved_from(statuses.get(s.student),
+                                                                                         labs[s.student]))
+            for s in chosen}
     summary = RunSummary(operation, cohort.name, list(runs.values()), skipped)
     reports: queue.Queue[tuple[str, str, dict]] = queue.Queue()
     if record:
         for student in chosen:
-            reg.set_stack_status(cohort.name, student.student, operation, "queued")
+            # Queuing an up makes its lab the student's current one: a rerun after a failure retries it.
+            reg.set_stack_status(cohort.name, student.student, operation, "queued", lab=labs[student.student])
     if progress:
         for run in runs.values():
             progress(run)
@@ -147,7 +200,8 @@ def fan_out(
         started, clock = now(), time.monotonic()
         reports.put((student.student, "running", {"started_at": started}))
         try:
-            result = engine.run(operation, cohort, student, on_step=lambda: reports.put((student.student, "step", {})))
+            result = engine.run(operation, cohort, student, on_step=lambda: reports.put((student.student, "step", {})),
+                                lab=labs[student.student])
         except Exception as exc:  # noqa: BLE001 - one student's failure is recorded, never raised
             error = str(exc) if isinstance(exc, LabctlError) else f"{type(exc).__name__}: {first_line(exc)}"
             reports.put((student.student, "failed", {"started_at": started, "error": error,
@@ -196,8 +250,17 @@ def fan_out(
     return summary
 
 
+def moved_from(last: dict | None, lab: str | None) -> str | None:
+    """The other lab a student's stack still holds (its last operation was not a finished destroy), if any."""
+    if not last or lab is None or last["lab"] in (None, lab):
+        return None
+    if last["operation"] == "destroy" and last["status"] == "done":
+        return None
+    return last["lab"]
+
+
 def status_rows(reg: Registry, cohort: Cohort) -> list[dict]:
-    """Per student: stack, last operation and its outcome, and the last grade."""
+    """Per student: stack, current lab, last operation and its outcome, and the last grade."""
     statuses = reg.stack_statuses(cohort.name)
     lease = reg.lease(cohort.name)
     rows = []
@@ -208,6 +271,7 @@ def status_rows(reg: Registry, cohort: Cohort) -> list[dict]:
         rows.append({
             "student": student.student,
             "stack": stack_name(cohort, student),
+            "lab": last.get("lab"),
             "operation": last.get("operation"),
             "status": last.get("status", "never run"),
             "duration_s": round(last["duration_s"], 1) if last.get("duration_s") is not None else None,

@@ -95,6 +95,13 @@ MIGRATIONS: tuple[str, ...] = (
         acquired_at TEXT NOT NULL
     );
     """,
+    # A student's current lab: what their stack holds, or is being brought to, or last held before a
+    # destroy (so `up` and `reset` rebuild it). Stacks from before this were single-lab cohorts' only lab.
+    """
+    ALTER TABLE stack_status ADD COLUMN lab TEXT;
+    UPDATE stack_status SET lab = (SELECT json_extract(c.labs, '$[0]') FROM cohorts c WHERE c.name = stack_status.cohort
+        AND json_array_length(c.labs) = 1) WHERE lab IS NULL;
+    """,
 )
 
 
@@ -216,19 +223,24 @@ class Registry:
     def set_stack_status(
         self, cohort: str, student: str, operation: str, status: str, *, started_at: str | None = None,
         duration_s: float | None = None, error: str | None = None, changes: dict[str, int] | None = None,
+        lab: str | None = None,
     ) -> None:
-        """Record the state of `operation` on one student's stack; `error` keeps its first line only."""
+        """Record the state of `operation` on one student's stack; `error` keeps its first line only.
+        `lab` becomes the student's current lab; without it the current lab stays as it was."""
         first_line = error.strip().splitlines()[0] if error and error.strip() else None
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO stack_status (cohort, student, operation, status, started_at, duration_s,"
-                " error, changes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO stack_status (cohort, student, operation, status, started_at, duration_s, error, changes,"
+                " updated_at, lab) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cohort, student) DO UPDATE SET"
+                " operation = excluded.operation, status = excluded.status, started_at = excluded.started_at,"
+                " duration_s = excluded.duration_s, error = excluded.error, changes = excluded.changes,"
+                " updated_at = excluded.updated_at, lab = COALESCE(excluded.lab, stack_status.lab)",
                 (cohort, student, operation, status, started_at, duration_s, first_line,
-                 json.dumps(changes, sort_keys=True) if changes is not None else None, now()),
+                 json.dumps(changes, sort_keys=True) if changes is not None else None, now(), lab),
             )
 
     def stack_statuses(self, cohort: str) -> dict[str, dict]:
-        """Student slug → its last recorded stack operation (students never run are absent)."""
+        """Student slug → its last recorded stack operation and current lab (students never run are absent)."""
         rows = self.db.execute("SELECT * FROM stack_status WHERE cohort = ?", (cohort,))
         return {
             r["student"]: {
@@ -239,9 +251,18 @@ class Registry:
                 "error": r["error"],
                 "changes": json.loads(r["changes"]) if r["changes"] else {},
                 "updated_at": r["updated_at"],
+                "lab": r["lab"],
             }
             for r in rows
         }
+
+    def current_labs(self, cohort: str) -> dict[str, str]:
+        """Student slug → the lab their stack holds (or is being brought to); students without one are absent."""
+        rows = self.db.execute("SELECT student, lab FROM stack_status WHERE cohort = ? AND lab IS NOT NULL", (cohort,))
+        return {r["student"]: r["lab"] for r in rows}
+
+    def current_lab(self, cohort: str, student: str) -> str | None:
+        return self.current_labs(cohort).get(student)
 
     def acquire_cohort_lock(self, cohort: str, operation: str) -> None:
         """Take the cohort's operation lock, or refuse with who holds it. A holder that died is replaced."""

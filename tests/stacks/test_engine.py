@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from fake_pulumi import FakePulumi
 
 from cli import cli
-from labs.errors import LabctlError
+from labs.errors import InputError, LabctlError
 from stacks import engine as engine_mod
 from stacks.cohort import Cohort, make_target, parse_roster
 from stacks.engine import Engine
@@ -241,13 +241,130 @@ def test_fake_engine_status_command(fake):
     assert data["backend"].startswith("file://") and "aws" in data["plugins_pinned"]
 
 
-def test_multi_lab_cohort_is_refused_before_any_stack(fake):
-    with Registry() as registry:
-        cohort = make_cohort("c2")
-        registry.create_cohort(Cohort("c2", ("s3-static-website", "dynamodb-orders"), cohort.target, cohort.students))
-        with pytest.raises(LabctlError, match="single-lab cohorts only"):
-            run_cohort(registry, registry.cohort("c2"), "up", Engine(command=fake))
+# --- several labs: a student's stack holds their current lab ------------------------------------
+
+LAB_A, LAB_B = "s3-static-website", "dynamodb-orders"
+
+
+class ProgramRecordingEngine(Engine):
+    """The engine, keeping the inline program each stack is opened with (the fake CLI never runs it)."""
+
+    def __init__(self, command):
+        super().__init__(command=command)
+        self.programs: dict[str, object] = {}
+
+    def stack(self, cohort, student, program=None, create=True):
+        opened = super().stack(cohort, student, program, create)
+        self.programs[opened.name] = opened.workspace.program
+        return opened
+
+
+def lab_of_program(program, stack: str) -> str:
+    """The lab a stack's program builds: run it under the SDK's mock runtime, read StudentLab's `lab` output."""
+    from stacks.plan import run_recorded
+
+    resources = run_recorded(program, stack).plan_resources()
+    return next(r["outputs"]["lab"] for r in resources if r["type"] == "labctl:lab:StudentLab")
+
+
+@pytest.fixture
+def two_labs(reg) -> Cohort:
+    base = make_cohort("c2")
+    reg.create_cohort(Cohort("c2", (LAB_A, LAB_B), base.target, base.students[:2]))
+    return reg.cohort("c2")
+
+
+def test_fake_engine_multi_lab_up_without_a_current_lab_is_refused_before_any_stack(reg, fake, two_labs):
+    with pytest.raises(InputError, match=r"^--lab: cohort 'c2' takes 2 labs .* no lab is current yet for ada, bob"):
+        run_cohort(reg, two_labs, "up", Engine(command=fake))
+    assert fake.calls == [] and reg.stack_statuses("c2") == {}
+    result = CliRunner().invoke(cli, ["up", "--cohort", "c2"])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "`labctl up --cohort c2 --lab s3-static-website`" in result.output
+    result = CliRunner().invoke(cli, ["up", "--cohort", "c2", "--lab", "k8s-jobs"])
+    assert result.exit_code == 2 and "cohort 'c2' does not take lab 'k8s-jobs'" in result.output
     assert fake.calls == []
+
+
+def test_fake_engine_multi_lab_up_lab_a_then_lab_b_moves_each_stack_to_b(reg, fake, two_labs):
+    engine = ProgramRecordingEngine(fake)
+    first = run_cohort(reg, two_labs, "up", engine, lab=LAB_A)
+    assert first.line() == "up c2: 2 done, 0 failed"
+    assert [(r.lab, r.moved_from) for r in first.runs] == [(LAB_A, None), (LAB_A, None)]
+    assert lab_of_program(engine.programs["c2.ada"], "c2.ada") == LAB_A
+    assert reg.current_labs("c2") == {"ada": LAB_A, "bob": LAB_A}
+
+    run_cohort(reg, two_labs, "preview", engine, lab=LAB_B)  # a preview moves nothing
+    assert reg.current_labs("c2") == {"ada": LAB_A, "bob": LAB_A}
+
+    engine.programs.clear()
+    fake.calls[:] = []
+    second = run_cohort(reg, two_labs, "up", engine, lab=LAB_B)
+    assert second.line() == "up c2: 2 done, 0 failed, 2 moved to another lab"
+    assert [r.lab_note for r in second.runs] == [f"{LAB_A} → {LAB_B}"] * 2
+    # The same stacks are updated (one per student), now with lab B's program.
+    assert sorted(c.stack for c in fake.of("up")) == ["c2.ada", "c2.bob"] and fake.of("stack init") == []
+    assert {stack: lab_of_program(program, stack) for stack, program in engine.programs.items()} == {
+        "c2.ada": LAB_B, "c2.bob": LAB_B}
+    assert {r["student"]: r["lab"] for r in status_rows(reg, two_labs)} == {"ada": LAB_B, "bob": LAB_B}
+
+    fake.calls[:] = []
+    again = run_cohort(reg, two_labs, "up", engine)  # no --lab: each student's current lab, already up
+    assert again.skipped == ["ada", "bob"] and fake.of("up") == []
+
+
+def test_fake_engine_multi_lab_failed_move_is_retried_with_the_new_lab(reg, fake, two_labs):
+    engine = ProgramRecordingEngine(fake)
+    run_cohort(reg, two_labs, "up", engine, lab=LAB_A)
+    fake.fail = {"c2.bob": "creating DynamoDB table: LimitExceeded"}
+    moved = run_cohort(reg, two_labs, "up", engine, lab=LAB_B)
+    assert moved.line() == "up c2: 1 done, 1 failed, 1 moved to another lab"
+    bob = reg.stack_statuses("c2")["bob"]
+    assert (bob["status"], bob["lab"]) == ("failed", LAB_B)
+    fake.fail, fake.calls[:] = {}, []
+    engine.programs.clear()
+    retry = run_cohort(reg, two_labs, "up", engine)
+    assert [c.stack for c in fake.of("up")] == ["c2.bob"] and retry.skipped == ["ada"]
+    assert lab_of_program(engine.programs["c2.bob"], "c2.bob") == LAB_B
+
+
+def test_fake_engine_multi_lab_cli_up_b_status_and_reset_keep_lab_b(reg, fake, two_labs, monkeypatch):
+    runner = CliRunner(env={"COLUMNS": "200"})
+    assert runner.invoke(cli, ["up", "--cohort", "c2", "--lab", LAB_A]).exit_code == 0
+    result = runner.invoke(cli, ["up", "--cohort", "c2", "--lab", LAB_B])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(f"{LAB_A} → {LAB_B}") == 2
+    assert "up c2: 2 done, 0 failed, 2 moved to another lab" in result.output
+    rows = {r["student"]: r for r in json.loads(runner.invoke(cli, ["status", "--cohort", "c2", "--format", "json"]).output)}
+    assert rows["ada"]["lab"] == rows["bob"]["lab"] == LAB_B
+    assert LAB_B in runner.invoke(cli, ["status", "--cohort", "c2"]).output
+
+    built = []
+    monkeypatch.setattr(engine_mod, "student_program",
+                        lambda cohort, student, lab=None: built.append((student.student, lab)) or (lambda: None))
+    fake.calls[:] = []
+    result = runner.invoke(cli, ["reset", "--cohort", "c2", "--student", "bob"])
+    assert result.exit_code == 0, result.output
+    assert [(c.verb, c.stack) for c in fake.calls if c.verb in ("up", "destroy")] == [("destroy", "c2.bob"), ("up", "c2.bob")]
+    assert ("bob", LAB_B) in built and {lab for _, lab in built} == {LAB_B}
+    bob = reg.stack_statuses("c2")["bob"]
+    assert (bob["operation"], bob["status"], bob["lab"]) == ("up", "done", LAB_B)
+
+
+def test_fake_engine_multi_lab_reset_without_a_current_lab_destroys_nothing(reg, fake, two_labs):
+    result = CliRunner().invoke(cli, ["reset", "--cohort", "c2", "--student", "ada"])
+    assert result.exit_code == 2 and "no lab is current yet for ada" in result.output
+    assert fake.calls == []
+
+
+def test_fake_engine_multi_lab_destroy_keeps_the_current_lab_and_needs_none(reg, fake, two_labs):
+    engine = Engine(command=fake)
+    assert run_cohort(reg, two_labs, "destroy", engine, ("ada",)).failed == 0  # never provisioned: no lab
+    run_cohort(reg, two_labs, "up", engine, ("bob",), lab=LAB_B)
+    assert run_cohort(reg, two_labs, "destroy", engine).failed == 0
+    assert reg.current_labs("c2") == {"bob": LAB_B}
+    up_again = run_cohort(reg, two_labs, "up", engine, ("bob",))
+    assert [(r.lab, r.moved_from) for r in up_again.runs] == [(LAB_B, None)]
 
 
 @pytest.mark.engine

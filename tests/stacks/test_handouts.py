@@ -132,3 +132,43 @@ def test_fake_engine_secrets_reach_files_and_student_env_only(cohort, tmp_path, 
     assert all("pw-db" in f.read_text() and "tok$en" in f.read_text() for f in files)
     env = runner.invoke(cli, ["student", "env", "--cohort", "c1", "--student", "bob"]).output
     assert "export AWS_SECRET_ACCESS_KEY=s3cr3t-bob" in env and "pw-ws" in env and "tok$en" in env
+
+
+LAB_A, LAB_B = "s3-static-website", "dynamodb-orders"
+
+
+def two_lab_cohort() -> Cohort:
+    base = make_cohort()
+    return Cohort("c3", (LAB_A, LAB_B), base.target, parse_roster("id,name\nada,Ada Lovelace\nbob,\n", "c3", "r.csv"))
+
+
+def test_markdown_handout_of_a_multi_lab_cohort_describes_the_current_lab_only():
+    from labs.catalog import get_lab
+
+    cohort = two_lab_cohort()
+    title_a, title_b = (get_lab(lab).spec.title for lab in (LAB_A, LAB_B))
+    text = markdown_text(cohort, cohort.students[0], {}, LAB_B)
+    assert text.startswith(f"# {title_b} — Ada Lovelace")
+    assert f"- lab: `{LAB_B}` (2 of 2: `{LAB_A}`, `{LAB_B}`)" in text
+    assert "Create a bucket named `<prefix>-site`." not in text  # lab A's instructions are not repeated
+    assert f"export LABCTL_LAB={LAB_B}\n" in env_text(cohort, cohort.students[0], {}, LAB_B)
+    before = markdown_text(cohort, cohort.students[0], {})
+    assert before.startswith(f"# {title_a}, {title_b} — Ada Lovelace") and "- labs, in order:" in before
+    assert "LABCTL_LAB" not in env_text(cohort, cohort.students[0], {})
+
+
+def test_fake_engine_multi_lab_handouts_and_student_env_follow_the_current_lab(cohort, tmp_path, monkeypatch):
+    from labs.catalog import get_lab
+
+    fake = FakePulumi()
+    monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
+    with Registry() as reg:
+        reg.create_cohort(two_lab_cohort())
+        for lab in (LAB_A, LAB_B):
+            assert run_cohort(reg, reg.cohort("c3"), "up", Engine(command=fake), lab=lab).failed == 0
+    result = CliRunner().invoke(cli, ["handouts", "--cohort", "c3", "--out", str(tmp_path / "h")])
+    assert result.exit_code == 0, result.output
+    handout = (tmp_path / "h/ada.md").read_text()
+    assert handout.startswith(f"# {get_lab(LAB_B).spec.title} — Ada Lovelace") and "`s3cr3t-ada`" in handout
+    result = CliRunner().invoke(cli, ["student", "env", "--cohort", "c3", "--student", "bob"])
+    assert result.exit_code == 0 and f"export LABCTL_LAB={LAB_B}\n" in result.output

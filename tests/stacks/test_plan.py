@@ -46,7 +46,7 @@ def test_two_students_in_one_process_get_independent_plans():
     cohort = cohort_of(2)
     first = plan_student(cohort, cohort.students[0], s3_lab(), SETTINGS)
     second = plan_student(cohort, cohort.students[1], s3_lab(), SETTINGS)
-    assert len(first["resources"]) == len(second["resources"]) == 8
+    assert len(first["resources"]) == len(second["resources"]) == 9
     assert "s002" not in json.dumps(first)
     assert "s001" not in json.dumps(second)
     assert all(r["urn"].startswith("urn:pulumi:c1.s002::labctl::") for r in second["resources"])
@@ -60,7 +60,7 @@ def test_the_runtime_is_reset_after_a_failing_program():
     with pytest.raises(ValueError, match="never granted"):
         plan_student(cohort, cohort.students[0], LabSpec.model_validate(data), SETTINGS)
     plan = plan_student(cohort, cohort.students[1], s3_lab(), SETTINGS)
-    assert len(plan["resources"]) == 8
+    assert len(plan["resources"]) == 9
     assert "s001" not in json.dumps(plan)
 
 
@@ -72,13 +72,13 @@ def test_cohort_totals_and_progress():
     assert [p["student"] for p in plan["students"]] == ["s001", "s002", "s003"]
     assert sum(seen) == 3
     assert plan["totals"] == {
-        "resources": 24,
+        "resources": 27,
         "by_type": {
             "aws:budgets/budget:Budget": 3,
             "aws:iam/accessKey:AccessKey": 3,
-            "aws:iam/policy:Policy": 3,
+            "aws:iam/policy:Policy": 6,
             "aws:iam/user:User": 3,
-            "aws:iam/userPolicy:UserPolicy": 3,
+            "aws:iam/userPolicyAttachment:UserPolicyAttachment": 3,
             "labctl:aws:AwsSandbox": 3,
             "labctl:lab:StudentLab": 3,
             "pulumi:providers:aws": 3,
@@ -183,4 +183,4 @@ def test_table_shows_trees_for_small_cohorts_a_summary_for_large_ones_and_always
     assert "c1-s001-aws-boundary" in small and "monthly total" in small and "$0.22" in small
     large = rendered(plan_cohort(cohort_of(11), [s3_lab()], SETTINGS, workers=2))
     assert "c1-s001-aws-boundary" not in large
-    assert "aws:iam/policy:Policy" in large and "88" in large and "$1.21" in large
+    assert "aws:iam/policy:Policy" in large and "99" in large and "$1.21" in large

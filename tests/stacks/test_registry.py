@@ -84,3 +84,24 @@ def test_services_budget_and_email_round_trip(tmp_path):
     with Registry(tmp_path / "r.db") as reg:
         reg.create_cohort(full)
         assert reg.cohort("fall24") == full
+
+
+def test_migration_records_the_only_lab_as_current_and_later_statuses_keep_it(tmp_path):
+    path = tmp_path / "r.db"
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS[:5]:  # a registry from before students' current labs were recorded
+        old.executescript(script)
+    old.execute("PRAGMA user_version = 5")
+    old.execute("INSERT INTO cohorts (name, labs, target, region, created_at) VALUES"
+                " ('one', '[\"s3-static-website\"]', 'emulator', 'us-east-1', 'then'),"
+                " ('two', '[\"s3-static-website\", \"dynamodb-orders\"]', 'emulator', 'us-east-1', 'then')")
+    old.execute("INSERT INTO stack_status (cohort, student, operation, status, updated_at) VALUES"
+                " ('one', 'ada', 'up', 'done', 'then'), ('two', 'ada', 'destroy', 'done', 'then')")
+    old.commit()
+    old.close()
+    with Registry(path) as reg:
+        assert reg.current_labs("one") == {"ada": "s3-static-website"} and reg.current_labs("two") == {}
+        reg.set_stack_status("one", "ada", "destroy", "done")
+        assert reg.current_lab("one", "ada") == "s3-static-website"
+        reg.set_stack_status("one", "ada", "up", "queued", lab="dynamodb-orders")
+        assert reg.stack_statuses("one")["ada"]["lab"] == "dynamodb-orders"

@@ -63,7 +63,7 @@ def test_plan_needs_a_cohort_or_a_lab_with_students():
 
 def test_policy_check_on_planted_violations_exits_1(tmp_path):
     planned = json.loads(run("plan", "--lab", "s3-static-website", "--students", "1", "--format", "json").stdout)
-    policy = next(r for r in planned["students"][0]["resources"] if r["type"] == "aws:iam/userPolicy:UserPolicy")
+    policy = next(r for r in planned["students"][0]["resources"] if r["name"].endswith("-identity-1"))
     policy["inputs"]["policy"] = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     user = next(r for r in planned["students"][0]["resources"] if r["type"] == "aws:iam/user:User")
     del user["inputs"]["tags"]

@@ -36,6 +36,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from policies.aws_actions import TAG_CHANGE_ACTIONS
+
 POLICY_VERSION = "2012-10-17"
 # IAM's limits: a managed policy holds at most 6,144 characters (whitespace not counted), a user has
 # at most 10 managed policies attached. The identity policy leaves one of those slots free.
@@ -119,23 +121,6 @@ DYNAMODB_TABLE_ACTIONS = (
 DYNAMODB_LIST_ACTIONS = ("dynamodb:ListTables",)
 
 
-# The APIs that write or remove tags, per service. Each is granted only through `tag_statements`
-# and all of them fall under `labctl_tag_denials`, whether or not the lab uses the service.
-TAG_CHANGE_ACTIONS = {
-    "s3": ("s3:PutBucketTagging", "s3:DeleteBucketTagging"),
-    "dynamodb": ("dynamodb:TagResource", "dynamodb:UntagResource"),
-    "lambda": ("lambda:TagResource", "lambda:UntagResource"),
-    "ecs": ("ecs:TagResource", "ecs:UntagResource"),
-    "sqs": ("sqs:TagQueue", "sqs:UntagQueue"),
-    "sns": ("sns:TagResource", "sns:UntagResource"),
-    "ec2": ("ec2:CreateTags", "ec2:DeleteTags"),
-    "logs": ("logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"),
-    "cloudwatch": ("cloudwatch:TagResource", "cloudwatch:UntagResource"),
-    "rds": ("rds:AddTagsToResource", "rds:RemoveTagsFromResource"),
-    # API Gateway tags through its HTTP verbs on `/tags/<arn>`: PUT (v1) or POST (v2) adds, DELETE removes.
-    "apigateway": ("apigateway:POST", "apigateway:PUT", "apigateway:DELETE"),
-    "iam": ("iam:TagRole", "iam:UntagRole", "iam:TagUser", "iam:UntagUser", "iam:TagPolicy", "iam:UntagPolicy"),
-}
 REMOVE_TAG_VERBS = ("untag", "deletetags", "deletebuckettagging", "removetags")
 REMOVE_TAG_ACTIONS = frozenset({"apigateway:DELETE"})
 LABCTL_TAG_KEYS = "labctl:*"

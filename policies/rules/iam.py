@@ -34,6 +34,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from pydantic import Field
 
+from policies.aws_actions import TAG_CHANGE_ACTIONS
 from policies.model import (
     TAG_COHORT,
     UNEVALUABLE,
@@ -407,22 +408,6 @@ def denies(statements: list[Any], action: str, when: Mapping[str, Any] | None = 
     return False
 
 
-# The APIs that write or remove tags, per service: a boundary must deny them for labctl:* keys.
-TAG_CHANGE_ACTIONS = {
-    "s3": ("s3:PutBucketTagging", "s3:DeleteBucketTagging"),
-    "dynamodb": ("dynamodb:TagResource", "dynamodb:UntagResource"),
-    "lambda": ("lambda:TagResource", "lambda:UntagResource"),
-    "ecs": ("ecs:TagResource", "ecs:UntagResource"),
-    "sqs": ("sqs:TagQueue", "sqs:UntagQueue"),
-    "sns": ("sns:TagResource", "sns:UntagResource"),
-    "ec2": ("ec2:CreateTags", "ec2:DeleteTags"),
-    "logs": ("logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup"),
-    "rds": ("rds:AddTagsToResource", "rds:RemoveTagsFromResource"),
-    "cloudwatch": ("cloudwatch:TagResource", "cloudwatch:UntagResource"),
-    # API Gateway tags through HTTP verbs on `/tags/<arn>`.
-    "apigateway": ("apigateway:POST", "apigateway:PUT", "apigateway:DELETE"),
-    "iam": ("iam:TagRole", "iam:UntagRole", "iam:TagUser", "iam:UntagUser", "iam:TagPolicy", "iam:UntagPolicy"),
-}
 LABCTL_TAG_KEY_CONDITION = {"operator": "ForAnyValue:StringLike", "key": "aws:TagKeys", "value": "labctl:student"}
 
 

@@ -429,7 +429,11 @@ def policy_check(settings: Settings, cohort_name: str | None, lab_id: str | None
     else:
         s = report.summary
         title = f"{s.policies} policies · {s.resources_checked} resources · {s.mandatory} mandatory · {s.advisory} advisory"
-        settings.out.print(table(title, ["level", "policy", "student", "resource", "message"], [list(r) for r in table_rows(report)]))
+        rows = [list(r) for r in table_rows(report)]
+        if rows:
+            settings.out.print(table(title, ["level", "policy", "student", "resource", "message"], rows))
+        else:
+            click.echo(f"{title}: no violations")
     if report.summary.mandatory:
         raise click.exceptions.Exit(1)
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
 
-REQUIRED_PACKAGES = (
-    "pulumi", "pulumi-aws", "pulumi-kubernetes", "pulumi-docker", "pulumi-policy",
-    "boto3", "moto", "kubernetes", "click", "rich", "pydantic", "ruamel.yaml", "psycopg",
-)
+REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 DEFAULT_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -33,16 +31,26 @@ def check_python() -> Finding:
     return Finding("python", "fail", version, "install Python 3.11 or newer")
 
 
+def required_packages() -> list[str]:
+    """labctl's own runtime requirements, as pyproject.toml declares them (extras left out)."""
+    requirements = importlib.metadata.requires("labctl") or []
+    return [REQUIREMENT_NAME.match(r).group(0) for r in requirements if "extra ==" not in r]
+
+
 def check_packages() -> Finding:
+    try:
+        required = required_packages()
+    except importlib.metadata.PackageNotFoundError:
+        return Finding("packages", "fail", "labctl itself is not installed", "pip install -e . (or make demo)")
     missing = []
-    for name in REQUIRED_PACKAGES:
+    for name in required:
         try:
             importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             missing.append(name)
     if missing:
         return Finding("packages", "fail", f"missing: {', '.join(missing)}", "pip install -e . (or make demo)")
-    return Finding("packages", "ok", f"{len(REQUIRED_PACKAGES)} required packages installed")
+    return Finding("packages", "ok", f"{len(required)} required packages installed")
 
 
 def cli_version(path: str) -> str | None:

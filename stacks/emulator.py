@@ -35,6 +35,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from labs.errors import InputError, LabctlError
+from stacks.aws_errors import error_text
 from stacks.home import emulator_dir, write_secret
 
 HOST = "127.0.0.1"
@@ -266,13 +267,6 @@ def caller_identity(endpoint: str, key_id: str, secret: str) -> dict[str, Any]:
         config=BOOTSTRAP_CONFIG,
     )
     return sts.get_caller_identity()
-
-
-def error_text(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def last_log_line() -> str:

@@ -31,6 +31,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from labs.errors import LabctlError
+from stacks.aws_errors import error_text
 from stacks.cohort import Cohort, Student
 
 COHORT_TAG = "labctl:cohort"
@@ -143,13 +144,6 @@ def owner(name: str, students: Iterable[Student]) -> Student | None:
 
 def error_code(exc: Exception) -> str:
     return str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
-
-
-def error_text(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return f"{err.get('Code', 'error')}: {err.get('Message', '')}".rstrip(": ")
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def pairs(tags: list[dict] | None) -> dict[str, str]:

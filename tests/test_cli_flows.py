@@ -116,3 +116,9 @@ def test_demo_tells_the_whole_story(labctl_home):
     assert "100/100" in result.output and "55/100" in result.output and "0/100" in result.output
     assert "1/3 students passed" in result.output
     assert not (labctl_home / "emulator" / "state.json").exists()
+
+
+def test_a_clean_policy_check_says_so_in_one_line():
+    result = run("policy", "check", "--lab", "s3-static-website", "--students", "2")
+    assert result.exit_code == 0
+    assert result.stdout.strip().splitlines()[-1].endswith("0 mandatory · 0 advisory: no violations")

@@ -68,3 +68,17 @@ def test_doctor_json_lists_every_check():
     assert names[:5] == ["python", "packages", "engine", "engine plugins", "emulator"] and names[-1] == "postgresql"
     assert {f["status"] for f in findings} <= {"ok", "warn", "fail"}
     assert result.exit_code == (1 if any(f["status"] == "fail" for f in findings) else 0)
+
+
+def test_packages_are_checked_against_labctls_own_requirements(monkeypatch):
+    assert "pulumi-aws" in doctor.required_packages() and "pytest" not in doctor.required_packages()
+    real_version = doctor.importlib.metadata.version
+
+    def without_moto(name):
+        if name == "moto":
+            raise doctor.importlib.metadata.PackageNotFoundError(name)
+        return real_version(name)
+
+    monkeypatch.setattr(doctor.importlib.metadata, "version", without_moto)
+    finding = doctor.check_packages()
+    assert (finding.status, finding.detail) == ("fail", "missing: moto")

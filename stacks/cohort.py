@@ -154,7 +154,6 @@ def synthetic_students(cohort: str, count: int) -> tuple[Student, ...]:
 
 
 DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
-LOCALSTACK_ENDPOINT = "http://127.0.0.1:4566"
 
 
 def make_target(kind: str, endpoint: str | None, region: str, profile: str | None) -> Target:

@@ -215,9 +215,14 @@ class Registry:
             )
 
     def grade_history(self, cohort: str, student: str | None = None) -> list[dict]:
-        query = "SELECT result FROM grades WHERE cohort = ?" + (" AND student = ?" if student else "")
+        """Runs oldest first (in the order they began); within a run, roster order, then lab."""
+        query = (
+            "SELECT g.result FROM grades g LEFT JOIN students s ON s.cohort = g.cohort AND s.student = g.student"
+            " WHERE g.cohort = ?" + (" AND g.student = ?" if student else "")
+        )
         args = (cohort, student) if student else (cohort,)
-        rows = self.db.execute(query + " ORDER BY graded_at, id", args)
+        run_began = "(SELECT MIN(id) FROM grades first WHERE first.run_id = g.run_id)"
+        rows = self.db.execute(query + f" ORDER BY {run_began}, s.position, g.lab", args)
         return [json.loads(r[0]) for r in rows]
 
     def set_stack_status(

@@ -105,3 +105,18 @@ def test_migration_records_the_only_lab_as_current_and_later_statuses_keep_it(tm
         assert reg.current_lab("one", "ada") == "s3-static-website"
         reg.set_stack_status("one", "ada", "up", "queued", lab="dynamodb-orders")
         assert reg.stack_statuses("one")["ada"]["lab"] == "dynamodb-orders"
+
+
+def test_history_lists_runs_in_order_and_each_run_in_roster_order(tmp_path):
+    def result(student: str, lab: str) -> dict:
+        return {"student": student, "lab": lab, "graded_at": "2026-01-01T00:00:00+00:00", "score": 1,
+                "max_score": 100, "percent": 1.0, "passed": False}
+
+    with Registry(tmp_path / "r.db") as reg:
+        reg.create_cohort(cohort())
+        # Results arrive in completion order; the same second for both runs.
+        for run, student, lab in [("r1", "bob", "b-lab"), ("r1", "ada", "b-lab"), ("r1", "ada", "a-lab"),
+                                  ("r2", "bob", "a-lab"), ("r2", "ada", "a-lab")]:
+            reg.record_grade(run, "fall24", result(student, lab))
+        history = [(h["student"], h["lab"]) for h in reg.grade_history("fall24")]
+    assert history == [("ada", "a-lab"), ("ada", "b-lab"), ("bob", "b-lab"), ("ada", "a-lab"), ("bob", "a-lab")]

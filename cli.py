@@ -7,6 +7,7 @@ Library errors (labs.errors.LabctlError) are translated once, in `LabctlGroup.ma
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -45,12 +46,18 @@ class LabctlGroup(click.Group):
         return code
 
 
+# Tables written to a pipe or a CI log are not squeezed into 80 columns (COLUMNS still wins).
+PIPE_WIDTH = 160
+
+
 class Settings:
     """The context object: output settings shared by every command."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
         self.out = Console(soft_wrap=True)
+        if not self.out.is_terminal and "COLUMNS" not in os.environ:
+            self.out = Console(soft_wrap=True, width=PIPE_WIDTH)
         self.err = Console(stderr=True)
 
     @property

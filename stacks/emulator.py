@@ -10,6 +10,12 @@ exactly the number of calls the bootstrap makes, so the administrator's user, po
 last unauthenticated actions the server ever accepts. Note that moto's `/moto-api/reset-auth` and
 `/moto-api/reset` endpoints are unauthenticated: enforcement is a teaching aid, not a security
 boundary against anyone who can reach the port.
+
+Clients of an enforced emulator must come from `session()`: moto 5.2.5 verifies a SigV4 signature by
+rebuilding the request with the *parsed query string, or failing that the request headers* as its
+body whenever the body is empty (see `sign_payload_in_header`), so every bodiless GET/DELETE of a
+REST-JSON service (Lambda, API Gateway) is refused with `SignatureDoesNotMatch` unless the client
+states its payload hash in a signed `X-Amz-Content-SHA256` header, which moto's check then uses.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.auth import SigV4Auth
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -84,6 +91,30 @@ def credentials_path() -> Path:
 
 def endpoint_for(port: int) -> str:
     return f"http://{HOST}:{port}"
+
+
+def sign_payload_in_header(request: Any, signature_version: str | None = None, **kwargs: Any) -> None:
+    """botocore `before-sign` hook: put the SigV4 payload hash in a signed `X-Amz-Content-SHA256` header.
+
+    moto's signature check (`moto.iam.access_control.IAMRequestBase._create_aws_request`) rebuilds
+    the request as `AWSRequest(data=self._body or self._data)`; for an empty body `_data` is the
+    query string dict, or, when there is none, the request's headers (`BaseResponse.setup_class`
+    falls back to `querystring.update(headers)`). botocore form-encodes that dict into a body, so
+    the payload hash moto signs is not the empty-body hash the client signed. botocore's
+    `SigV4Auth.canonical_request` takes the hash from this header whenever it is present, on our
+    side and on moto's (it is a signed header, so moto copies it), and the two then agree. The hash
+    is the real one, so the header is true for every request. S3 (`s3v4`) sets it itself.
+    """
+    if signature_version != "v4" or "X-Amz-Content-SHA256" in request.headers:
+        return
+    request.headers["X-Amz-Content-SHA256"] = SigV4Auth(None, "", "").payload(request)
+
+
+def session(key_id: str, secret: str, region: str = REGION) -> boto3.Session:
+    """A boto3 session whose clients the emulator (enforcing or not) verifies correctly."""
+    result = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region)
+    result.events.register("before-sign", sign_payload_in_header)
+    return result
 
 
 def server_command(port: int) -> list[str]:

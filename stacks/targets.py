@@ -17,11 +17,8 @@ def instructor_session(target: Target) -> boto3.Session:
     """A boto3 session with the instructor's credentials for `target`."""
     if target.kind == "emulator":
         creds = emulator.credentials()
-        return boto3.Session(
-            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-            region_name=target.region,
-        )
+        # emulator.session, not boto3.Session: it signs so that moto verifies Lambda and API Gateway.
+        return emulator.session(creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"], target.region)
     if target.kind == "localstack":
         key, secret = LOCALSTACK_KEYS
         return boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=target.region)

@@ -36,7 +36,11 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from policies.aws_actions import TAG_CHANGE_ACTIONS
+from policies.aws_actions import (
+    IAM_ROLE_OTHER_ACTIONS,
+    IAM_ROLE_WRITE_ACTIONS,
+    TAG_CHANGE_ACTIONS,
+)
 
 POLICY_VERSION = "2012-10-17"
 # IAM's limits: a managed policy holds at most 6,144 characters (whitespace not counted), a user has
@@ -394,24 +398,6 @@ CLOUDFORMATION_TYPES = {
 
 # Roles for code the student runs (Lambda functions, ECS tasks); only these services may receive them.
 ROLE_SERVICES = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com"}
-IAM_ROLE_WRITE_ACTIONS = (
-    "iam:CreateRole",
-    "iam:PutRolePolicy",
-    "iam:DeleteRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:PutRolePermissionsBoundary",
-)
-IAM_ROLE_OTHER_ACTIONS = (
-    "iam:GetRole",
-    "iam:GetRolePolicy",
-    "iam:ListRolePolicies",
-    "iam:ListAttachedRolePolicies",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
-    "iam:DeleteRole",
-)
 
 NAME_SCOPED = frozenset({"s3", "dynamodb", "lambda", "ecs", "logs", "cloudwatch", "rds", "cloudformation"})
 KNOWN_SERVICES = NAME_SCOPED | frozenset(TAG_SCOPED) | {"ec2", "apigateway", "kms"}

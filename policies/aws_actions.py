@@ -3,6 +3,28 @@
 
 from __future__ import annotations
 
+# IAM actions on a role the student's own code runs as (Lambda, ECS): the writes are granted only
+# with the student's own boundary attached, the others on the student's own roles.
+IAM_ROLE_WRITE_ACTIONS = (
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+)
+IAM_ROLE_OTHER_ACTIONS = (
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:DeleteRole",
+)
+
+
 # The APIs that write or remove tags, per service. The sandbox grants them only on the student's own
 # resources and denies them for labctl:* keys; the rules require exactly that.
 TAG_CHANGE_ACTIONS = {

@@ -10,7 +10,6 @@ skipped with one line. Each step reports through `say`; nothing here prints.
 
 from __future__ import annotations
 
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -52,21 +51,6 @@ class DemoResult:
     """`destroy --sweep`'s proof of cleanup, when the engine ran."""
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def ensure_emulator(say: Callable[[str], None]) -> tuple[str, bool]:
     """The emulator's endpoint and whether the demo started it (and so must stop it)."""
     status = emulator.status()
@@ -75,7 +59,7 @@ def ensure_emulator(say: Callable[[str], None]) -> tuple[str, bool]:
         return status.endpoint, False
     if status.running:
         emulator.stop()
-    port = emulator.DEFAULT_PORT if port_free(emulator.DEFAULT_PORT) else free_port()
+    port = emulator.DEFAULT_PORT if emulator.port_is_free(emulator.DEFAULT_PORT) else emulator.free_port()
     status = emulator.start(port=port)
     say(f"started the embedded AWS emulator at {status.endpoint} (pid {status.pid})")
     return status.endpoint, True

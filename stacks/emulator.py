@@ -217,6 +217,23 @@ def credentials() -> dict[str, str]:
     }
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for an emulator that must not take the default one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
 def ensure_port_free(port: int) -> None:
     """Fail fast when something already listens on the port, instead of launching into a clash."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

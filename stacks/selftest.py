@@ -15,13 +15,10 @@ conditioned; an allowed cross cell that an unconditioned statement matches is a 
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
-import socket
 import tempfile
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Callable, Iterator
 
 import boto3
@@ -37,6 +34,7 @@ from components.aws_policies import (
 )
 from components.tags import COHORT_TAG, STUDENT_TAG
 from labs.errors import InputError
+from validators.iam import covers_action, covers_resource, effect, statements
 
 COHORT = "selftest"
 SERVICES = ("s3", "sqs")
@@ -123,31 +121,12 @@ class IsolationReport:
         }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def boundary_document(prefix: str, owner: dict[str, str]) -> dict:
-    """The boundary as `AwsSandbox` builds it (its signature gains owner tags in newer versions)."""
-    if len(inspect.signature(student_boundary_policy).parameters) >= 4:
-        return student_boundary_policy(prefix, SERVICES, (REGION,), owner)
-    return student_boundary_policy(prefix, SERVICES, (REGION,))
-
-
-def matching_statements(policy: dict, action: str, resource: str, effect: str = "Allow") -> list[dict]:
-    """Statements of `effect` whose Action and Resource match (conditions not evaluated)."""
-    found = []
-    for st in policy.get("Statement", []):
-        actions = st.get("Action", [])
-        resources = st.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        if st.get("Effect") == effect and any(fnmatchcase(action.lower(), a.lower()) for a in actions) \
-                and any(fnmatchcase(resource, r) for r in resources):
-            found.append(st)
-    return found
+def matching_statements(policy: dict, action: str, resource: str, wanted: str = "Allow") -> list[dict]:
+    """Statements of effect `wanted` whose Action and Resource match (conditions not evaluated)."""
+    return [
+        st for st in statements(policy)
+        if effect(st) == wanted and covers_action(st, action) and covers_resource(st, resource)
+    ]
 
 
 def error_code(exc: ClientError) -> str:
@@ -209,7 +188,7 @@ def run_isolation(students: int = 3, progress: Callable[[str], None] | None = No
     with tempfile.TemporaryDirectory(prefix="labctl-selftest-") as home:
         os.environ["LABCTL_HOME"] = home
         try:
-            status = emulator.start(port=free_port(), enforce_iam=True)
+            status = emulator.start(port=emulator.free_port(), enforce_iam=True)
             try:
                 return exercise(status.endpoint, emulator.credentials(), students, progress or (lambda _: None))
             finally:
@@ -269,7 +248,7 @@ def create_sandbox(client, admin: boto3.Session, slug: str) -> Sandbox:
     iam = client(admin, "iam")
     path = f"/labctl/{COHORT}/"
     boundary = iam.create_policy(PolicyName=f"{prefix}-boundary", Path=path,
-                                 PolicyDocument=policy_json(boundary_document(prefix, owner)))["Policy"]["Arn"]
+                                 PolicyDocument=policy_json(student_boundary_policy(prefix, SERVICES, (REGION,), owner)))["Policy"]["Arn"]
     iam.create_user(UserName=prefix, Path=path, PermissionsBoundary=boundary,
                     Tags=[{"Key": k, "Value": v} for k, v in owner.items()])
     for number, part in enumerate(split_identity_policy(policy), start=1):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 import boto3
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 
 from labs.spec import CheckSpec, GuardSpec, LabSpec, render
 from stacks.cohort import Cohort, Student
+from stacks.registry import now
 from validators import checks as check_modules
 from validators.collectors import COLLECTORS, CollectRequest, Snapshot
 from validators.registry import Check, Params, Result
@@ -39,10 +39,6 @@ class Planned:
     """Why it cannot run (unknown check, invalid params); it is then an error."""
     title: str
     hint: str | None
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def shown(value: Any) -> str:
@@ -227,7 +223,7 @@ def grade_cohort(
     """
     registered = check_modules.load()
     chosen = tuple(cohort.student(s) for s in students) if students is not None else cohort.students
-    graded_at = utc_now()
+    graded_at = now()
 
     plans: list[tuple[Student, LabSpec, list[Planned]]] = []
     wanted: dict[str, dict[str, list[Params]]] = {}

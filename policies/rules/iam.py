@@ -34,7 +34,11 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from pydantic import Field
 
-from policies.aws_actions import TAG_CHANGE_ACTIONS
+from policies.aws_actions import (
+    IAM_ROLE_OTHER_ACTIONS,
+    IAM_ROLE_WRITE_ACTIONS,
+    TAG_CHANGE_ACTIONS,
+)
 from policies.model import (
     TAG_COHORT,
     UNEVALUABLE,
@@ -71,30 +75,8 @@ ATTACHMENT_TYPES = frozenset(
 BOUNDARY_SUFFIX = "-boundary"
 
 # Role actions for the student's own code, by what they need besides the role's name.
-ROLE_WRITE_ACTIONS = frozenset(
-    a.lower()
-    for a in (
-        "iam:CreateRole",
-        "iam:PutRolePolicy",
-        "iam:DeleteRolePolicy",
-        "iam:AttachRolePolicy",
-        "iam:DetachRolePolicy",
-        "iam:PutRolePermissionsBoundary",
-    )
-)
-ROLE_OTHER_ACTIONS = frozenset(
-    a.lower()
-    for a in (
-        "iam:GetRole",
-        "iam:GetRolePolicy",
-        "iam:ListRolePolicies",
-        "iam:ListAttachedRolePolicies",
-        "iam:UpdateAssumeRolePolicy",
-        "iam:TagRole",
-        "iam:UntagRole",
-        "iam:DeleteRole",
-    )
-)
+ROLE_WRITE_ACTIONS = frozenset(a.lower() for a in IAM_ROLE_WRITE_ACTIONS)
+ROLE_OTHER_ACTIONS = frozenset(a.lower() for a in IAM_ROLE_OTHER_ACTIONS)
 PASS_ROLE = "iam:passrole"
 TAGGING_VERBS = (
     "tag",

@@ -6,15 +6,21 @@ import os
 from pathlib import Path
 
 
+def home_path() -> Path:
+    """Where the labctl home is; nothing is created."""
+    return Path(os.environ.get("LABCTL_HOME") or Path.home() / ".labctl").expanduser()
+
+
 def home() -> Path:
     """The labctl home, created on first use with owner-only permissions."""
-    root = Path(os.environ.get("LABCTL_HOME") or Path.home() / ".labctl").expanduser()
+    root = home_path()
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     return root
 
 
 def registry_path() -> Path:
-    return home() / "registry.sqlite3"
+    """The registry's file; the registry creates it (and the home) when it first records a cohort."""
+    return home_path() / "registry.sqlite3"
 
 
 def emulator_dir() -> Path:

@@ -114,11 +114,25 @@ class Registry:
 
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path else registry_path()
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        # Until a cohort is recorded there is nothing to keep: reading a home that has no registry
+        # (a mistyped --cohort on a new machine) must not write one.
+        self.connect(self.path if self.path.exists() else ":memory:")
+
+    def connect(self, target: Path | str) -> None:
+        self.db = sqlite3.connect(target, timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.migrate()
+
+    def ensure_file(self) -> None:
+        """Move from the empty in-memory stand-in to the file, created 0600 under a 0700 home."""
+        if self.path.exists():
+            return
+        self.db.close()
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        self.connect(self.path)
 
     def __enter__(self) -> "Registry":
         return self
@@ -147,6 +161,7 @@ class Registry:
             db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
 
     def create_cohort(self, cohort: Cohort) -> None:
+        self.ensure_file()
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM cohorts WHERE name = ?", (cohort.name,)).fetchone():
                 raise InputError(f"cohort {cohort.name!r} already exists", "NAME")

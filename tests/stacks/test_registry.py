@@ -38,10 +38,23 @@ def test_unknown_cohort_lists_known_ones(tmp_path):
 
 
 def test_schema_is_versioned_and_reopening_is_idempotent(tmp_path):
-    Registry(tmp_path / "r.db").db.close()
+    with Registry(tmp_path / "r.db") as first:
+        first.create_cohort(cohort())
     with Registry(tmp_path / "r.db") as reg:
         assert reg.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert reg.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_reading_a_home_without_a_registry_writes_nothing(tmp_path):
+    path = tmp_path / "home" / "registry.sqlite3"
+    with Registry(path) as reg:
+        assert reg.cohort_names() == []
+        with pytest.raises(InputError, match="unknown cohort"):
+            reg.cohort("nope")
+    assert not path.parent.exists()
+    with Registry(path) as reg:
+        reg.create_cohort(cohort())
+    assert oct(path.stat().st_mode & 0o777) == "0o600" and Registry(path).cohort_names() == ["fall24"]
 
 
 def test_newer_schema_is_refused(tmp_path):

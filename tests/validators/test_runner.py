@@ -36,8 +36,8 @@ def test_exception_in_a_check_is_an_error_for_that_check_only(aws, moto_endpoint
 
 
 def test_a_check_that_hangs_times_out_as_an_error(aws, moto_endpoint, s3, lab, monkeypatch):
-    load()
     """Shown failing with the check pool shut down with wait=True: 'returned only after the hung check did'."""
+    load()
     release = threading.Event()
     finished = threading.Event()
 

@@ -481,6 +481,11 @@ def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple
     else:
         renderers = {"junit": to_junit, "html": to_html, "csv": lambda r: to_csv(r, cohort), "table": plain_table}
         emit_text(renderers[fmt](report), out)
+    if report.ungraded:  # an error is not a grade: say so even when the report went to a file
+        if fmt != "table" or out:
+            for line in report.could_not_grade():
+                click.echo(line, err=True)
+        raise click.exceptions.Exit(1)
 
 
 def emit_text(text: str, out: Path | None) -> None:
@@ -546,7 +551,8 @@ def student_group() -> None:
 def student_check(cohort_name: str, student: str, lab: str | None) -> None:
     """Grade one student now: score, each shortfall with its hint, penalties, next labs on a pass.
 
-    A view, not a gate: exit 0 whenever grading ran, whatever the score.
+    A view, not a gate: exit 0 whenever grading ran, whatever the score; 1 when the target, cluster
+    or database could not be reached.
     """
     from validators.grading import grade_and_record, next_labs
     from validators.report import student_text
@@ -557,6 +563,8 @@ def student_check(cohort_name: str, student: str, lab: str | None) -> None:
         report = grade_and_record(reg, cohort, lab=lab, students=[slug])
     click.echo(f"{cohort.name} · {slug} · graded {report.graded_at}")
     click.echo(student_text(report, next_labs(report)))
+    if report.ungraded:
+        raise click.exceptions.Exit(1)
 
 
 student_group.add_command(student_check)
@@ -706,6 +714,8 @@ def status(settings: Settings, cohort_name: str, fmt: str) -> None:
         return
 
     def grade_cell(g) -> str:
+        if g and g.get("error"):
+            return "error (not graded)"
         return f"{g['percent']:.0f}% {'pass' if g['passed'] else 'fail'}" if g else ""
 
     from stacks.leases import utc_now

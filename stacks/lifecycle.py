@@ -280,8 +280,8 @@ def status_rows(reg: Registry, cohort: Cohort) -> list[dict]:
             "updated_at": last.get("updated_at"),
             "lease_expires": lease,
             "last_grade": (
-                {"lab": grade["lab"], "percent": grade["percent"], "passed": grade["passed"],
-                 "graded_at": grade["graded_at"]} if grade else None
+                {"lab": grade["lab"], "percent": grade.get("percent"), "passed": grade.get("passed"),
+                 "error": grade.get("error"), "graded_at": grade["graded_at"]} if grade else None
             ),
         })
     return rows

@@ -102,6 +102,30 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE stack_status SET lab = (SELECT json_extract(c.labs, '$[0]') FROM cohorts c WHERE c.name = stack_status.cohort
         AND json_array_length(c.labs) = 1) WHERE lab IS NULL;
     """,
+    # An error is not a grade: a student who could not be graded has no score, only the reason.
+    """
+    CREATE TABLE grades_v2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        cohort TEXT NOT NULL REFERENCES cohorts(name) ON DELETE CASCADE,
+        student TEXT NOT NULL,
+        lab TEXT NOT NULL,
+        graded_at TEXT NOT NULL,
+        score INTEGER,
+        max_score INTEGER,
+        percent REAL,
+        passed INTEGER,
+        error TEXT,
+        result TEXT NOT NULL,
+        UNIQUE (run_id, student, lab),
+        CHECK ((error IS NULL) = (score IS NOT NULL))
+    );
+    INSERT INTO grades_v2 (id, run_id, cohort, student, lab, graded_at, score, max_score, percent, passed, result)
+        SELECT id, run_id, cohort, student, lab, graded_at, score, max_score, percent, passed, result FROM grades;
+    DROP TABLE grades;
+    ALTER TABLE grades_v2 RENAME TO grades;
+    CREATE INDEX grades_by_student ON grades (cohort, student, lab, graded_at);
+    """,
 )
 
 
@@ -210,21 +234,25 @@ class Registry:
         return [r[0] for r in self.db.execute("SELECT name FROM cohorts ORDER BY name")]
 
     def record_grade(self, run_id: str, cohort: str, result: dict) -> None:
-        """Commit one student's graded result at once, so an interrupted run keeps it."""
+        """Commit one student's graded result at once, so an interrupted run keeps it. A result
+        with an `error` (the student could not be graded) is stored without a score."""
+        error = result.get("error")
+        passed = None if error else int(result["passed"])
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO grades (run_id, cohort, student, lab, graded_at, score,"
-                " max_score, percent, passed, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " max_score, percent, passed, error, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     cohort,
                     result["student"],
                     result["lab"],
                     result["graded_at"],
-                    result["score"],
-                    result["max_score"],
-                    result["percent"],
-                    int(result["passed"]),
+                    result.get("score"),
+                    result.get("max_score"),
+                    result.get("percent"),
+                    passed,
+                    error,
                     json.dumps(result, sort_keys=True),
                 ),
             )
@@ -310,7 +338,7 @@ class Registry:
         while True:
             with self.transaction() as db:
                 row = db.execute("SELECT * FROM grading_locks WHERE cohort = ?", (cohort,)).fetchone()
-                if row is None or (row["host"] == host and not pid_alive(row["pid"])):
+                if row is None or wait or (row["host"] == host and not pid_alive(row["pid"])):
                     db.execute(
                         "INSERT OR REPLACE INTO grading_locks (cohort, run_id, pid, host, acquired_at)"
                         " VALUES (?, ?, ?, ?, ?)",

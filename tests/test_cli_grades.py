@@ -68,8 +68,9 @@ def test_grade_writes_junit_csv_and_html(cohort: str, tmp_path: Path) -> None:
         ("bob", "Bob Builder", "bob@example.edu", "55", "false"),
         ("cy", "Cy", "cy@example.edu", "0", "false"),
     ]
-    assert list(rows[1])[8:] == ["bucket-exists", "website-config", "index-content", "public-read", "versioning", "tags"]
-    assert [rows[1][c] for c in list(rows[1])[8:]] == ["15", "20", "20", "0", "0", "0"]
+    assert list(rows[1])[8:] == ["bucket-exists", "website-config", "index-content", "public-read", "versioning", "tags",
+                                 "error"]
+    assert [rows[1][c] for c in list(rows[1])[8:]] == ["15", "20", "20", "0", "0", "0", ""]
 
     table = tmp_path / "grades.txt"
     assert run("grade", "--cohort", cohort, "--out", str(table)).exit_code == 0
@@ -97,7 +98,7 @@ def test_grades_history_after_two_runs_shows_both(cohort: str) -> None:
     assert sorted((r["student"], r["score"]) for r in runs[:3]) == [("ada", 100), ("bob", 55), ("cy", 0)]
     assert [(r["student"], r["score"]) for r in runs[3:]] == [("bob", 55)]
     assert runs[0]["graded_at"] == first["graded_at"] and runs[-1]["graded_at"] == second["graded_at"]
-    assert list(runs[0]) == ["graded_at", "student", "lab", "score", "max_score", "percent", "passed"]
+    assert list(runs[0]) == ["graded_at", "student", "lab", "score", "max_score", "percent", "passed", "error"]
 
     bob = json.loads(run("grades", "history", "--cohort", cohort, "--student", "bob", "--format", "json").stdout)
     assert [(r["student"], r["lab"], r["percent"], r["passed"]) for r in bob["runs"]] == [("bob", LAB, 55.0, False)] * 2
@@ -150,3 +151,31 @@ def test_student_check_penalty_is_shown(cohort: str, aws, moto_endpoint: str) ->
     assert result.exit_code == 0, result.output
     assert f"{LAB}: 70/100 (70.0%) — not passed yet" in result.stdout
     assert "− penalty 30: no-public-write" in result.stdout
+
+
+def test_an_unreachable_target_is_no_grade(tmp_path: Path) -> None:
+    """Nothing listens on the endpoint: no score is stored, the reason shows once, grade exits 1."""
+    from tests.conftest import free_port
+
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\nbob\n")
+    assert run("cohort", "create", "gone", "--lab", LAB, "--roster", str(roster), "--target", "localstack",
+               "--endpoint", endpoint).exit_code == 0
+    graded = run("grade", "--cohort", "gone")
+    assert graded.exit_code == 1
+    assert "could not grade 2 students: the AWS target did not answer" in graded.output
+    out = tmp_path / "grades.csv"
+    to_file = CliRunner().invoke(cli, ["grade", "--cohort", "gone", "--format", "csv", "--out", str(out)])
+    assert to_file.exit_code == 1 and to_file.stdout == ""
+    assert to_file.stderr.startswith("could not grade 2 students: ")
+    assert [(r["student"], r["score"], r["error"] != "") for r in csv.DictReader(io.StringIO(out.read_text()))] == [
+        ("ada", "", True), ("bob", "", True)]
+    history = json.loads(run("grades", "history", "--cohort", "gone", "--format", "json").output)["runs"]
+    assert [(h["student"], h["score"], h["passed"], endpoint in h["error"]) for h in history] == [
+        ("ada", None, None, True), ("bob", None, None, True)] * 2
+    status = run("status", "--cohort", "gone", "--format", "json")
+    assert [r["last_grade"]["error"] is not None for r in json.loads(status.output)] == [True, True]
+    check = run("student", "check", "--cohort", "gone", "--student", "ada")
+    assert check.exit_code == 1 and check.output.count("did not answer") == 1
+    assert "0/" not in check.output

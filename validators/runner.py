@@ -3,7 +3,9 @@
 Collectors run once per cohort (DESIGN decision 4); checks are pure functions of a student's slice
 of that snapshot. Nothing here raises because of what a student built: a collector failure or
 timeout, an invalid rendered param, an exception or a timeout inside a check all become that
-check's `error`.
+check's `error`. An error is not a grade: when a collector could not reach its service at all (the
+target, cluster or database did not answer), the students whose lab reads it are not graded, and
+the report carries them as `ungraded` with the reason.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from stacks.cohort import Cohort, Student
 from stacks.registry import now
 from validators import checks as check_modules
 from validators.collectors import COLLECTORS, CollectRequest, Snapshot
+from validators.collectors.base import unreachable
 from validators.registry import Check, Params, Result
-from validators.report import CheckResult, GradeReport, GuardResult, StudentResult, student_json
+from validators.report import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded, student_json
 
 CHECK_TIMEOUT_S = 10.0
 COLLECTOR_TIMEOUT_S = 120.0
@@ -157,14 +160,16 @@ def collect(
     endpoint_url: str | None,
     concurrency: int,
     timeout: float = COLLECTOR_TIMEOUT_S,
-) -> tuple[dict[str, Snapshot], dict[str, str]]:
+) -> tuple[dict[str, Snapshot], dict[str, str], dict[str, str]]:
     """Run each needed collector once, all within `timeout` s; a failure or a timeout is recorded
     as the message every check of that kind reports, never raised.
 
-    `wanted` maps an inventory kind to the params its checks asked for, by student prefix.
+    `wanted` maps an inventory kind to the params its checks asked for, by student prefix. Returns
+    (snapshots, failures, down): `down` holds the failures that mean the service did not answer.
     """
     snapshots: dict[str, Snapshot] = {}
     failures: dict[str, str] = {}
+    down: dict[str, str] = {}
     futures: dict[Future, str] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, len(wanted)), thread_name_prefix="labctl-collect")
     try:
@@ -193,6 +198,8 @@ def collect(
                     snapshots[kind] = future.result()
                 except Exception as exc:  # noqa: BLE001 - reported on every check that reads it
                     failures[kind] = f"collecting {kind} failed: {type(exc).__name__}: {exc}"
+                    if (reason := unreachable(exc)) is not None:
+                        down[kind] = reason
         except FutureTimeout:
             for kind in futures.values():
                 if kind not in snapshots and kind not in failures:
@@ -200,7 +207,7 @@ def collect(
     finally:
         # A collector that timed out may still be running: do not wait for it.
         pool.shutdown(wait=False, cancel_futures=True)
-    return snapshots, failures
+    return snapshots, failures, down
 
 
 def grade_cohort(
@@ -218,7 +225,8 @@ def grade_cohort(
     """Grade `students` (default: the whole roster) of `cohort` on `labs`.
 
     `on_result` gets each (student, lab) result as it completes, as `student_json` plus `cohort`
-    and `graded_at` (the shape `Registry.record_grade` stores); it runs on the calling thread, so
+    and `graded_at` (the shape `Registry.record_grade` stores), or for an ungraded student
+    student, prefix, lab, `error` (the reason), cohort and graded_at; it runs on the calling thread, so
     it may use a SQLite connection opened there. Unknown student slugs raise InputError.
     """
     registered = check_modules.load()
@@ -236,7 +244,16 @@ def grade_cohort(
                 if item.check is not None and item.params is not None:
                     wanted.setdefault(item.check.reads, {}).setdefault(student.prefix, []).append(item.params)
 
-    snapshots, failures = collect(cohort, chosen, wanted, session, endpoint_url, concurrency, collector_timeout)
+    snapshots, failures, down = collect(cohort, chosen, wanted, session, endpoint_url, concurrency, collector_timeout)
+
+    ungraded: dict[int, Ungraded] = {}
+    for i, (student, lab, items) in enumerate(plans):
+        reason = next((down[item.check.reads] for item in items if item.check and item.check.reads in down), None)
+        if reason is not None:
+            ungraded[i] = Ungraded(student.student, student.prefix, lab.id, reason)
+            if on_result is not None:
+                on_result({"student": student.student, "prefix": student.prefix, "lab": lab.id, "error": reason,
+                           "cohort": cohort.name, "graded_at": graded_at})
 
     results: dict[int, StudentResult] = {}
     workers = max(1, concurrency)
@@ -246,6 +263,7 @@ def grade_cohort(
             futures = {
                 pool.submit(grade_lab, student, lab, items, snapshots, failures, check_pool, check_timeout): i
                 for i, (student, lab, items) in enumerate(plans)
+                if i not in ungraded
             }
             for future in as_completed(futures):
                 result = future.result()
@@ -260,5 +278,6 @@ def grade_cohort(
         cohort=cohort.name,
         labs=tuple(lab.id for lab in labs),
         graded_at=graded_at,
-        results=tuple(results[i] for i in range(len(plans))),
+        results=tuple(results[i] for i in range(len(plans)) if i in results),
+        ungraded=tuple(ungraded[i] for i in sorted(ungraded)),
     )

@@ -89,13 +89,13 @@ def test_csv_gradebook_columns_and_values() -> None:
     header = list(rows[0])
     assert header == [
         "student", "name", "email", "lab", "score", "percent", "passed", "graded_at",
-        "bucket-exists", "versioning", "tags", "website",
+        "bucket-exists", "versioning", "tags", "website", "error",
     ]
     ada, bob = rows
     assert ada == {
         "student": "ada", "name": "Ada Lovelace", "email": "ada@example.edu", "lab": LAB, "score": "100",
         "percent": "100.0", "passed": "true", "graded_at": REPORT.graded_at,
-        "bucket-exists": "40", "versioning": "60", "tags": "", "website": "",
+        "bucket-exists": "40", "versioning": "60", "tags": "", "website": "", "error": "",
     }
     assert (bob["score"], bob["passed"], bob["versioning"], bob["tags"], bob["website"]) == ("10", "false", "0", "0", "0")
     assert bob["name"] == "'=HYPERLINK(1)"  # a roster name is never a spreadsheet formula
@@ -106,7 +106,8 @@ def test_csv_names_check_columns_by_lab_when_several_labs() -> None:
                           (check("table-exists", "passed", 15), check("pitr", "failed", 15, "off")), ())
     report = GradeReport("cls", (LAB, "dynamodb-orders"), REPORT.graded_at, (ADA, other))
     header = next(csv.reader(io.StringIO(to_csv(report, COHORT))))
-    assert header[8:] == [f"{LAB}/bucket-exists", f"{LAB}/versioning", "dynamodb-orders/table-exists", "dynamodb-orders/pitr"]
+    assert header[8:] == [f"{LAB}/bucket-exists", f"{LAB}/versioning", "dynamodb-orders/table-exists", "dynamodb-orders/pitr",
+                          "error"]
 
 
 def test_html_is_self_contained_escaped_and_has_both_charts() -> None:
@@ -145,7 +146,7 @@ def test_student_text_lists_shortfalls_hints_penalties_and_next_labs() -> None:
 
 def test_history_rows() -> None:
     entry = {"graded_at": "t1", "student": "ada", "lab": LAB, "score": 55, "max_score": 100, "percent": 55.0, "passed": False}
-    assert history_rows([entry]) == [("t1", "ada", LAB, "55/100", "55.0%", "no")]
+    assert history_rows([entry]) == [("t1", "ada", LAB, "55/100", "55.0%", "no", "")]
 
 
 @pytest.mark.chromium

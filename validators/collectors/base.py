@@ -6,8 +6,25 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
 import boto3
+from botocore.exceptions import ConnectionError as AwsConnectionError
 
+from labs.errors import LabctlError
 from validators.registry import Params
+
+
+class Unreachable(LabctlError):
+    """The target, cluster or database did not answer (or is not configured): nobody whose checks
+    read this inventory can be graded, and no score is recorded for them."""
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """The reason, when a collector's failure means its service could not be reached at all; None
+    for any other failure (which may come from what a student built)."""
+    if isinstance(exc, Unreachable):
+        return str(exc)
+    if isinstance(exc, AwsConnectionError):
+        return f"the AWS target did not answer: {exc}"
+    return None
 
 
 @dataclass(frozen=True)

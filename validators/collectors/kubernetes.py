@@ -4,7 +4,8 @@ Every kind the checks read is listed across all namespaces once (so the number o
 not grow with the cohort) and partitioned by namespace; only the graded students' namespaces
 (namespace = prefix) are kept. Objects become plain dicts in the API's JSON shape, except Secrets,
 reduced to name, type and keys as soon as they arrive (no value is ever kept). ClusterRoleBindings
-have no namespace: each is kept in the namespaces of its ServiceAccount subjects. Any API error
+have no namespace: each is kept in the namespaces of its ServiceAccount subjects. A cluster that does
+not answer is Unreachable (nobody is graded on it); any other API error
 propagates to the runner, which reports it on every Kubernetes check.
 """
 
@@ -14,10 +15,10 @@ from typing import Any, Callable, Iterator
 
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from components.k8s_namespace import platform_object_names
-from labs.errors import LabctlError
-from validators.collectors.base import CollectRequest
+from validators.collectors.base import CollectRequest, Unreachable
 from validators.inventory.kubernetes import KubernetesInventory, KubernetesSnapshot, secret_summary
 
 PAGE_SIZE = 500
@@ -29,8 +30,11 @@ def api_client_of(request: CollectRequest, api_client: k8s.ApiClient | None) -> 
     if api_client is not None:
         return api_client
     if request.kubeconfig is None:
-        raise LabctlError(f"cohort {request.cohort} has no cluster (cohort create --kubeconfig PATH --context NAME)")
-    return k8s_config.new_client_from_config(config_file=request.kubeconfig, context=request.kube_context)
+        raise Unreachable(f"cohort {request.cohort} has no cluster (cohort create --kubeconfig PATH --context NAME)")
+    try:
+        return k8s_config.new_client_from_config(config_file=request.kubeconfig, context=request.kube_context)
+    except (OSError, k8s_config.ConfigException) as exc:
+        raise Unreachable(f"kubeconfig {request.kubeconfig}: {exc}") from None
 
 
 def list_all(list_call: Callable[..., Any]) -> Iterator[Any]:
@@ -45,6 +49,15 @@ def list_all(list_call: Callable[..., Any]) -> Iterator[Any]:
         token = page.metadata._continue if page.metadata is not None else None
         if not token:
             return
+
+
+def reachable(items: Iterator[Any]) -> Iterator[Any]:
+    """`items`, with a cluster that does not answer (no connection after the client's retries)
+    turned into Unreachable."""
+    try:
+        yield from items
+    except (MaxRetryError, NewConnectionError) as exc:
+        raise Unreachable(f"the Kubernetes API server did not answer: {getattr(exc, 'reason', None) or exc}") from None
 
 
 def list_calls(api: k8s.ApiClient) -> dict[str, Callable[..., Any]]:
@@ -91,7 +104,7 @@ def collect_kubernetes(
     platform = {ns: platform_object_names(ns) for ns in namespaces}
     found: dict[str, dict[str, dict[str, Any]]] = {ns: {kind: {} for kind in kinds} for ns in namespaces}
     for kind, list_call in kinds.items():
-        for item in list_all(list_call):
+        for item in reachable(list_all(list_call)):
             obj = api.sanitize_for_serialization(item)
             if kind == "secrets":
                 obj = secret_summary(obj)

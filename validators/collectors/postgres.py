@@ -5,7 +5,8 @@ database (bounded concurrency) reads the `public` schema's catalog and runs the 
 ask for, all inside one transaction that is always rolled back, with `SET LOCAL statement_timeout`
 and `lock_timeout`. The probes run as the student's own role (`SET LOCAL ROLE`, the role named
 like the database): student SQL (views, triggers, functions) never runs with the grader's
-privileges. A failure in one database is recorded on its inventory; a failed listing propagates.
+privileges. A failure in one database is recorded on its inventory; a failed listing propagates,
+and a server that does not answer (or no admin DSN) is Unreachable: nobody is graded on it.
 
 The admin DSN is the cohort's `--postgres-dsn`; its password comes from PGPASSWORD or ~/.pgpass
 as libpq does.
@@ -24,8 +25,7 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
-from labs.errors import LabctlError
-from validators.collectors.base import CollectRequest
+from validators.collectors.base import CollectRequest, Unreachable
 from validators.inventory.postgres import (
     FIXTURE_CUSTOMERS,
     FIXTURE_ORDERS,
@@ -170,7 +170,7 @@ class ProbeFailed(Exception):
 def admin_dsn_of(request: CollectRequest, admin_dsn: str | None) -> str:
     dsn = admin_dsn or request.postgres_dsn
     if not dsn:
-        raise LabctlError(f"cohort {request.cohort} has no PostgreSQL server (cohort create --postgres-dsn)")
+        raise Unreachable(f"cohort {request.cohort} has no PostgreSQL server (cohort create --postgres-dsn)")
     return dsn
 
 
@@ -182,7 +182,10 @@ def connect(dsn: str, database: str | None = None) -> psycopg.Connection:
 
 
 def existing_databases(dsn: str, names: list[str]) -> set[str]:
-    conn = connect(dsn)
+    try:
+        conn = connect(dsn)
+    except psycopg.OperationalError as exc:
+        raise Unreachable(f"the PostgreSQL server did not answer: {first_line(exc)}") from None
     try:
         rows = conn.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", (names,)).fetchall()
         return {r[0] for r in rows}

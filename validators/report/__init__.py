@@ -5,7 +5,7 @@ templates in templates/), plus render_student (the student's own view) and rende
 of the registry's grade history).
 """
 
-from validators.report.model import CheckResult, GradeReport, GuardResult, StudentResult
+from validators.report.model import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded
 from validators.report.render_csv import to_csv
 from validators.report.render_history import HISTORY_COLUMNS, history_json, history_rows
 from validators.report.render_html import to_html
@@ -22,6 +22,7 @@ __all__ = [
     "GradeReport",
     "GuardResult",
     "StudentResult",
+    "Ungraded",
     "history_json",
     "history_rows",
     "rich_table",

@@ -45,6 +45,17 @@ class StudentResult:
 
 
 @dataclass(frozen=True)
+class Ungraded:
+    """A student who could not be graded on a lab because the target, cluster or database did not
+    answer: no score, only the reason."""
+
+    student: str
+    prefix: str
+    lab: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class GradeReport:
     cohort: str
     labs: tuple[str, ...]
@@ -52,6 +63,18 @@ class GradeReport:
     """ISO 8601, UTC, seconds."""
     results: tuple[StudentResult, ...]
     """Roster order, then lab order."""
+    ungraded: tuple[Ungraded, ...] = ()
+    """Roster order, then lab order: nobody here has a score in `results`."""
+
+    def could_not_grade(self) -> list[str]:
+        """One line per reason: `could not grade N students: <reason>`."""
+        by_reason: dict[str, set[str]] = {}
+        for item in self.ungraded:
+            by_reason.setdefault(item.reason, set()).add(item.student)
+        return [
+            f"could not grade {len(names)} student{'' if len(names) == 1 else 's'}: {reason}"
+            for reason, names in by_reason.items()
+        ]
 
     @property
     def lab(self) -> str:

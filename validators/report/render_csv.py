@@ -2,6 +2,7 @@
 
 Names and emails come from the cohort's roster (the report holds slugs only). Check columns hold
 the points awarded; with several labs they are named `<lab>/<check>` and blank for the other labs.
+A student who could not be graded has a row with no score and the reason in the last column, `error`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def to_csv(report: GradeReport, cohort: Cohort) -> str:
     roster = {s.student: s for s in cohort.students}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*BASE_COLUMNS, *(f"{lab}/{check}" if multi_lab else check for lab, check in columns)])
+    writer.writerow([*BASE_COLUMNS, *(f"{lab}/{check}" if multi_lab else check for lab, check in columns), "error"])
     for result in report.results:
         student = roster.get(result.student)
         awarded = {(result.lab, c.id): c.awarded for c in result.checks}
@@ -51,6 +52,23 @@ def to_csv(report: GradeReport, cohort: Cohort) -> str:
                 "true" if result.passed else "false",
                 report.graded_at,
                 *(awarded.get(column, "") for column in columns),
+                "",
+            ]
+        )
+    for item in report.ungraded:
+        student = roster.get(item.student)
+        writer.writerow(
+            [
+                item.student,
+                cell(student.name if student else ""),
+                cell(student.email if student else ""),
+                item.lab,
+                "",
+                "",
+                "",
+                report.graded_at,
+                *("" for _ in columns),
+                cell(item.reason),
             ]
         )
     return buffer.getvalue()

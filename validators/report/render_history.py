@@ -1,10 +1,13 @@
-"""Grade history rows (as `Registry.grade_history` returns them, oldest first) for a table or JSON."""
+"""Grade history rows (as `Registry.grade_history` returns them, oldest first) for a table or JSON.
+
+An entry with an `error` is a student who could not be graded: no score, `error` and the reason.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-HISTORY_COLUMNS = ("graded_at", "student", "lab", "score", "percent", "passed")
+HISTORY_COLUMNS = ("graded_at", "student", "lab", "score", "percent", "passed", "reason")
 
 
 def history_json(cohort: str, entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -15,25 +18,29 @@ def history_json(cohort: str, entries: Iterable[dict[str, Any]]) -> dict[str, An
                 "graded_at": e["graded_at"],
                 "student": e["student"],
                 "lab": e["lab"],
-                "score": e["score"],
-                "max_score": e["max_score"],
-                "percent": e["percent"],
-                "passed": e["passed"],
+                "score": e.get("score"),
+                "max_score": e.get("max_score"),
+                "percent": e.get("percent"),
+                "passed": e.get("passed"),
+                "error": e.get("error"),
             }
             for e in entries
         ],
     }
 
 
-def history_rows(entries: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, str, str, str]]:
+def history_rows(entries: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, str, str, str, str]]:
     return [
-        (
+        (e["graded_at"], e["student"], e["lab"], "", "", "error", e["error"])
+        if e.get("error")
+        else (
             e["graded_at"],
             e["student"],
             e["lab"],
             f"{e['score']}/{e['max_score']}",
             f"{e['percent']:.1f}%",
             "yes" if e["passed"] else "no",
+            "",
         )
         for e in entries
     ]

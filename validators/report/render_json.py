@@ -50,4 +50,8 @@ def to_json(report: GradeReport) -> dict[str, Any]:
         "lab": report.lab,
         "graded_at": report.graded_at,
         "students": [student_json(r) for r in report.results],
+        "ungraded": [
+            {"student": u.student, "prefix": u.prefix, "lab": u.lab, "error": u.reason} for u in report.ungraded
+        ],
+        "could_not_grade": report.could_not_grade(),
     }

@@ -2,7 +2,8 @@
 
 A testsuite per student and lab, a testcase per check and per guard. A failed check, or a guard that
 applies, is a `<failure>` whose message is the check's message followed by its hint; an error is an
-`<error>` (could not evaluate, not a fail); a skipped check is `<skipped>`.
+`<error>` (could not evaluate, not a fail); a skipped check is `<skipped>`. A student who could not be
+graded at all is a testsuite with one `<error>` testcase carrying the reason.
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ def to_junit(report: GradeReport) -> str:
     for result in report.results:
         for key, value in suite_for(root, report.cohort, report.graded_at, result).items():
             totals[key] += value
+    for item in report.ungraded:
+        suite = ET.SubElement(root, "testsuite", name=f"{item.student} · {item.lab}", timestamp=report.graded_at,
+                              tests="1", failures="0", errors="1", skipped="0")
+        case = ET.SubElement(suite, "testcase", classname=f"{report.cohort}.{item.student}.{item.lab}",
+                             name="could not grade")
+        ET.SubElement(case, "error", message=item.reason, type="error").text = item.reason
+        totals["tests"] += 1
+        totals["errors"] += 1
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)

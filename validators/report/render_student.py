@@ -40,4 +40,5 @@ def result_lines(result: StudentResult, next_labs: Sequence[tuple[str, str]] = (
 def student_text(report: GradeReport, next_labs: Mapping[str, Sequence[tuple[str, str]]]) -> str:
     """`next_labs` maps a lab id to its (id, title) successors, as the lab spec's `next` lists them."""
     blocks = ["\n".join(result_lines(r, next_labs.get(r.lab, ()))) for r in report.results]
+    blocks += [f"{u.lab}: could not be graded, no score recorded — {u.reason}" for u in report.ungraded]
     return "\n\n".join(blocks)

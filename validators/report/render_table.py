@@ -33,7 +33,8 @@ def table_rows(report: GradeReport) -> list[tuple[str, str, str, str, str]]:
 
 
 def rich_table(report: GradeReport) -> Table:
-    table = Table(title=f"{report.cohort} · {report.lab} · {report.graded_at}")
+    caption = "\n".join(report.could_not_grade()) or None
+    table = Table(title=f"{report.cohort} · {report.lab} · {report.graded_at}", caption=caption, caption_justify="left")
     for column in TABLE_COLUMNS:
         table.add_column(column, justify="right" if column in ("score", "percent") else "left")
     for row in table_rows(report):

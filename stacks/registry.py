@@ -338,7 +338,7 @@ class Registry:
         while True:
             with self.transaction() as db:
                 row = db.execute("SELECT * FROM grading_locks WHERE cohort = ?", (cohort,)).fetchone()
-                if row is None or wait or (row["host"] == host and not pid_alive(row["pid"])):
+                if row is None or (row["host"] == host and not pid_alive(row["pid"])):
                     db.execute(
                         "INSERT OR REPLACE INTO grading_locks (cohort, run_id, pid, host, acquired_at)"
                         " VALUES (?, ?, ?, ?, ?)",

@@ -4,12 +4,15 @@ The project's stack is `<cohort>.<student>.solution` in labctl's backend, run wi
 credentials, endpoint and region from their lab stack's outputs (the same environment `labctl
 student env` gives their shell, so the project sees what the student sees), and with labctl's
 policy packs attached: a solution that breaks isolation or cost rules fails the way it would in
-class. Nothing runs with the instructor's credentials. A Terraform module (`*.tf`) goes through
+class. Nothing runs with the instructor's credentials: the Automation API gives the CLI this
+process's whole environment under the variables it is handed (pulumi/automation/_cmd.py), so the
+instructor's own settings are handed over blanked. A Terraform module (`*.tf`) goes through
 python-terraform instead, with the same environment (stacks/terraform.py).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from stacks.cohort import Cohort, Student
 from stacks.engine import Engine, OperationResult, cli_root, first_line, policy_config_files, policy_pack_paths
 from stacks.handouts import student_env
 from stacks.home import home, write_secret
-from stacks.terraform import ModuleRun, apply_module, check_ready, is_module
+from stacks.terraform import WITHHELD_PREFIXES, ModuleRun, apply_module, check_ready, is_module
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,15 @@ def deploy_env(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> dic
     return env
 
 
+def project_env(engine: Engine, student_env: dict[str, str]) -> dict[str, str]:
+    """The variables a student's project runs with: the instructor's credentials, profiles, kubeconfig,
+    PostgreSQL and Pulumi settings blanked (AWS SDKs and the CLI read an empty value as unset), no
+    kubeconfig unless the student has one (an unset KUBECONFIG falls back to ~/.kube/config), then
+    labctl's engine variables and the student's own."""
+    withheld = {key: "" for key in os.environ if key.startswith(WITHHELD_PREFIXES)}
+    return {**withheld, "KUBECONFIG": os.devnull, **engine.env, **student_env, "PULUMI_HOME": str(cli_root())}
+
+
 def deploy(
     cohort: Cohort, student: Student, path: Path, engine: Engine, outputs: dict[str, Any], preview: bool = False
 ) -> Deployment | ModuleRun:
@@ -70,7 +82,7 @@ def deploy(
     path = path.resolve()
     if check_project(path) == "terraform":
         return apply_module(cohort, student, path, deploy_env(cohort, student, outputs), preview)
-    env = {**engine.env, **deploy_env(cohort, student, outputs), "PULUMI_BACKEND_URL": engine.backend_url}
+    env = project_env(engine, deploy_env(cohort, student, outputs))
     name = f"{cohort.name}.{student.student}.solution"
     options = auto.LocalWorkspaceOptions(
         work_dir=str(path), pulumi_home=str(cli_root()), env_vars=env, secrets_provider="passphrase",

@@ -5,7 +5,11 @@ One stack per student, named `<cohort>.<student>`. Each stack keeps a persistent
 (`<home>/pulumi-work/<cohort>/<student>`): the passphrase provider stores the stack's encryption salt
 in `Pulumi.<stack>.yaml` there, so a temporary directory would lose it. Engine output and events go
 to `<home>/logs/<cohort>/<student>.log`, one JSON object a line. The passphrase never appears in a
-log, a repr or an exception: the engine reads it from a 0600 file or from `LABCTL_PASSPHRASE`.
+log, a repr or an exception: it comes from a 0600 file or from `LABCTL_PASSPHRASE`.
+
+The CLI runs with `{**os.environ, **labctl's variables}` (pulumi/automation/_cmd.py, `PulumiCommand.run`),
+so every variable that decides where state goes, how it is encrypted and which Python runs labctl's
+code is set explicitly here: a shell's own (a CI job's `PULUMI_BACKEND_URL`) never wins.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,14 +67,16 @@ class MaskedStr(str):
 
 
 def passphrase_env() -> dict[str, str]:
-    """The secrets provider's passphrase: `LABCTL_PASSPHRASE`, else a file generated once (0600)."""
+    """The secrets provider's passphrase: `LABCTL_PASSPHRASE`, else a file generated once (0600). Passed
+    by value: the CLI reads `PULUMI_CONFIG_PASSPHRASE` before `PULUMI_CONFIG_PASSPHRASE_FILE`, so a
+    shell's own passphrase would otherwise win over labctl's file."""
     given = os.environ.get("LABCTL_PASSPHRASE")
-    if given:
-        return {"PULUMI_CONFIG_PASSPHRASE": MaskedStr(given)}
-    path = passphrase_path()
-    if not path.exists():
-        write_secret(path, secrets.token_urlsafe(32))
-    return {"PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
+    if not given:
+        path = passphrase_path()
+        if not path.exists():
+            write_secret(path, secrets.token_urlsafe(32))
+        given = path.read_text(encoding="utf-8")
+    return {"PULUMI_CONFIG_PASSPHRASE": MaskedStr(given)}
 
 
 def plugin_versions() -> dict[str, str]:
@@ -155,8 +162,17 @@ def stack_name(cohort: Cohort | str, student: Student | str) -> str:
     return f"{cohort_name}.{slug}"
 
 
-def base_env() -> dict[str, str]:
-    return {"PULUMI_SKIP_UPDATE_CHECK": "true", **passphrase_env()}
+def base_env(backend_url: str | None = None) -> dict[str, str]:
+    """labctl's own engine variables; each wins over the shell's value of the same name."""
+    return {
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        # PULUMI_BACKEND_URL outranks the project's `backend.url` (pkg/workspace GetCurrentCloudURL).
+        "PULUMI_BACKEND_URL": backend_url or default_backend_url(),
+        # Dynamic providers (LabSetup) run as `${PULUMI_PYTHON_CMD:-python3} -m pulumi.dynamic`
+        # (pulumi-resource-pulumi-python, pulumi#7960): labctl's interpreter has the pulumi SDK and labctl.
+        "PULUMI_PYTHON_CMD": sys.executable,
+        **passphrase_env(),
+    }
 
 
 def first_line(exc: BaseException | str) -> str:
@@ -233,7 +249,7 @@ class Engine:
     def __init__(self, backend_url: str | None = None, command: auto.PulumiCommand | None = None):
         self.command = command or command_factory()
         self.backend_url = backend_url or default_backend_url()
-        self.env = base_env()
+        self.env = base_env(self.backend_url)
         self.running: dict[str, auto.Stack] = {}
         self.lock = threading.Lock()
 

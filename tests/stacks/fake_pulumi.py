@@ -9,6 +9,7 @@ CLI version 3.200.0 so the SDK uses its file-based event log rather than the gRP
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -25,6 +26,8 @@ class Call:
     args: list[str]
     cwd: str
     env: dict[str, str]
+    effective: dict[str, str] = field(default_factory=dict)
+    """The environment the real CLI would get: `PulumiCommand.run` puts the given env over os.environ."""
 
     @property
     def verb(self) -> str:
@@ -58,7 +61,7 @@ class FakePulumi:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, args: list[str], cwd: str, additional_env: Mapping[str, str], on_output=None, on_error=None):
-        call = Call(list(args), cwd, dict(additional_env))
+        call = Call(list(args), cwd, dict(additional_env), {**os.environ, **additional_env})
         with self.lock:
             self.calls.append(call)
         verb, stack = call.verb, call.stack

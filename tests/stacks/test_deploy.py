@@ -58,7 +58,7 @@ def test_fake_engine_deploy_runs_the_project_as_the_student_with_policy_packs(fa
     env = up.env
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("AKIAADA", "s3cr3t-ada")
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566" and env["AWS_REGION"] == "eu-west-1"
-    assert env["PULUMI_BACKEND_URL"].startswith("file://") and "PULUMI_CONFIG_PASSPHRASE_FILE" in env
+    assert env["PULUMI_BACKEND_URL"].startswith("file://") and "PULUMI_CONFIG_PASSPHRASE" in env
     (config,) = fake.of("config set")
     assert config.args[2] == "aws:region" and config.args[-1] == "eu-west-1" and config.stack == "c1.ada.solution"
 

@@ -81,7 +81,7 @@ def test_fake_engine_passphrase_is_generated_once_0600_and_never_logged(reg, fak
     secret = path.read_text()
     up(reg, fake, rerun_all=True)
     assert path.read_text() == secret
-    assert all(c.env["PULUMI_CONFIG_PASSPHRASE_FILE"] == str(path) for c in fake.calls if c.verb != "")
+    assert all(c.env["PULUMI_CONFIG_PASSPHRASE"] == secret for c in fake.calls if c.verb != "")
     logs = "".join(p.read_text() for p in (labctl_home / "logs/c1").iterdir())
     assert secret not in logs
 

@@ -110,15 +110,14 @@ def test_second_grade_refuses_in_one_line_and_waits_with_wait(graded_cohort, lab
         assert f"cohort '{graded_cohort}' is being graded" in second.stderr and "--wait" in second.stderr
         assert "Traceback" not in second.output
 
-        waiter = subprocess.Popen([sys.executable, "-m", "cli", "-q", "grade", "--cohort", graded_cohort,
-                                   "--format", "json", "--wait"], cwd=REPO, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        # The waiter cannot finish while the first run holds the lock; it does once the holder dies.
-        assert waiter.poll() is None
+        # Returns once the waiter has found the lock held; it may take the lock only once the holder dies.
+        waiter = paused(["-q", "grade", "--cohort", graded_cohort, "--format", "json", "--wait"],
+                        tmp_path / "waiting", report_lock=1)
     finally:
         kill9(first)
     out, err = waiter.communicate(timeout=GUARD_S)
     assert waiter.returncode == 0, err.decode()
+    assert f"took the grading lock from pid {first.pid}, which was gone" in err.decode()
     rows = grade_rows(graded_cohort)
     runs = {}
     for run_id, student, lab in rows:

@@ -4,6 +4,7 @@ a recording fake of `PulumiCommand` (tests named `fake_engine`); `engine` tests 
 from __future__ import annotations
 
 import _thread
+import importlib.metadata
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import urllib.error
 import pytest
 from click.testing import CliRunner
 from fake_pulumi import FakePulumi
+from semver import VersionInfo
 
 from cli import cli
 from labs.errors import InputError, LabctlError
@@ -227,18 +229,30 @@ def test_fake_engine_install_without_network_fails_in_one_line(monkeypatch):
     assert "could not install the Pulumi CLI" in result.output and "name resolution" in result.output
 
 
+def sdk_plugin_versions() -> dict[str, str]:
+    """The provider plugins the components need, at the versions of the SDKs pyproject.toml installs."""
+    sdks = {"aws": "pulumi-aws", "kubernetes": "pulumi-kubernetes", "docker": "pulumi-docker",
+            "postgresql": "pulumi-postgresql", "random": "pulumi-random"}
+    return {plugin: importlib.metadata.version(sdk) for plugin, sdk in sdks.items()}
+
+
 def test_fake_engine_install_pins_plugins_to_the_sdk_versions(monkeypatch, fake):
+    """Shown failing with PLUGIN_PACKAGES mapping "random" to pulumi_aws."""
     monkeypatch.setattr(engine_mod.auto.PulumiCommand, "install", lambda **kw: fake)
-    version, plugins = engine_mod.install()
+    engine_mod.install()
     installs = {c.args[3]: c.args[4] for c in fake.of("plugin install")}
-    assert installs["aws"] == f"v{plugins['aws']}" and set(installs) >= {"aws", "kubernetes", "random"}
+    assert installs == {plugin: f"v{version}" for plugin, version in sdk_plugin_versions().items()}
 
 
-def test_fake_engine_status_command(fake):
+def test_fake_engine_status_command(monkeypatch, labctl_home):
+    """Reports the CLI it was given, the SDK-pinned plugins and the home's file backend."""
+    given = FakePulumi(command="/opt/pulumi-test/bin/pulumi", version=VersionInfo.parse("3.201.7"))
+    monkeypatch.setattr(engine_mod, "command_factory", lambda: given)
     result = CliRunner().invoke(cli, ["engine", "status", "--format", "json"])
     data = json.loads(result.output)
-    assert data["cli"] == {"installed": True, "command": "/fake/bin/pulumi", "version": "3.200.0"}
-    assert data["backend"].startswith("file://") and "aws" in data["plugins_pinned"]
+    assert data["cli"] == {"installed": True, "command": "/opt/pulumi-test/bin/pulumi", "version": "3.201.7"}
+    assert data["plugins_pinned"] == sdk_plugin_versions()
+    assert data["backend"] == f"file://{labctl_home}/pulumi-state"
 
 
 # --- several labs: a student's stack holds their current lab ------------------------------------

@@ -266,14 +266,63 @@ def read_json(path: Path | str) -> Any:
         raise InputError(f"not valid JSON: {exc}", where) from None
 
 
+DESCRIBED: dict[Kind, tuple[str, str]] = {
+    "plan": ("a labctl plan", "--plan"),
+    "preview": ("a pulumi preview --json", "--preview-json"),
+    "stack-export": ("a pulumi stack export", "--stack-export"),
+}
+
+
+def kind_of(data: Any) -> Kind | None:
+    """Which input `data` looks like, by the keys only that kind has."""
+    if isinstance(data, dict):
+        if "students" in data:
+            return "plan"
+        if "deployment" in data:
+            return "stack-export"
+        if "steps" in data or "diagnostics" in data:
+            return "preview"
+    return None
+
+
+def first_diagnostic(data: dict) -> str:
+    diagnostics = data.get("diagnostics")
+    messages = [d.get("message") for d in diagnostics if isinstance(d, dict)] if isinstance(diagnostics, list) else []
+    text = next((m.strip().splitlines()[0] for m in messages if isinstance(m, str) and m.strip()), "")
+    count = len(diagnostics) if isinstance(diagnostics, list) else 0
+    return f"{count} diagnostic{'' if count == 1 else 's'}" + (f", the first: {text[:200]}" if text else "")
+
+
+def nothing_found(data: Any, kind: Kind) -> str:
+    """What an input that holds no resource to check holds instead, in a phrase."""
+    if kind == "preview":
+        steps = data.get("steps") or []
+        if steps:
+            return f"the preview's {len(steps)} step(s) leave no resource (deletes, reads and external resources only)"
+        if data.get("diagnostics"):
+            return f"the preview has no steps, only {first_diagnostic(data)} (did pulumi preview fail?)"
+        return "the preview has no steps" + (f" (keys: {', '.join(map(str, data))})" if data else " (an empty object)")
+    if kind == "plan":
+        return "the plan has no students" if not data["students"] else "the plan's students have no resources"
+    return "the stack export has no resources (pending deletion and external ones are not checked)"
+
+
 def load(data: Any, kind: Kind, where: str) -> PolicyInput:
-    """Parse already-read JSON `data` of input `kind`."""
+    """Parse already-read JSON `data` of input `kind`. Input of another kind, or input with no
+    resource for the policies to check (a gate must not pass on nothing), is an InputError."""
     if kind not in PARSERS:
         raise InputError(f"unknown input kind {kind!r} (known: {', '.join(KINDS)})", where)
+    found = kind_of(data)
+    if found is not None and found != kind:
+        (found_what, flag), (wanted, _) = DESCRIBED[found], DESCRIBED[kind]
+        raise InputError(f"this is {found_what}, not {wanted}: give it with {flag}", where)
     try:
-        return PARSERS[kind](data, where)
+        loaded = PARSERS[kind](data, where)
     except RecursionError:
         raise InputError("input is nested too deeply", where) from None
+    if not any(not r.type.startswith("pulumi:") for r in loaded.resources):
+        raise InputError(f"no resources to check: {nothing_found(data, kind)}", where)
+    return loaded
 
 
 def load_file(path: Path | str, kind: Kind) -> PolicyInput:

@@ -82,6 +82,24 @@ def test_policy_check_bad_input_is_exit_2(tmp_path):
     assert result.exit_code == 2 and "not valid JSON" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("flag", "content", "found"),
+    [
+        ("--preview-json", "{}", "the preview has no steps (an empty object)"),
+        ("--preview-json", '{"diagnostics": [{"message": "error: preview failed", "severity": "error"}]}',
+         "only 1 diagnostic, the first: error: preview failed"),
+        ("--preview-json", '{"cohort": "c", "students": []}', "this is a labctl plan, not a pulumi preview --json"),
+    ],
+)
+def test_policy_check_on_nothing_to_check_is_exit_2(tmp_path, flag, content, found):
+    path = tmp_path / "in.json"
+    path.write_text(content)
+    result = run("policy", "check", flag, str(path), "--format", "sarif", "--out", str(tmp_path / "r.sarif"))
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and found in result.output
+    assert not (tmp_path / "r.sarif").exists()
+
+
 @pytest.mark.emulator
 def test_grade_a_cohort_on_the_emulator(aws, moto_endpoint, tmp_path):
     created = run("cohort", "create", "c1", "--lab", "s3-static-website", "--roster", str(ROSTER),

@@ -202,6 +202,37 @@ def test_malformed_input_is_one_input_error(kind, data, message):
     assert "\n" not in str(info.value)
 
 
+FAILED_PREVIEW = {"diagnostics": [{"message": "error: unable to validate AWS credentials.\nMake sure...",
+                                   "severity": "error"}], "duration": 2}
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "message"),
+    [
+        ("preview", {}, "no resources to check: the preview has no steps (an empty object)"),
+        ("preview", FAILED_PREVIEW, "no resources to check: the preview has no steps, only 1 diagnostic, the first:"
+                                    " error: unable to validate AWS credentials. (did pulumi preview fail?)"),
+        ("preview", {"steps": [{"op": "delete", "newState": None}]}, "no resources to check: the preview's 1 step(s)"),
+        ("preview", {"config": {}}, "no resources to check: the preview has no steps (keys: config)"),
+        ("preview", plan((STUDENT, student_resources())), "this is a labctl plan, not a pulumi preview --json: give it"
+                                                          " with --plan"),
+        ("plan", stack_export(), "this is a pulumi stack export, not a labctl plan: give it with --stack-export"),
+        ("stack-export", preview_digest(), "this is a pulumi preview --json, not a pulumi stack export"),
+        ("plan", {"cohort": "c1", "students": []}, "no resources to check: the plan has no students"),
+        ("stack-export", {"version": 3, "deployment": {"resources": []}}, "no resources to check: the stack export"),
+        ("stack-export", {"version": 3, "deployment": {"resources": [
+            {"urn": "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "type": "pulumi:pulumi:Stack"}]}},
+         "no resources to check: the stack export has no resources"),
+    ],
+)
+def test_input_with_nothing_to_check_is_one_input_error(kind, data, message):
+    """A CI gate must not pass on nothing: an empty, failed or other-kind input is exit 2, not 'clean'."""
+    with pytest.raises(InputError) as info:
+        load(data, kind, "in.json")
+    assert str(info.value).startswith(f"in.json: {message}")
+    assert "\n" not in str(info.value)
+
+
 def test_unreadable_files_are_input_errors(tmp_path: Path):
     with pytest.raises(InputError, match="missing.json: file not found"):
         load_file(tmp_path / "missing.json", "plan")

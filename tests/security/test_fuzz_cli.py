@@ -149,7 +149,8 @@ def test_fuzz_policy_check_inputs(home, tmp_path, flag, content):
     args = ["policy", "check", flag, str(path)]
     if flag == "--config":
         export = tmp_path / "export.json"
-        export.write_text(json.dumps({"version": 3, "deployment": {"resources": []}}), encoding="utf-8")
+        bucket = {"urn": "urn:pulumi:s::p::aws:s3/bucketV2:BucketV2::b", "type": "aws:s3/bucketV2:BucketV2"}
+        export.write_text(json.dumps({"version": 3, "deployment": {"resources": [bucket]}}), encoding="utf-8")
         args += ["--stack-export", str(export)]
     # A well-formed input may carry mandatory violations (exit 1); that is a verdict, not a crash.
     run_and_check(home, [*args, "--format", "json"], where=(str(path), flag), ok_codes=(0, 1))

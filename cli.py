@@ -68,12 +68,49 @@ class Settings:
 pass_settings = click.make_pass_decorator(Settings)
 
 
+def existing_folder(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """An --out file goes into a folder that exists: checked before anything runs (exit 2)."""
+    if value is not None and not value.parent.is_dir():
+        raise click.BadParameter(f"folder {str(value.parent)!r} does not exist", ctx, param)
+    return value
+
+
+def out_option(help: str) -> Callable[[Callable], Callable]:
+    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path), callback=existing_folder, help=help)
+
+
+def write_out(out: Path, text: str) -> None:
+    """Write a report or plan to `out`; a file that cannot be written is one line, exit 2."""
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", "--out") from None
+
+
 def emit_json(data: Any, out: Path | None = None) -> None:
     text = json.dumps(data, indent=2, sort_keys=False)
     if out:
-        out.write_text(text + "\n", encoding="utf-8")
+        write_out(out, text + "\n")
     else:
         click.echo(text)
+
+
+def emit_text(text: str, out: Path | None) -> None:
+    """Write a rendered report to `out`, or to stdout."""
+    text = text if text.endswith("\n") else text + "\n"
+    if out:
+        write_out(out, text)
+    else:
+        click.echo(text, nl=False)
+
+
+def plain_text(renderable: Any) -> str:
+    """A rich renderable (a table) as plain text, for --out."""
+    import io
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=PIPE_WIDTH, no_color=True).print(renderable)
+    return buffer.getvalue()
 
 
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
@@ -367,7 +404,7 @@ def progress_bar(settings: Settings, total: int, label: str):
 @click.command("plan")
 @cohort_option
 @click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan JSON here.")
+@out_option("Write the plan JSON here.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: CPU count).")
 @pass_settings
 def plan(settings: Settings, cohort_name: str | None, lab_id: str | None, students: int | None,
@@ -406,7 +443,7 @@ def policy_group() -> None:
 @click.option("--stack-export", type=click.Path(dir_okay=False, path_type=Path), help="`pulumi stack export` output.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Policy config JSON (as --policy-pack-config).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "sarif", "junit"]), default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@out_option("Write the report here (default: stdout).")
 @pass_settings
 def policy_check(settings: Settings, cohort_name: str | None, lab_id: str | None, students: int | None,
                  plan_file: Path | None, preview_json: Path | None, stack_export: Path | None,
@@ -431,16 +468,17 @@ def policy_check(settings: Settings, cohort_name: str | None, lab_id: str | None
     elif fmt == "sarif":
         emit_json(to_sarif(report, location), out)
     elif fmt == "junit":
-        text = to_junit(report)
-        out.write_text(text + "\n", encoding="utf-8") if out else click.echo(text)
+        emit_text(to_junit(report), out)
     else:
         s = report.summary
         title = f"{s.policies} policies · {s.resources_checked} resources · {s.mandatory} mandatory · {s.advisory} advisory"
         rows = [list(r) for r in table_rows(report)]
-        if rows:
-            settings.out.print(table(title, ["level", "policy", "student", "resource", "message"], rows))
+        if not rows:
+            emit_text(f"{title}: no violations", out)
+        elif out:
+            emit_text(plain_text(table(title, ["level", "policy", "student", "resource", "message"], rows)), out)
         else:
-            click.echo(f"{title}: no violations")
+            settings.out.print(table(title, ["level", "policy", "student", "resource", "message"], rows))
     if report.summary.mandatory:
         raise click.exceptions.Exit(1)
 
@@ -457,7 +495,7 @@ policy_group.add_command(policy_check)
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "junit", "csv", "html"]), default="table",
               show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here (default: stdout).")
+@out_option("Write the report here (default: stdout).")
 @click.option("--wait", is_flag=True, help="If another grading run holds the cohort, wait for it instead of refusing.")
 @pass_settings
 def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple[str, ...], fmt: str,
@@ -479,33 +517,14 @@ def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple
     elif fmt == "table" and not out:
         settings.out.print(rich_table(report))
     else:
-        renderers = {"junit": to_junit, "html": to_html, "csv": lambda r: to_csv(r, cohort), "table": plain_table}
+        renderers = {"junit": to_junit, "html": to_html, "csv": lambda r: to_csv(r, cohort),
+                     "table": lambda r: plain_text(rich_table(r))}
         emit_text(renderers[fmt](report), out)
     if report.ungraded:  # an error is not a grade: say so even when the report went to a file
         if fmt != "table" or out:
             for line in report.could_not_grade():
                 click.echo(line, err=True)
         raise click.exceptions.Exit(1)
-
-
-def emit_text(text: str, out: Path | None) -> None:
-    """Write a rendered report to `out`, or to stdout."""
-    text = text if text.endswith("\n") else text + "\n"
-    if out:
-        out.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
-
-
-def plain_table(report) -> str:
-    """The grade table as plain text, for --out."""
-    import io
-
-    from validators.report import rich_table
-
-    buffer = io.StringIO()
-    Console(file=buffer, width=160, no_color=True).print(rich_table(report))
-    return buffer.getvalue()
 
 
 # --- grades and student views -------------------------------------------------------------------
@@ -820,7 +839,10 @@ def handouts(cohort_name: str, out: Path, fmt: str, backend: str | None) -> None
         cohort = reg.cohort(cohort_name)
         current = reg.current_labs(cohort_name)
     outputs, reason = engine_outputs(cohort, backend)
-    paths = write_handouts(cohort, out, fmt, outputs, current)
+    try:
+        paths = write_handouts(cohort, out, fmt, outputs, current)
+    except OSError as exc:
+        raise InputError(f"cannot write handouts to {exc.filename or out}: {exc.strerror or exc}", "--out") from None
     note = f" without credentials ({reason})" if reason else ""
     click.echo(f"{len(paths)} handouts written to {out}{note}")
 

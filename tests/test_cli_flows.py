@@ -140,3 +140,47 @@ def test_a_clean_policy_check_says_so_in_one_line():
     result = run("policy", "check", "--lab", "s3-static-website", "--students", "2")
     assert result.exit_code == 0
     assert result.stdout.strip().splitlines()[-1].endswith("0 mandatory · 0 advisory: no violations")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "--lab", "s3-static-website", "--students", "1"],
+        ["policy", "check", "--lab", "s3-static-website", "--students", "1"],
+        ["grade", "--cohort", "nosuch"],
+    ],
+)
+def test_out_into_a_missing_folder_is_one_line_and_exit_2(tmp_path, args):
+    missing = tmp_path / "no" / "such"
+    result = CliRunner().invoke(cli, [*args, "--out", str(missing / "out.json")])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and f"folder '{missing}' does not exist" in result.stderr
+    assert "Traceback" not in result.output and not missing.exists()
+
+
+def test_out_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
+    too_long = tmp_path / ("x" * 300)  # no file system takes a 300-byte name
+    result = CliRunner().invoke(cli, ["plan", "--lab", "s3-static-website", "--students", "1", "--format", "json",
+                                      "--out", str(too_long)])
+    assert result.exit_code == 2 and result.stderr == "Error: --out: cannot write: File name too long\n"
+    assert run("cohort", "create", "c3", "--lab", "s3-static-website", "--roster", str(ROSTER)).exit_code == 0
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    handouts = CliRunner().invoke(cli, ["handouts", "--cohort", "c3", "--out", str(taken / "sub")])
+    assert handouts.exit_code == 2 and handouts.stderr.count("\n") == 1 and "cannot write handouts" in handouts.stderr
+
+
+def test_policy_check_out_honours_the_table_format(tmp_path):
+    out = tmp_path / "policy.txt"
+    result = run("policy", "check", "--lab", "s3-static-website", "--students", "2", "--out", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert out.read_text().strip().endswith("0 mandatory · 0 advisory: no violations")
+    planned = json.loads(run("plan", "--lab", "s3-static-website", "--students", "1", "--format", "json").stdout)
+    user = next(r for r in planned["students"][0]["resources"] if r["type"] == "aws:iam/user:User")
+    del user["inputs"]["tags"]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(planned))
+    table = tmp_path / "violations.txt"
+    assert run("policy", "check", "--plan", str(path), "--out", str(table)).exit_code == 1
+    text = table.read_text()
+    assert "tags-required" in text and "\x1b[" not in text and not text.lstrip().startswith("{")

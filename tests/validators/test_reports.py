@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from stacks.cohort import Cohort, Student, Target
+from tests.conftest import service_missing
 from validators.report import (
     CheckResult,
     GradeReport,
@@ -152,7 +153,7 @@ def test_history_rows() -> None:
 @pytest.mark.chromium
 def test_html_screenshot_in_headless_chromium(tmp_path: Path) -> None:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed: the HTML report's screenshot needs a headless Chromium")
+        service_missing(f"{CHROMIUM} is not installed: the HTML report's screenshot needs a headless Chromium")
     page = tmp_path / "report.html"
     page.write_text(to_html(REPORT), encoding="utf-8")
     ARTIFACTS.mkdir(exist_ok=True)

@@ -200,6 +200,18 @@ def make_services(postgres_dsn: str | None, kubeconfig: Path | None, context: st
     return Services(check_postgres_dsn(postgres_dsn), path, context)
 
 
+def check_database_service(specs: list, services: Services) -> None:
+    """A lab with a database on the cohort's shared PostgreSQL server cannot be provisioned or
+    graded without one: refused at create, not discovered as zeros at grading."""
+    for spec in specs:
+        database = spec.environment.database
+        if database is not None and database.mode == "shared" and not services.postgres_dsn:
+            raise InputError(
+                f"lab {spec.id} needs a PostgreSQL server: give its admin connection (without password)",
+                "--postgres-dsn",
+            )
+
+
 def check_email(email: str | None) -> str | None:
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
         raise InputError(f"{email!r} is not an email address", "--instructor-email")
@@ -221,8 +233,8 @@ def build_cohort(
     check_cohort_name(name)
     if not labs:
         raise InputError("at least one --lab is required", "--lab")
-    for lab in labs:
-        get_lab(lab)
+    specs = [get_lab(lab).spec for lab in labs]
+    check_database_service(specs, services)
     if budget_usd is not None and not 0 < budget_usd <= 10_000:
         raise InputError(f"budget {budget_usd} must be between 0 and 10000 USD", "--budget-usd")
     return Cohort(

@@ -179,3 +179,28 @@ def test_an_unreachable_target_is_no_grade(tmp_path: Path) -> None:
     check = run("student", "check", "--cohort", "gone", "--student", "ada")
     assert check.exit_code == 1 and check.output.count("did not answer") == 1
     assert "0/" not in check.output
+
+
+def test_a_sql_lab_needs_postgres_dsn_at_create(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\n")
+    refused = CliRunner().invoke(cli, ["cohort", "create", "db1", "--lab", "s3-static-website", "--lab",
+                                       "sql-joins-report", "--roster", str(roster)])
+    assert refused.exit_code == 2
+    assert refused.stderr == ("Error: --postgres-dsn: lab sql-joins-report needs a PostgreSQL server: give its admin"
+                              " connection (without password)\n")
+    assert run("cohort", "list").output.strip() == "no cohorts yet (labctl cohort create)"
+
+
+def test_grading_a_sql_lab_needs_no_aws_emulator(tmp_path: Path, postgres_dsn: str) -> None:
+    """Target emulator, which is not running here: a SQL lab is still graded, from the database alone."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\n")
+    created = run("cohort", "create", "db2", "--lab", "sql-joins-report", "--roster", str(roster),
+                  "--postgres-dsn", postgres_dsn)
+    assert created.exit_code == 0, created.output
+    assert json.loads(run("emulator", "status", "--format", "json").stdout)["running"] is False
+    graded = run("grade", "--cohort", "db2", "--format", "json")
+    assert graded.exit_code == 0, graded.output
+    (ada,) = json.loads(graded.stdout)["students"]
+    assert (ada["student"], ada["score"], ada["checks"][0]["status"]) == ("ada", 0, "failed")

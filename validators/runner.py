@@ -156,7 +156,7 @@ def collect(
     cohort: Cohort,
     chosen: tuple[Student, ...],
     wanted: dict[str, dict[str, list[Params]]],
-    session: boto3.Session,
+    session: boto3.Session | None,
     endpoint_url: str | None,
     concurrency: int,
     timeout: float = COLLECTOR_TIMEOUT_S,
@@ -213,7 +213,7 @@ def collect(
 def grade_cohort(
     cohort: Cohort,
     labs: list[LabSpec],
-    session: boto3.Session,
+    session: boto3.Session | None,
     endpoint_url: str | None,
     *,
     students: list[str] | None = None,

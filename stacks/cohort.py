@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from text_unidecode import unidecode
+
 from labs.errors import InputError
 
 COHORT_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
@@ -73,8 +75,10 @@ def check_cohort_name(name: str) -> str:
 
 
 def student_slug(roster_id: str) -> str:
-    """Lowercase; every character outside a-z0-9 becomes '-'."""
-    return re.sub(r"[^a-z0-9]", "-", roster_id.strip().lower())
+    """A DNS-1123 label, or '' when the id has no letter or digit: transliterated to ASCII
+    (`José Müller` → `jose-muller`, `李雷` → `li-lei`), lowercased, each run of other characters one
+    '-', none leading or trailing."""
+    return re.sub(r"[^a-z0-9]+", "-", unidecode(roster_id).lower()).strip("-")
 
 
 def prefix_for(cohort: str, student: str) -> str:
@@ -89,7 +93,7 @@ def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
         raise InputError("roster header must have an 'id' column (optional: name, email)", f"{where}:1")
     reader.fieldnames = header
     students: list[Student] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     for row in reader:
         line = reader.line_num
         if None in row:
@@ -98,13 +102,19 @@ def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
         if not roster_id:
             raise InputError("empty id", f"{where}:{line}")
         slug = student_slug(roster_id)
+        if not slug:
+            raise InputError(f"id {roster_id!r} has no letter or digit to name the student by", f"{where}:{line}")
         if len(slug) > STUDENT_MAX:
-            raise InputError(f"id {roster_id!r} is longer than {STUDENT_MAX} characters", f"{where}:{line}")
-        if slug in seen:
             raise InputError(
-                f"id {roster_id!r} becomes student {slug!r}, same as row {seen[slug]}", f"{where}:{line}"
+                f"id {roster_id!r} becomes student {slug!r}, longer than {STUDENT_MAX} characters", f"{where}:{line}"
             )
-        seen[slug] = line
+        if slug in seen:
+            first_line, first_id = seen[slug]
+            raise InputError(
+                f"id {roster_id!r} becomes student {slug!r}, same as id {first_id!r} on line {first_line}",
+                f"{where}:{line}",
+            )
+        seen[slug] = (line, roster_id)
         students.append(
             Student(
                 student=slug,
@@ -116,19 +126,20 @@ def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
         )
     if not students:
         raise InputError("roster has no students", f"{where}:1")
-    check_prefix_free([s.student for s in students], lambda slug: f"{where}:{seen[slug]}")
+    check_prefix_free(seen, where)
     return tuple(students)
 
 
-def check_prefix_free(slugs: list[str], where) -> None:
-    """No slug may be another's slug + '-…': IAM and bucket scopes `<prefix>-*` would overlap."""
-    ordered = sorted(slugs)
+def check_prefix_free(seen: dict[str, tuple[int, str]], where: str) -> None:
+    """No slug may be another's slug + '-…': IAM and bucket scopes `<prefix>-*` would overlap.
+    `seen` maps each slug to its roster (line, id)."""
+    ordered = sorted(seen)
     for shorter, longer in zip(ordered, ordered[1:]):
         if longer.startswith(shorter + "-"):
             raise InputError(
-                f"student {longer!r} starts with student {shorter!r} + '-': their resource scopes would overlap;"
-                f" rename one",
-                where(longer),
+                f"student {longer!r} starts with student {shorter!r} (line {seen[shorter][0]}) + '-': their"
+                f" resource scopes would overlap; rename one",
+                f"{where}:{seen[longer][0]}",
             )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -42,11 +44,16 @@ def test_empty_id_names_the_row():
 
 
 def test_duplicate_after_slugging_names_both_rows():
-    assert error("id\nAda.L\nada-l\n") == "roster.csv:3: id 'ada-l' becomes student 'ada-l', same as row 2"
+    assert error("id\nAda.L\nada-l\n") == "roster.csv:3: id 'ada-l' becomes student 'ada-l', same as id 'Ada.L' on line 2"
+    assert error("id\nJosé\nJOSE!\n") == "roster.csv:3: id 'JOSE!' becomes student 'jose', same as id 'José' on line 2"
 
 
 def test_too_long():
-    assert "is longer than 20 characters" in error("id\n" + "a" * 21 + "\n")
+    assert error("id\n" + "a" * 21 + "\n") == f"roster.csv:2: id '{'a' * 21}' becomes student '{'a' * 21}', longer than 20 characters"
+
+
+def test_an_id_without_letters_or_digits_is_refused():
+    assert error("id\nada\n!!!\n") == "roster.csv:3: id '!!!' has no letter or digit to name the student by"
 
 
 def test_empty_roster():
@@ -68,8 +75,20 @@ def test_bad_cohort_names(name):
         check_cohort_name(name)
 
 
-def test_slug_rule():
-    assert student_slug("  Jean-Luc Picard! ") == "jean-luc-picard-"
+@pytest.mark.parametrize(
+    ("roster_id", "slug"),
+    [
+        ("  Jean-Luc Picard! ", "jean-luc-picard"),
+        ("ada!", "ada"),
+        ("李雷", "li-lei"),
+        ("José Müller", "jose-muller"),
+        ("Ærøskøbing--ß", "aeroskobing-ss"),
+        ("__x__y__", "x-y"),
+        ("!!!", ""),
+    ],
+)
+def test_slug_rule(roster_id, slug):
+    assert student_slug(roster_id) == slug
 
 
 @pytest.mark.parametrize(
@@ -104,17 +123,47 @@ def test_any_text_is_a_roster_or_one_line_error(text):
         assert all(s.prefix == f"fall24-{s.student}" and 0 < len(s.student) <= 20 for s in students)
 
 
+DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_every_slug_is_a_dns_label_without_double_dashes_or_empty(roster_id):
+    slug = student_slug(roster_id)
+    assert slug == "" or (DNS_1123_LABEL.match(slug) and "--" not in slug)
+    assert student_slug(slug) == slug  # a slug is its own slug: names derived twice agree
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=25), max_size=8))
-def test_slugs_only_use_the_allowed_alphabet(ids):
-    for roster_id in ids:
-        assert set(student_slug(roster_id)) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
+def test_a_roster_of_any_ids_gives_unique_dns_labels_or_one_error(ids):
+    text = "id\n" + "".join(f'"{i.replace(chr(34), chr(34) * 2)}"\n' for i in ids)
+    try:
+        students = roster(text)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("roster.csv:")
+        return
+    slugs = [s.student for s in students]
+    assert len(set(slugs)) == len(slugs)
+    for slug in slugs:
+        assert DNS_1123_LABEL.match(slug) and "--" not in slug and len(slug) <= 20
+        assert not any(other.startswith(slug + "-") for other in slugs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="abc-.!é ", min_size=1, max_size=8), st.text(alphabet="abc-.!é ", min_size=1, max_size=8))
+def test_a_collision_names_both_rows(first, second):
+    if student_slug(first) != student_slug(second) or not student_slug(first) or "," in first + second:
+        return
+    message = error(f"id\n{first}\n{second}\n")
+    assert message.startswith("roster.csv:3: ") and "line 2" in message
 
 
 def test_a_slug_that_extends_another_is_refused():
     # c-s001-* would also match c-s001-b-site: the IAM scope of s001 would cover s001-b's buckets.
     assert error("id\ns001\ns001-b\n") == (
-        "roster.csv:3: student 's001-b' starts with student 's001' + '-': their resource scopes would overlap; rename one"
+        "roster.csv:3: student 's001-b' starts with student 's001' (line 2) + '-': their resource scopes would overlap;"
+        " rename one"
     )
 
 

@@ -94,19 +94,21 @@ def deploy(
         "policy_packs": [str(p) for p in policy_pack_paths()],
         "policy_pack_configs": [str(p) for p in policy_config_files(cohort, folder)],
     }
-    log = engine.log(cohort, student, "deploy-preview" if preview else "deploy", None)
-    events = {"on_output": log.output, "on_event": log.event, "color": "never"}
+    log = engine.log(cohort, student, "deploy-preview", None)
     try:
         stack = auto.create_or_select_stack(name, work_dir=str(path), opts=options)
         stack.set_config("aws:region", auto.ConfigValue(cohort.target.region))
+        # The preview gates the update: an `up` skips its own, so stack policies would run only after
+        # the resources they check exist (Engine.run).
+        result = stack.preview(**packs, **engine.events(log, name))
         if preview:
-            result = stack.preview(**packs, **events)
             return Deployment(name, path, OperationResult("preview", dict(result.change_summary or {})))
-        up = stack.up(**packs, **events)
+        log = engine.log(cohort, student, "deploy", None)
+        up = stack.up(**packs, **engine.events(log, name))
     except auto.ConcurrentUpdateError:
         raise LabctlError(f"stack {name} is locked by another update; wait for it, or `pulumi cancel` it") from None
     except auto.CommandError as exc:
         log.write({"error": str(exc)})
-        raise LabctlError(f"{name}: {first_line(exc)}") from None
+        raise LabctlError(f"{name}: {log.first_error or first_line(exc)}") from None
     outputs = {key: value.value for key, value in up.outputs.items()}
     return Deployment(name, path, OperationResult("up", dict(up.summary.resource_changes or {}), outputs))

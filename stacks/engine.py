@@ -20,6 +20,8 @@ import json
 import os
 import secrets
 import shutil
+import signal
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from stacks.home import home, write_secret
 PROJECT = "labctl"
 REPO = Path(__file__).resolve().parent.parent
 POLICY_PACKS = ("isolation", "cost")
+OPERATIONS = ("preview", "up", "destroy")
 NOT_INSTALLED = "the Pulumi CLI is not installed: run `labctl engine install`"
 # Provider plugins the components use, at the versions of the installed Python SDKs (the pins).
 PLUGIN_PACKAGES = {
@@ -213,14 +216,30 @@ def plain(value: Any) -> Any:
     return value
 
 
+def resource_label(urn: str | None) -> str:
+    """`<resource name>: ` from a URN (its last `::` part), or nothing for a stack-level event."""
+    return f"{urn.rsplit('::', 1)[-1]}: " if urn else ""
+
+
+def one_line(message: str, last: bool = False) -> str:
+    """The first (or last) non-empty line of an engine message, without the CLI's `error: ` prefix."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return (lines[-1] if last else lines[0]).removeprefix("error: ")
+
+
 @dataclass
 class OperationLog:
-    """One student's engine log: output lines and events, one JSON object a line, appended."""
+    """One student's engine log: output lines and events, one JSON object a line, appended. It keeps the
+    first error the engine reported: a failed update's CLI prints its diagnostics to stdout under
+    `Updating (<stack>):` and nothing to stderr, so the CommandError's own text says nothing useful."""
 
     path: Path
     operation: str
     on_step: Callable[[], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    first_error: str | None = None
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps({"op": self.operation, **record}, default=str)
@@ -232,8 +251,23 @@ class OperationLog:
 
     def event(self, event: auto.EngineEvent) -> None:
         self.write({"event": plain(event)})
+        if self.first_error is None:
+            self.first_error = reported_error(event)
         if event.res_outputs_event is not None and self.on_step:
             self.on_step()
+
+
+def reported_error(event: auto.EngineEvent) -> str | None:
+    """A mandatory policy violation (its pack, policy and the violation: a policy event's message is the
+    policy's description, then the violation) or an error diagnostic, as one line naming the resource."""
+    policy = event.policy_event
+    if policy is not None and policy.enforcement_level == "mandatory":
+        return (f"{resource_label(policy.resource_urn)}policy {policy.policy_pack_name}/{policy.policy_name}:"
+                f" {one_line(policy.message, last=True)}")
+    diagnostic = event.diagnostic_event
+    if diagnostic is not None and diagnostic.severity == "error" and one_line(diagnostic.message):
+        return f"{resource_label(diagnostic.urn)}{one_line(diagnostic.message)}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -293,36 +327,44 @@ class Engine:
         lab: str | None = None,
     ) -> OperationResult:
         """Run `operation` (preview, up, destroy) on one student's stack with `lab`'s program (default: the
-        cohort's only lab); engine errors keep their text. Moving a stack to another lab is an `up` with
-        that lab: the engine replaces what differs."""
+        cohort's only lab); a failure reads as the first error the engine reported. Moving a stack to
+        another lab is an `up` with that lab: the engine replaces what differs.
+
+        An `up` is gated by a preview with the policy packs: the Automation API's `up` passes
+        `--skip-preview` (pulumi/automation/_stack.py), and stack policies (wildcards across the identity
+        policies, a missing boundary) run only after the resources they check exist. On an emulator every
+        operation refreshes first: an emulator restarted without its state no longer has what the state
+        lists."""
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}")
         if operation == "destroy" and lab is None and len(cohort.labs) != 1:
             # A destroy deletes what the state holds and runs no program: a stack of no known lab needs none.
             stack = self.stack(cohort, student, program=lambda: None)
         else:
             stack = self.stack(cohort, student, student_program(cohort, student, lab))
-        log = self.log(cohort, student, operation, on_step)
-        log.write({"stack": stack.name, "start": True})
-        events = {"on_output": log.output, "on_event": log.event, "color": "never"}
         name = stack.name
+        refresh = {"refresh": True} if refreshes(cohort) else {}
+        # An up's gate preview is logged as a preview; its steps are not the up's progress.
+        gated = operation == "up"
+        log = self.log(cohort, student, "preview" if gated else operation, None if gated else on_step)
         with self.lock:
             self.running[name] = stack
         try:
             if operation == "destroy":
-                result = stack.destroy(**events)
+                result = stack.destroy(**refresh, **self.events(log, name))
                 return OperationResult(operation, dict(result.summary.resource_changes or {}))
             folder = home() / "pulumi-work" / cohort.name / student.student
             packs = {
                 "policy_packs": [str(p) for p in policy_pack_paths()],
                 "policy_pack_configs": [str(p) for p in policy_config_files(cohort, folder)],
             }
+            preview = stack.preview(**packs, **refresh, **self.events(log, name))
             if operation == "preview":
-                preview = stack.preview(**packs, **events)
                 return OperationResult(operation, dict(preview.change_summary or {}))
-            if operation == "up":
-                up = stack.up(**packs, **events)
-                outputs = {key: value.value for key, value in up.outputs.items()}
-                return OperationResult(operation, dict(up.summary.resource_changes or {}), outputs)
-            raise ValueError(f"unknown operation {operation!r}")
+            log = self.log(cohort, student, "up", on_step)
+            up = stack.up(**packs, **refresh, **self.events(log, name))
+            outputs = {key: value.value for key, value in up.outputs.items()}
+            return OperationResult(operation, dict(up.summary.resource_changes or {}), outputs)
         except auto.ConcurrentUpdateError:
             raise LabctlError(
                 f"stack {name} is locked by another update; if none is running, clear it with"
@@ -330,23 +372,32 @@ class Engine:
             ) from None
         except auto.CommandError as exc:
             log.write({"error": str(exc)})
-            raise LabctlError(first_line(exc)) from None
+            raise LabctlError(log.first_error or first_line(exc)) from None
         finally:
             with self.lock:
                 self.running.pop(name, None)
 
+    @staticmethod
+    def events(log: OperationLog, stack: str) -> dict[str, Any]:
+        log.write({"stack": stack, "start": True})
+        return {"on_output": log.output, "on_event": log.event, "color": "never"}
+
     def cancel_running(self) -> list[str]:
-        """Cancel every stack operation in flight (Ctrl-C); returns the stacks asked to cancel."""
+        """Cancel every update in flight (Ctrl-C); returns the stacks cancelled. The CLI cancels an update
+        gracefully on SIGINT; `pulumi cancel` would only delete a file backend's lock while the update ran
+        on (and let a second one interleave), so it is kept for `labctl unlock`."""
         with self.lock:
-            stacks = list(self.running.values())
-        cancelled = []
-        for stack in stacks:
+            names = sorted(self.running)
+        if not names or children_have_the_interrupt():
+            return names
+        cancelled = set()
+        for stack, pid in cli_processes(names):
             try:
-                stack.cancel()
-                cancelled.append(stack.name)
-            except auto.CommandError:
-                continue  # finished meanwhile, or the backend has nothing to cancel
-        return cancelled
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:
+                continue  # finished meanwhile
+            cancelled.add(stack)
+        return sorted(cancelled)
 
     def cancel(self, cohort: Cohort, student: Student) -> str | None:
         """Cancel the update holding one student's stack (`pulumi cancel`): None, or why nothing was."""
@@ -370,6 +421,46 @@ class Engine:
             return {key: value.value for key, value in stack.outputs().items()}
         except (LabctlError, auto.CommandError):
             return {}
+
+
+def refreshes(cohort: Cohort) -> bool:
+    """Whether engine operations on this cohort's stacks refresh first: on emulator targets."""
+    from stacks.program import EMULATED
+
+    return cohort.target.kind in EMULATED
+
+
+def children_have_the_interrupt() -> bool:
+    """Whether a Ctrl-C reached the CLI processes too: a terminal sends it to its whole foreground process
+    group, and `PulumiCommand.run` starts the CLI in labctl's. A second SIGINT would make the CLI stop at
+    once instead of cancelling gracefully, so it is only sent when labctl alone was interrupted."""
+    try:
+        tty = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(tty) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(tty)
+
+
+def cli_processes(stacks: Iterable[str]) -> list[tuple[str, int]]:
+    """(stack, pid) of this process's children whose arguments name one of `stacks` (`--stack <name>`,
+    as the Automation API runs every stack command)."""
+    wanted = set(stacks)
+    listing = subprocess.run(["ps", "-A", "-ww", "-o", "pid=,ppid=,args="], capture_output=True, text=True, check=False)
+    found = []
+    for line in listing.stdout.splitlines():
+        parts = line.split()
+        if len(parts) < 3 or parts[1] != str(os.getpid()):
+            continue
+        args = parts[2:]
+        for flag, value in zip(args, args[1:]):
+            if flag == "--stack" and value in wanted:
+                found.append((value, int(parts[0])))
+    return found
 
 
 def student_program(cohort: Cohort, student: Student, lab: str | None = None) -> Callable[[], None]:

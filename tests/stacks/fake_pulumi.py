@@ -4,12 +4,18 @@ The real LocalWorkspace and Stack code runs unchanged; only the CLI process is r
 records every invocation (args, cwd, env), keeps stacks and their outputs in memory, writes engine
 events to the `--event-log` file the SDK tails, and fails, locks or blocks chosen stacks. It reports
 CLI version 3.200.0 so the SDK uses its file-based event log rather than the gRPC stream (>3.205).
+
+Failures look like the real CLI's: the error as an engine event (a diagnostic naming the resource, or
+a mandatory policy violation), `Updating (<stack>):` on stdout and nothing on stderr. A blocked
+operation runs a child process with the CLI's arguments until it gets SIGINT, as the CLI cancels.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -19,6 +25,13 @@ from pulumi.automation.errors import create_command_error
 from semver import VersionInfo
 
 SECRET = "[secret]"
+# Stands in for a CLI process in the middle of an update: says it is ready, exits 255 on SIGINT.
+UPDATE_IN_PROGRESS = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGINT, lambda *_: sys.exit(255))\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(20)\n"
+)
 
 
 @dataclass
@@ -43,10 +56,12 @@ class Call:
 
 @dataclass
 class FakePulumi:
-    """Stacks by name → outputs. `fail`/`locked`/`block` hold stack names; `resources` per up;
-    `extra_outputs` are added to every stack's outputs on up."""
+    """Stacks by name → outputs. `fail` (a resource fails on up or destroy), `violate` (a mandatory policy
+    fails preview and up), `locked` and `block` hold stack names; `resources` per up; `extra_outputs` are
+    added to every stack's outputs on up."""
 
     fail: dict[str, str] = field(default_factory=dict)
+    violate: dict[str, str] = field(default_factory=dict)
     locked: set[str] = field(default_factory=set)
     block: set[str] = field(default_factory=set)
     on_start: Callable[[str], None] | None = None
@@ -57,7 +72,7 @@ class FakePulumi:
     calls: list[Call] = field(default_factory=list)
     stacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     changes: dict[str, dict[str, int]] = field(default_factory=dict)
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    interrupted: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, args: list[str], cwd: str, additional_env: Mapping[str, str], on_output=None, on_error=None):
@@ -79,9 +94,6 @@ class FakePulumi:
             return self.ok(json.dumps(outputs))
         if verb == "stack history":
             return self.ok(json.dumps([self.history_entry(stack)]))
-        if verb == "cancel":
-            self.cancelled.set()
-            return self.ok()
         if verb in ("up", "preview", "destroy"):
             return self.operation(verb, call, on_output)
         return self.ok()
@@ -95,17 +107,27 @@ class FakePulumi:
 
     def engine_run(self, verb: str, call: Call, on_output) -> CommandResult:
         stack = call.stack
+        if stack in self.block:
+            return self.run_until_interrupted(call)
         if self.on_start:
             self.on_start(stack)
         if stack in self.locked:
             return self.error("error: the stack is currently locked by 1 lock(s). Either wait for the other"
                               " process(es) to end or delete the lock file with `pulumi cancel`.")
-        if stack in self.block and not self.cancelled.wait(timeout=20):
-            return self.error("error: the fake was never cancelled")
-        if stack in self.block:
-            return self.error("error: update canceled")
-        if stack in self.fail:
-            return self.error(f"error: {self.fail[stack]}\n  more detail on the next line")
+        if stack in self.violate:
+            urn = f"urn:pulumi:{stack}::labctl::aws:iam/policy:Policy::{stack.replace('.', '-')}-identity-1"
+            self.write_events(call, [{"policyEvent": {
+                "message": f"Checks whether a student's policies grant wildcards.\n{self.violate[stack]}",
+                "color": "never", "policyName": "iam-no-wildcard", "policyPackName": "labctl-isolation",
+                "policyPackVersion": "0.1.0", "policyPackVersionTag": "0.1.0", "enforcementLevel": "mandatory",
+                "resourceUrn": urn}}])
+            return self.failed(verb, stack)
+        if stack in self.fail and verb != "preview":
+            urn = f"urn:pulumi:{stack}::labctl::aws:s3/bucket:Bucket::{stack.replace('.', '-')}-site"
+            self.write_events(call, [{"diagnosticEvent": {
+                "urn": urn, "message": f"error: {self.fail[stack]}\n  more detail on the next line\n",
+                "color": "never", "severity": "error"}}])
+            return self.failed(verb, stack)
         op = {"up": "create", "preview": "create", "destroy": "delete"}[verb]
         events = [{"resOutputsEvent": {"metadata": {"op": op, "urn": f"urn:{stack}:{i}", "type": "t",
                                                        "provider": ""}}} for i in range(self.resources)]
@@ -123,6 +145,25 @@ class FakePulumi:
             self.stacks[stack] = {}
         self.changes[stack] = {op: self.resources}
         return self.ok(f"{verb} done")
+
+    def run_until_interrupted(self, call: Call) -> CommandResult:
+        """A child process with the CLI's arguments (`--stack <name>` among them) that runs until SIGINT."""
+        child = subprocess.Popen([sys.executable, "-c", UPDATE_IN_PROGRESS, *call.args], stdout=subprocess.PIPE,
+                                 text=True)
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        if self.on_start:
+            self.on_start(call.stack)
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            return self.error("error: the update was never interrupted")
+        finally:
+            child.stdout.close()
+        with self.lock:
+            self.interrupted.append(call.stack)
+        return self.error("error: update canceled")
 
     def write_events(self, call: Call, events: list[dict]) -> None:
         paths = call.values("--event-log")
@@ -142,6 +183,11 @@ class FakePulumi:
 
     def error(self, stderr: str) -> CommandResult:
         raise create_command_error(CommandResult(stdout="", stderr=stderr, code=255))
+
+    def failed(self, verb: str, stack: str) -> CommandResult:
+        """A failed operation as the real CLI ends it: its diagnostics went to the event stream and stdout."""
+        heading = {"up": "Updating", "preview": "Previewing update", "destroy": "Destroying"}[verb]
+        raise create_command_error(CommandResult(stdout=f"{heading} ({stack}):\n\nResources:\n", stderr="", code=255))
 
     def of(self, verb: str) -> list[Call]:
         return [c for c in self.calls if c.verb == verb]

@@ -109,7 +109,7 @@ def test_fake_engine_one_failure_never_stops_the_others_and_keeps_its_first_line
     assert summary.line() == "up c1: 3 done, 1 failed"
     statuses = reg.stack_statuses("c1")
     assert statuses["bob"]["status"] == "failed"
-    assert statuses["bob"]["error"] == "creating S3 bucket: AccessDenied"
+    assert statuses["bob"]["error"] == "c1-bob-site: creating S3 bucket: AccessDenied"
     assert statuses["ada"]["status"] == "done" and statuses["ada"]["changes"] == {"create": 3}
 
 
@@ -147,12 +147,15 @@ def test_fake_engine_lock_of_a_dead_process_is_taken_over(reg, fake):
     assert reg.db.execute("SELECT COUNT(*) FROM cohort_locks").fetchone()[0] == 0
 
 
-def test_fake_engine_ctrl_c_cancels_running_stacks_and_leaves_the_rest_pending(reg, fake):
+def test_fake_engine_ctrl_c_cancels_running_stacks_and_leaves_the_rest_pending(reg, fake, monkeypatch):
+    """The CLI cancels an update gracefully on SIGINT; `pulumi cancel` only deletes a file backend's lock
+    while the update runs on (pulumi docs, `pulumi cancel`), so the running CLI process is signalled."""
+    monkeypatch.setattr(engine_mod, "children_have_the_interrupt", lambda: False)  # not a terminal's Ctrl-C
     fake.block = {"c1.ada"}
     fake.on_start = lambda stack: _thread.interrupt_main() if stack == "c1.ada" else None
     summary = up(reg, fake, concurrency=1)
     assert summary.interrupted and summary.cancelled == ["c1.ada"]
-    assert len(fake.of("cancel")) == 1
+    assert fake.interrupted == ["c1.ada"] and fake.of("cancel") == []
     statuses = reg.stack_statuses("c1")
     assert statuses["ada"]["status"] == "failed" and statuses["ada"]["error"] == "update canceled"
     assert {statuses[s]["status"] for s in ("bob", "cy", "dee")} == {"queued"}
@@ -176,7 +179,7 @@ def test_fake_engine_status_rows(reg, fake):
     up(reg, fake)
     rows = {r["student"]: r for r in status_rows(reg, reg.cohort("c1"))}
     assert rows["ada"]["stack"] == "c1.ada" and rows["ada"]["status"] == "done"
-    assert rows["dee"]["error"] == "nope" and rows["ada"]["last_grade"] is None
+    assert rows["dee"]["error"] == "c1-dee-site: nope" and rows["ada"]["last_grade"] is None
 
 
 def test_fake_engine_outputs_of_a_missing_stack_are_empty_and_create_nothing(reg, fake):

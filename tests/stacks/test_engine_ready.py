@@ -107,3 +107,102 @@ def test_fake_engine_student_deploy_gets_none_of_the_instructors_settings(reg, f
         assert env["KUBECONFIG"] == os.devnull
         assert env["AWS_ACCESS_KEY_ID"] == "AKIAADA"
         assert env["PULUMI_HOME"] == str(engine_mod.cli_root())
+
+
+# --- 4. a failed update reads as the engine's first error ------------------------------------------
+
+
+def test_fake_engine_failed_update_reads_as_the_first_error_the_engine_reported(reg, fake, labctl_home):
+    """A failed `pulumi up` prints its diagnostics to stdout under `Updating (<stack>):` and nothing to
+    stderr, so a CommandError's first line is that heading; the error itself arrives as a
+    DiagnosticEvent (pulumi/automation/events.py) on the `on_event` stream."""
+    fake.fail = {"c1.bob": "creating S3 Bucket (c1-bob-site): AccessDenied"}
+    assert up(reg, fake).failed == 1
+    assert reg.stack_statuses("c1")["bob"]["error"] == "c1-bob-site: creating S3 Bucket (c1-bob-site): AccessDenied"
+    logged = [json.loads(line) for line in (labctl_home / "logs/c1/bob.log").read_text().splitlines()]
+    (raw,) = [line["error"] for line in logged if "error" in line]
+    assert "Updating (c1.bob):" in raw and "AccessDenied" not in raw  # what the old first line showed
+
+
+# --- 5. mandatory stack policies stop an up before anything is created -----------------------------
+
+
+def test_fake_engine_up_is_gated_by_a_preview_with_the_policy_packs(reg, fake):
+    """The Automation API's `up` passes `--skip-preview` (pulumi/automation/_stack.py, Stack.up), and
+    stack-level policies run after the resource steps: a violation seen only by `up` fails it after the
+    student's user and access key exist. A preview runs the same packs before anything changes."""
+    fake.violate = {"c1.bob": "c1-bob-identity-1 must not grant iam:* on *"}
+    summary = up(reg, fake)
+    assert summary.line() == "up c1: 1 done, 1 failed"
+    assert sorted(c.stack for c in fake.of("up")) == ["c1.ada"]  # bob's up never ran
+    previews = {c.stack: c for c in fake.of("preview")}
+    assert sorted(previews) == ["c1.ada", "c1.bob"]
+    assert previews["c1.bob"].values("--policy-pack") == fake.of("up")[0].values("--policy-pack")
+    assert reg.stack_statuses("c1")["bob"]["error"] == (
+        "c1-bob-identity-1: policy labctl-isolation/iam-no-wildcard: c1-bob-identity-1 must not grant iam:* on *")
+    order = [(c.verb, c.stack) for c in fake.calls if c.verb in ("preview", "up") and c.stack == "c1.ada"]
+    assert order == [("preview", "c1.ada"), ("up", "c1.ada")]
+
+
+def test_fake_engine_student_deploy_is_gated_by_a_preview_too(reg, fake, tmp_path):
+    """Stack.up passes `--skip-preview` for a student's project as for labctl's (pulumi/automation/_stack.py)."""
+    assert up(reg, fake, students=("ada",)).failed == 0
+    project = tmp_path / "solution"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: ada-site\nruntime: python\n")
+    fake.violate = {"c1.ada.solution": "ada-bucket must not allow public reads"}
+    result = CliRunner().invoke(cli, ["student", "deploy", "--cohort", "c1", "--student", "ada", str(project)])
+    assert result.exit_code == 1
+    assert "policy labctl-isolation/iam-no-wildcard: ada-bucket must not allow public reads" in result.output
+    assert [c.stack for c in fake.of("up")] == ["c1.ada"]
+
+
+# --- 9. cancelling signals the CLI processes ------------------------------------------------------
+
+
+def running_cli(stack: str) -> subprocess.Popen:
+    """A child process with the CLI's `--stack` argument that exits 255 on SIGINT (as the CLI cancels)."""
+    from fake_pulumi import UPDATE_IN_PROGRESS
+
+    child = subprocess.Popen([sys.executable, "-c", UPDATE_IN_PROGRESS, "--non-interactive", "up", "--stack", stack],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "ready\n"
+    return child
+
+
+def test_fake_engine_cancel_signals_only_its_own_running_updates(fake, monkeypatch):
+    """The CLI cancels an update gracefully on its first SIGINT and stops at once on a second; `pulumi
+    cancel` on a file backend only deletes the lock file while the update runs on (pulumi docs,
+    `pulumi cancel`). A terminal's Ctrl-C already reached the CLI: it gets no second one."""
+    engine = Engine(command=fake)
+    ada, other = running_cli("c1.ada"), running_cli("c9.zed")
+    try:
+        engine.running["c1.ada"] = object()
+        monkeypatch.setattr(engine_mod, "children_have_the_interrupt", lambda: True)
+        assert engine.cancel_running() == ["c1.ada"]
+        assert ada.poll() is None  # the terminal's own interrupt is the only one it gets
+        monkeypatch.setattr(engine_mod, "children_have_the_interrupt", lambda: False)
+        assert engine.cancel_running() == ["c1.ada"]
+        assert ada.wait(timeout=10) == 255
+        assert other.poll() is None  # a stack this engine is not running is left alone
+        assert fake.of("cancel") == []
+    finally:
+        for child in (ada, other):
+            child.kill()
+            child.wait()
+            child.stdout.close()
+
+
+# --- 10. emulator targets refresh first -----------------------------------------------------------
+
+
+def test_fake_engine_emulator_targets_refresh_before_every_operation(reg, fake):
+    """A restarted emulator without its state no longer has what the Pulumi state lists: without
+    `--refresh` (pulumi/automation/_stack.py, `refresh=`) `up` sees no changes and creates nothing."""
+    reg.create_cohort(make_cohort("c3", target="aws"))
+    assert up(reg, fake, students=("ada",)).failed == 0
+    assert up(reg, fake, "c3", students=("ada",)).failed == 0
+    up(reg, fake, students=("ada",), operation="destroy")
+    refreshed = {(c.verb, c.stack) for c in fake.calls if c.verb in ("preview", "up", "destroy") and "--refresh" in c.args}
+    assert refreshed == {("preview", "c1.ada"), ("up", "c1.ada"), ("destroy", "c1.ada")}
+    assert [c.stack for c in fake.of("up")] == ["c1.ada", "c3.ada"]  # the real-AWS stack ran, unrefreshed

@@ -2,7 +2,8 @@
 
 Providers are cohort-level settings made explicit per program: AWS from the cohort's target,
 Kubernetes from its kubeconfig and context, PostgreSQL from its admin DSN (the password from
-`PGPASSWORD` at run time, as a secret, never stored), Docker on the local socket.
+`PGPASSWORD` at run time, as a secret: an explicit provider's inputs are kept in the stack's state,
+so it is stored there encrypted with the stack's passphrase, never in clear), Docker on the local socket.
 """
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def aws_provider(
         secret_key=pulumi.Output.secret(secret_key),
         endpoints=[{service: endpoint for service in provider_endpoints(services)}],
         skip_credentials_validation=True,
-        skip_requesting_account_id=True,
+        # STS is mapped to the emulator, which answers GetCallerIdentity: without the account id a budget's
+        # id reads `:<name>`, which the provider's own parser rejects on read, update and delete.
+        skip_requesting_account_id=False,
         skip_metadata_api_check=True,
         s3_use_path_style=True,
         opts=opts,
@@ -103,6 +106,7 @@ def setup_access(settings: TargetSettings) -> AwsAccess:
 
 DOCKER_HOST = "unix:///var/run/docker.sock"
 POSTGRES_DEFAULTS = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "postgres"}
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def postgres_admin(dsn: str | None) -> dict[str, str]:
@@ -130,6 +134,15 @@ def kubernetes_provider(name: str, services: Services) -> k8s.Provider:
     return k8s.Provider(name, kubeconfig=services.kubeconfig, context=services.kube_context)
 
 
+def postgres_sslmode(admin: dict[str, str]) -> str:
+    """The DSN's sslmode, else `disable` on this machine and `require` elsewhere. Never left unset: the
+    provider SDK would take the shell's PGSSLMODE (pulumi_postgresql/provider.py) and the provider its
+    own default, which need not suit a local server without TLS."""
+    if admin.get("sslmode"):
+        return admin["sslmode"]
+    return "disable" if admin["host"] in LOOPBACK_HOSTS else "require"
+
+
 def postgresql_provider(name: str, services: Services) -> postgresql.Provider:
     """The cohort's PostgreSQL server as its admin; the password only from PGPASSWORD, as a secret."""
     admin = postgres_admin(services.postgres_dsn)
@@ -140,7 +153,7 @@ def postgresql_provider(name: str, services: Services) -> postgresql.Provider:
         port=int(admin["port"]),
         username=admin["user"],
         database=admin["dbname"],
-        sslmode=admin.get("sslmode"),
+        sslmode=postgres_sslmode(admin),
         password=pulumi.Output.secret(password) if password else None,
     )
 

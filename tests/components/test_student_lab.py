@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -241,9 +242,21 @@ def test_emulator_provider_points_every_service_at_the_endpoint(plan):
     inputs = by_type(plan)["pulumi:providers:aws"]["inputs"]
     # Provider inputs are kept as the provider SDK sends them: nested values JSON-encoded.
     assert json.loads(inputs["endpoints"]) == [{s: EMULATOR.endpoint for s in ("budgets", "iam", "s3", "sts")}]
-    for flag in ("skipCredentialsValidation", "skipRequestingAccountId", "skipMetadataApiCheck", "s3UsePathStyle"):
+    for flag in ("skipCredentialsValidation", "skipMetadataApiCheck", "s3UsePathStyle"):
         assert inputs[flag] == "true", flag
     assert inputs["region"] == "us-east-1"
+
+
+def test_emulator_provider_requests_the_account_id_for_the_budget_id(plan, moto_endpoint, aws):
+    """With `skip_requesting_account_id` the bridged provider's account id is empty and it builds a
+    budget's id as `<account id>:<name>` = `:<name>`, which its own id parser rejects on read, update
+    and delete (pulumi-aws budgets Budget, terraform-provider-aws budgets/budget.go). The account id
+    comes from STS GetCallerIdentity, which the emulator answers at the mapped endpoint."""
+    inputs = by_type(plan)["pulumi:providers:aws"]["inputs"]
+    assert inputs["skipRequestingAccountId"] == "false"
+    assert json.loads(inputs["endpoints"])[0]["sts"] == EMULATOR.endpoint
+    identity = aws.client("sts", endpoint_url=moto_endpoint).get_caller_identity()
+    assert re.fullmatch(r"\d{12}", identity["Account"])
 
 
 def test_given_credentials_are_secret_too(cohort):
@@ -376,6 +389,22 @@ def test_cohort_services_configure_the_shared_providers(tmp_path, monkeypatch):
     assert (k8s["kubeconfig"], k8s["context"]) == (str(kubeconfig), "lab")
     assert "pg-admin-secret" not in json.dumps(plan) and "t0p" not in json.dumps(plan)
     assert resources["labctl:lab:StudentLab"]["outputs"]["database_dsn"] == "[secret]"
+
+
+@pytest.mark.parametrize(("dsn", "sslmode"), [
+    (None, "disable"),
+    ("host=localhost user=postgres", "disable"),
+    ("host=db.example user=labadmin", "require"),
+    ("host=db.example user=labadmin sslmode=verify-full", "verify-full"),
+])
+def test_postgresql_provider_sslmode_is_set_for_each_target(monkeypatch, dsn, sslmode):
+    """Left unset, the provider SDK takes the shell's PGSSLMODE (pulumi_postgresql/provider.py) and the
+    Go provider (lib/pq) its own default, which need not suit a local server without TLS: the sslmode is
+    explicit, the DSN's when it names one."""
+    monkeypatch.setenv("PGSSLMODE", "verify-ca")
+    cohort = Cohort("c1", ("full-stack",), EMULATOR, synthetic_students("c1", 1), Services(dsn))
+    plan = plan_student(cohort, cohort.students[0], four_environment_lab(), TargetSettings.from_target(EMULATOR))
+    assert by_type(plan)["pulumi:providers:postgresql"]["inputs"]["sslmode"] == sslmode
 
 
 # --- the policy packs over our own plans --------------------------------------------------------

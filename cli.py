@@ -321,7 +321,9 @@ def cohort_create(
         if lease:
             reg.set_lease(cohort.name, format_instant(lease))
     until = f", lease until {format_instant(lease)}" if lease else ""
-    click.echo(f"cohort {cohort.name}: {len(cohort.students)} students, labs {', '.join(cohort.labs)}, target {target}{until}")
+    count = len(cohort.students)
+    click.echo(f"cohort {cohort.name}: {count} student{'' if count == 1 else 's'}, labs {', '.join(cohort.labs)},"
+               f" target {target}{until}")
 
 
 @click.command("show")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from text_unidecode import unidecode
 
 from labs.errors import InputError
@@ -85,10 +87,28 @@ def prefix_for(cohort: str, student: str) -> str:
     return f"{cohort}-{student}"
 
 
+def roster_delimiter(text: str) -> str:
+    """`,` unless the header line holds more `;` (a European spreadsheet's CSV) or tabs."""
+    header = text.split("\n", 1)[0]
+    return max(",;\t", key=lambda d: (header.count(d), d == ","))
+
+
+def roster_email(text: str, where: str) -> str:
+    """The email as written, once email-validator has accepted its syntax ('' stays '')."""
+    if not text:
+        return ""
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InputError(f"email {text!r} is not valid: {exc}", where) from None
+    return text
+
+
 def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
-    """Parse roster CSV text (header with `id`, optional `name`, `email`) into students."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    """Parse roster CSV text (header with `id`, optional `name`, `email`, in any case; `,`, `;` or
+    tab between fields) into students. Rows with nothing in them are skipped."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=roster_delimiter(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "id" not in header:
         raise InputError("roster header must have an 'id' column (optional: name, email)", f"{where}:1")
     reader.fieldnames = header
@@ -98,6 +118,8 @@ def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
         line = reader.line_num
         if None in row:
             raise InputError("row has more fields than the header", f"{where}:{line}")
+        if not any((value or "").strip() for value in row.values()):
+            continue
         roster_id = (row.get("id") or "").strip()
         if not roster_id:
             raise InputError("empty id", f"{where}:{line}")
@@ -120,7 +142,7 @@ def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
                 student=slug,
                 roster_id=roster_id,
                 name=(row.get("name") or "").strip(),
-                email=(row.get("email") or "").strip(),
+                email=roster_email((row.get("email") or "").strip(), f"{where}:{line}"),
                 prefix=prefix_for(cohort, slug),
             )
         )
@@ -143,14 +165,33 @@ def check_prefix_free(seen: dict[str, tuple[int, str]], where: str) -> None:
             )
 
 
+def decode_roster(data: bytes, where: str) -> str:
+    """UTF-8 (with or without a BOM) or UTF-16 with its BOM; anything else is refused at the first
+    line that is not UTF-8, rather than guessed."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError("the roster starts like UTF-16 but is not: save it as UTF-8", where) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            "not UTF-8 (a spreadsheet's plain 'CSV' is often Windows-1252): save the roster as 'CSV UTF-8'",
+            f"{where}:{line}",
+        ) from None
+
+
 def read_roster(path: Path, cohort: str) -> tuple[Student, ...]:
     where = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError("roster file not found", where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read roster: {exc}", where) from None
+    except OSError as exc:
+        raise InputError(f"cannot read roster: {exc.strerror or exc}", where) from None
+    text = decode_roster(data, where)
     try:
         return parse_roster(text, cohort, where)
     except csv.Error as exc:
@@ -224,9 +265,9 @@ def check_database_service(specs: list, services: Services) -> None:
 
 
 def check_email(email: str | None) -> str | None:
-    if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-        raise InputError(f"{email!r} is not an email address", "--instructor-email")
-    return email
+    if email is not None and not email:
+        raise InputError("an empty email is not an email address", "--instructor-email")
+    return None if email is None else roster_email(email, "--instructor-email")
 
 
 def build_cohort(

@@ -88,7 +88,7 @@ def test_cohort_create_and_show(labctl_home):
     [
         ("name\nAda\n", "roster.csv:1: roster header must have an 'id' column"),
         ("id,name\nada,A\n,x\n", "roster.csv:3: empty id"),
-        ("id\nAda\nada\n", "same as row 2"),
+        ("id\nAda\nada\n", "same as id 'Ada' on line 2"),
     ],
 )
 def test_bad_roster_is_exit_2_and_records_nothing(tmp_path, labctl_home, roster_text, expected):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
 
 import pytest
@@ -179,3 +182,99 @@ def test_a_dsn_with_a_password_is_refused():
     assert check_postgres_dsn("host=127.0.0.1 user=postgres") == "host=127.0.0.1 user=postgres"
     with pytest.raises(InputError, match="not a PostgreSQL connection string"):
         check_postgres_dsn("nonsense")
+
+
+# --- rosters as people write them ----------------------------------------------------------------
+
+
+def read(tmp_path, data: bytes):
+    from stacks.cohort import read_roster
+
+    path = tmp_path / "roster.csv"
+    path.write_bytes(data)
+    return read_roster(path, "fall24")
+
+
+def read_error(tmp_path, data: bytes) -> str:
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, data)
+    return str(caught.value).replace(str(tmp_path) + "/", "")
+
+
+def test_headers_in_any_case_and_semicolons():
+    students = roster("ID;Name;EMAIL\r\nada;Ada Lovelace;ada@example.org\r\n")
+    assert [(s.student, s.name, s.email) for s in students] == [("ada", "Ada Lovelace", "ada@example.org")]
+
+
+def test_trailing_empty_rows_are_ignored():
+    assert [s.student for s in roster("id,name,email\nada,Ada,\n,,\n  \n,,\n")] == ["ada"]
+
+
+def test_bad_email_names_the_line():
+    assert error("id,email\nada,ada@example.org\nbob,bob@@example\n").startswith(
+        "roster.csv:3: email 'bob@@example' is not valid: ")
+
+
+def test_utf16_and_bom_rosters_are_read(tmp_path):
+    text = "id,name\nJosé,José Müller\n"
+    for data in (text.encode("utf-16"), codecs.BOM_UTF8 + text.encode("utf-8"), text.encode("utf-16-be")[:0]
+                 + codecs.BOM_UTF16_BE + text.encode("utf-16-be")):
+        (student,) = read(tmp_path, data)
+        assert (student.student, student.name) == ("jose", "José Müller")
+
+
+def test_a_windows_1252_roster_is_refused_at_its_line_with_the_fix(tmp_path):
+    data = "id,name\nada,Ada\nfrancois,François\n".encode("cp1252")
+    assert read_error(tmp_path, data) == (
+        "roster.csv:3: not UTF-8 (a spreadsheet's plain 'CSV' is often Windows-1252): save the roster as 'CSV UTF-8'")
+
+
+def test_one_student_is_singular(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    path = tmp_path / "one.csv"
+    path.write_text("id\nada\n")
+    result = CliRunner().invoke(cli, ["cohort", "create", "solo", "--lab", "s3-static-website", "--roster", str(path)])
+    assert result.exit_code == 0 and result.output.startswith("cohort solo: 1 student, labs s3-static-website")
+
+
+def test_instructor_email_is_validated_by_the_library():
+    from stacks.cohort import check_email
+
+    assert check_email("prof@example.edu") == "prof@example.edu"
+    for bad in ("", "prof@", "prof@example", "pr of@example.edu"):
+        with pytest.raises(InputError, match="--instructor-email"):
+            check_email(bad)
+
+
+NAMES = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=12).map(str.strip)
+IDS = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,7}", fullmatch=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.tuples(IDS, NAMES), min_size=1, max_size=6, unique_by=lambda r: r[0].lower()),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    header=st.sampled_from([("id", "name", "email"), ("ID", "Name", "Email"), ("Id", "NAME", "eMail")]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    trailing=st.integers(0, 3),
+)
+def test_a_roster_written_by_any_spreadsheet_reads_back(tmp_path_factory, rows, delimiter, header, encoding, newline,
+                                                       trailing):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
+    writer.writerow(header)
+    for roster_id, name in rows:
+        writer.writerow([roster_id, name, f"{roster_id.lower()}@example.org"])
+    for _ in range(trailing):
+        writer.writerow(["", "", ""])
+    try:
+        students = read(tmp_path_factory.mktemp("r"), buffer.getvalue().encode(encoding))
+    except InputError as exc:  # only the rule that one slug may not extend another
+        assert "resource scopes would overlap" in str(exc)
+        return
+    assert [(s.roster_id, s.name, s.email) for s in students] == [
+        (i, n, f"{i.lower()}@example.org") for i, n in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,44 @@ def test_mutated_lab_is_an_input_error_or_a_lab(tmp_path_factory, at, junk):
         load_lab(path)
     except InputError as exc:
         assert "\n" not in str(exc) and "lab.yaml" in str(exc)
+
+
+# --- starting-state files (seed, setup) stay inside the lab folder ------------------------------
+
+STARTING_STATE = [("redteam-fix", "environment.aws.setup", "setup"), ("sql-aggregation", "environment.database.seed", "seed")]
+
+
+def lab_naming(tmp_path: Path, lab: str, key: str, name: str) -> Path:
+    """A copy of catalog lab `lab` whose `key:` (setup or seed) names `name`."""
+    folder = tmp_path / "labs" / lab
+    shutil.copytree(CATALOG_DIR / lab, folder)
+    text = (folder / "lab.yaml").read_text()
+    (folder / "lab.yaml").write_text(re.sub(rf"(?m)^(\s+{key}:) .*$", rf"\1 {name}", text, count=1))
+    return folder / "lab.yaml"
+
+
+@pytest.mark.parametrize(("lab", "field", "key"), STARTING_STATE)
+@pytest.mark.parametrize("outside", ["../{lab}-evil/x.py", "../x.py", "{tmp}/x.py", "link/x.py"])
+def test_a_starting_state_file_outside_the_lab_folder_is_refused(tmp_path, lab, field, key, outside):
+    """A sibling folder sharing the lab's name as a prefix (`../redteam-fix-evil/`) is outside too:
+    containment is by path parents, not by string prefix (a surviving mutant until this test)."""
+    name = outside.format(lab=lab, tmp=tmp_path)
+    path = lab_naming(tmp_path, lab, key, name)
+    for escape in (tmp_path / "labs" / f"{lab}-evil", tmp_path / "labs", tmp_path):
+        escape.mkdir(exist_ok=True)
+        (escape / "x.py").write_text("")
+    (path.parent / "link").symlink_to(tmp_path / "labs" / f"{lab}-evil")
+    line = line_of(path.read_text(), f"{key}: ")
+    assert re.fullmatch(rf".*lab\.yaml:{line}:\d+: {re.escape(field)}: {re.escape(name)} must be inside the lab folder",
+                        error_of(path))
+
+
+@pytest.mark.parametrize(("lab", "field", "key"), STARTING_STATE)
+def test_a_starting_state_file_inside_the_lab_folder_loads_and_a_missing_one_is_named(tmp_path, lab, field, key):
+    path = lab_naming(tmp_path, lab, key, "sub/../start.txt")
+    assert error_of(path).endswith(f"{field}: file sub/../start.txt does not exist in the lab folder")
+    (path.parent / "start.txt").mkdir()
+    assert error_of(path).endswith(f"{field}: file sub/../start.txt does not exist in the lab folder")
+    (path.parent / "start.txt").rmdir()
+    (path.parent / "start.txt").write_text("")
+    assert load_lab(path).id == lab

@@ -155,8 +155,45 @@ def status() -> dict[str, Any]:
     }
 
 
+PACK_MAIN = '''"""Written by labctl: its {pack} policy pack, run from where labctl is installed."""
+import runpy
+
+runpy.run_path({main!r}, run_name="__main__")
+'''
+
+
 def policy_pack_paths() -> list[Path]:
-    return [REPO / "policies" / pack for pack in POLICY_PACKS]
+    """The policy packs as the CLI runs them, written under the home: the packs' own PulumiPolicy.yaml
+    names the repository's `.venv` by a relative path, which exists only in a checkout."""
+    return [write_policy_pack(pack) for pack in POLICY_PACKS]
+
+
+def pack_runtime() -> dict[str, Any]:
+    """labctl's own Python for the packs. With `virtualenv` the CLI runs `<virtualenv>/bin/python` (a
+    venv's, or an installed Python's prefix, e.g. setup-python's); without one, PULUMI_PYTHON_CMD."""
+    if (Path(sys.prefix) / "bin" / "python").is_file():
+        return {"name": "python", "options": {"virtualenv": sys.prefix}}
+    return {"name": "python"}
+
+
+def write_policy_pack(pack: str) -> Path:
+    """`<home>/policy-packs/<pack>`: the pack's settings with labctl's Python, and a `__main__.py` that
+    runs the installed pack. Written whole and renamed into place: stacks run in parallel."""
+    from ruamel.yaml import YAML
+
+    source = REPO / "policies" / pack
+    settings = YAML(typ="safe").load(source / "PulumiPolicy.yaml")
+    folder = home() / "policy-packs" / pack
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    files = {
+        "PulumiPolicy.yaml": json.dumps({**settings, "runtime": pack_runtime()}, indent=2) + "\n",
+        "__main__.py": PACK_MAIN.format(pack=pack, main=str(source / "__main__.py")),
+    }
+    for name, text in files.items():
+        partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}"
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(folder / name)
+    return folder
 
 
 def stack_name(cohort: Cohort | str, student: Student | str) -> str:

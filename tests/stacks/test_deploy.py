@@ -53,7 +53,7 @@ def test_fake_engine_deploy_runs_the_project_as_the_student_with_policy_packs(fa
     assert "s3cr3t" not in result.output
     (up,) = fake.of("up")
     assert up.stack == "c1.ada.solution" and up.cwd == str(project)
-    assert up.values("--policy-pack") == [str(engine_mod.REPO / "policies/isolation"), str(engine_mod.REPO / "policies/cost")]
+    assert up.values("--policy-pack") == [str(p) for p in engine_mod.policy_pack_paths()]
     assert "--client" not in " ".join(up.args)  # the student's own program, not labctl's inline one
     env = up.env
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("AKIAADA", "s3cr3t-ada")

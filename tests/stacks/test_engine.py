@@ -52,15 +52,15 @@ def up(reg, fake, **kw):
     return run_cohort(reg, reg.cohort("c1"), kw.pop("operation", "up"), Engine(command=fake), **kw)
 
 
-def test_fake_engine_up_runs_one_stack_per_student_with_both_packs_and_configs(reg, fake):
+def test_fake_engine_up_runs_one_stack_per_student_with_both_packs_and_configs(reg, fake, labctl_home):
     reg.db.execute("UPDATE cohorts SET budget_usd = 10 WHERE name = 'c1'")
     summary = up(reg, fake)
     assert summary.line() == "up c1: 4 done, 0 failed"
     ups = fake.of("up")
     assert sorted(c.stack for c in ups) == ["c1.ada", "c1.bob", "c1.cy", "c1.dee"]
-    repo = engine_mod.REPO
     for call in ups:
-        assert call.values("--policy-pack") == [str(repo / "policies/isolation"), str(repo / "policies/cost")]
+        assert call.values("--policy-pack") == [str(labctl_home / "policy-packs/isolation"),
+                                                str(labctl_home / "policy-packs/cost")]
         isolation, cost = (json.loads(open(p).read()) for p in call.values("--policy-pack-config"))
         assert isolation == {} and cost == {"cost-budget-limit": {"maxBudgetUsd": 10.0}}
         assert "--client" in " ".join(call.args)  # the inline program is served to the engine

@@ -206,3 +206,40 @@ def test_fake_engine_emulator_targets_refresh_before_every_operation(reg, fake):
     refreshed = {(c.verb, c.stack) for c in fake.calls if c.verb in ("preview", "up", "destroy") and "--refresh" in c.args}
     assert refreshed == {("preview", "c1.ada"), ("up", "c1.ada"), ("destroy", "c1.ada")}
     assert [c.stack for c in fake.of("up")] == ["c1.ada", "c3.ada"]  # the real-AWS stack ran, unrefreshed
+
+
+# --- 3. the policy packs start wherever labctl is installed ----------------------------------------
+
+STUB_PACK = """
+import runpy, sys
+import pulumi_policy
+
+class Recorded:
+    def __init__(self, name, enforcement_level, policies, **_):
+        print(name, len(policies))
+
+pulumi_policy.PolicyPack = Recorded  # the real one starts a gRPC server and blocks
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+def test_fake_engine_policy_packs_are_written_with_labctls_own_python(reg, fake, labctl_home, tmp_path):
+    """A Python policy pack runs on its PulumiPolicy.yaml's `runtime.options.virtualenv` (the CLI runs
+    `<virtualenv>/bin/python`, pulumi sdk/python/toolchain/pip.go) or else PULUMI_PYTHON_CMD: the
+    repository's `virtualenv: ../../.venv` does not exist once labctl is pip-installed."""
+    assert up(reg, fake, students=("ada",)).failed == 0
+    (call,) = fake.of("up")
+    packs = [labctl_home / "policy-packs" / pack for pack in ("isolation", "cost")]
+    assert call.values("--policy-pack") == [str(p) for p in packs]
+    for pack in packs:
+        settings = json.loads((pack / "PulumiPolicy.yaml").read_text())  # JSON is YAML
+        virtualenv = settings["runtime"]["options"]["virtualenv"]
+        assert virtualenv == sys.prefix and os.path.isabs(virtualenv)
+        python = os.path.join(virtualenv, "bin", "python")
+        # What the CLI would start: that interpreter runs the written __main__, from outside the repository.
+        done = subprocess.run([python, "-c", STUB_PACK, str(pack / "__main__.py")], cwd=tmp_path,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        name, count = done.stdout.split()
+        assert name == f"labctl-{pack.name}" and int(count) > 0
+    assert call.effective["PULUMI_PYTHON_CMD"] == sys.executable  # for a Python without bin/python

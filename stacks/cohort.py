@@ -264,6 +264,17 @@ def check_database_service(specs: list, services: Services) -> None:
             )
 
 
+def check_cluster_service(specs: list, services: Services) -> None:
+    """A Kubernetes lab without the cohort's kubeconfig would deploy to whatever cluster is current for
+    the instructor: a provider without a kubeconfig reads $KUBECONFIG or ~/.kube/config."""
+    for spec in specs:
+        if spec.environment.kubernetes is not None and not services.kubeconfig:
+            raise InputError(
+                f"lab {spec.id} deploys to Kubernetes: give the cohort's cluster (otherwise the instructor's"
+                " current one would be used)", "--kubeconfig",
+            )
+
+
 def check_email(email: str | None) -> str | None:
     if email is not None and not email:
         raise InputError("an empty email is not an email address", "--instructor-email")
@@ -287,6 +298,7 @@ def build_cohort(
         raise InputError("at least one --lab is required", "--lab")
     specs = [get_lab(lab).spec for lab in labs]
     check_database_service(specs, services)
+    check_cluster_service(specs, services)
     if budget_usd is not None and not 0 < budget_usd <= 10_000:
         raise InputError(f"budget {budget_usd} must be between 0 and 10000 USD", "--budget-usd")
     return Cohort(

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable
 from pulumi import automation as auto
 
 from labs.errors import InputError, LabctlError
-from stacks.cohort import Cohort, Student
+from stacks.cohort import Cohort, Student, check_cluster_service
 from stacks.home import home, write_secret
 
 PROJECT = "labctl"
@@ -325,7 +325,10 @@ class Engine:
         self.lock = threading.Lock()
 
     def check_ready(self, cohort: Cohort, labs: Iterable[str]) -> None:
-        """Fail before any stack is touched when one of `labs` cannot be provisioned (lab, credentials)."""
+        """Fail before any stack is touched when one of `labs` cannot be provisioned (lab, cluster, credentials)."""
+        from labs.catalog import get_lab
+
+        check_cluster_service([get_lab(lab).spec for lab in dict.fromkeys(labs)], cohort.services)
         if cohort.students:
             for lab in dict.fromkeys(labs):
                 student_program(cohort, cohort.students[0], lab)

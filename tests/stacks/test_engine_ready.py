@@ -243,3 +243,27 @@ def test_fake_engine_policy_packs_are_written_with_labctls_own_python(reg, fake,
         name, count = done.stdout.split()
         assert name == f"labctl-{pack.name}" and int(count) > 0
     assert call.effective["PULUMI_PYTHON_CMD"] == sys.executable  # for a Python without bin/python
+
+
+# --- 6. a Kubernetes lab needs the cohort's own cluster ---------------------------------------------
+
+
+def test_kubernetes_lab_without_kubeconfig_is_refused_at_create_and_at_up(fake, tmp_path, monkeypatch):
+    """`k8s.Provider(kubeconfig=None)` falls back to $KUBECONFIG or ~/.kube/config (pulumi-kubernetes
+    provider docs, `kubeconfig`): the instructor's current cluster, not the cohort's."""
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "instructors-cluster.yaml"))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["cohort", "create", "k1", "--lab", "k8s-jobs", "--roster", str(roster)])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --kubeconfig: lab k8s-jobs deploys to Kubernetes: give the cohort's cluster (otherwise the"
+        " instructor's current one would be used)\n")
+    with Registry() as reg:
+        assert reg.cohort_names() == []
+        reg.create_cohort(make_cohort("k2", labs=("k8s-jobs",)))  # recorded before create refused it
+    result = runner.invoke(cli, ["up", "--cohort", "k2"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "--kubeconfig: lab k8s-jobs deploys to Kubernetes" in result.output
+    assert fake.calls == []

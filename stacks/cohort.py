@@ -209,7 +209,9 @@ DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
 
 
 def make_target(kind: str, endpoint: str | None, region: str, profile: str | None) -> Target:
-    """Validate a cohort's target; emulator and LocalStack default to 127.0.0.1:4566."""
+    """Validate a cohort's target. LocalStack defaults to 127.0.0.1:4566; the emulator without
+    --endpoint is labctl's own, wherever it listens when used (its endpoint stays None here and is
+    resolved by `stacks.targets.resolve`)."""
     if kind not in TARGETS:
         raise InputError(f"unknown target {kind!r} (choose from {', '.join(TARGETS)})", "--target")
     if endpoint is not None and not re.match(r"^https?://[^\s/]+(:\d+)?/?$", endpoint):
@@ -220,7 +222,7 @@ def make_target(kind: str, endpoint: str | None, region: str, profile: str | Non
         raise InputError(f"--profile applies to target aws, not {kind}", "--profile")
     if not re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", region):
         raise InputError(f"region {region!r} is not an AWS region name like us-east-1", "--region")
-    if kind in ("emulator", "localstack"):
+    if kind == "localstack" or endpoint:
         endpoint = (endpoint or DEFAULT_EMULATOR_ENDPOINT).rstrip("/")
     return Target(kind, endpoint, region, profile)
 
@@ -312,4 +314,5 @@ def synthetic_cohort(lab_id: str, count: int, name: str = "preview") -> Cohort:
     from labs.catalog import get_lab
 
     get_lab(lab_id)
-    return Cohort(name, (lab_id,), make_target("emulator", None, "us-east-1", None), synthetic_students(name, count))
+    target = Target("emulator", DEFAULT_EMULATOR_ENDPOINT, "us-east-1")  # a plan only names an endpoint
+    return Cohort(name, (lab_id,), target, synthetic_students(name, count))

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 DEFAULT_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+ENDPOINT_TIMEOUT_S = 3
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,41 @@ def check_credentials() -> list[Finding]:
     return findings or [Finding("credentials", "ok", "no cohorts yet: nothing to check")]
 
 
+def answers(endpoint: str, timeout: float = ENDPOINT_TIMEOUT_S) -> bool:
+    """Whether an HTTP server answers at `endpoint` at all (any status code counts)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(endpoint, timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def check_cohort_endpoints() -> list[Finding]:
+    """One finding per emulator or LocalStack endpoint the registry's cohorts use, as resolved now."""
+    from stacks.registry import Registry
+
+    with Registry() as reg:
+        cohorts = [reg.cohort(name) for name in reg.cohort_names()]
+    by_endpoint: dict[tuple[str, str], list[str]] = {}
+    for cohort in cohorts:
+        if cohort.target.endpoint:
+            by_endpoint.setdefault((cohort.target.kind, cohort.target.endpoint), []).append(cohort.name)
+    findings = []
+    for (kind, endpoint), names in by_endpoint.items():
+        which = f"cohort{'' if len(names) == 1 else 's'} {', '.join(names)}"
+        if answers(endpoint):
+            findings.append(Finding(f"endpoint {kind}", "ok", f"{endpoint} answers ({which})"))
+        else:
+            fix = "labctl emulator start" if kind == "emulator" else f"start {kind} at {endpoint}"
+            findings.append(Finding(f"endpoint {kind}", "warn", f"{endpoint} does not answer: {which} cannot be graded", fix))
+    return findings
+
+
 def check_postgres(dsn: str = DEFAULT_POSTGRES_DSN) -> Finding:
     import psycopg
 
@@ -138,5 +174,5 @@ def check_postgres(dsn: str = DEFAULT_POSTGRES_DSN) -> Finding:
 def run_checks() -> list[Finding]:
     return [
         check_python(), check_packages(), *check_engine(), check_emulator(),
-        *check_credentials(), check_postgres(),
+        *check_credentials(), *check_cohort_endpoints(), check_postgres(),
     ]

@@ -15,6 +15,7 @@ from typing import Iterator
 from labs.errors import InputError, LabctlError
 from stacks.cohort import Cohort, Services, Student, Target
 from stacks.home import registry_path
+from stacks.targets import resolve
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -126,6 +127,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE grades_v2 RENAME TO grades;
     CREATE INDEX grades_by_student ON grades (cohort, student, lab, graded_at);
     """,
+    # `--target emulator` means labctl's own emulator wherever it listens: cohorts that recorded the
+    # default port follow it from now on (NULL = resolved when used).
+    """
+    UPDATE cohorts SET endpoint = NULL WHERE target = 'emulator' AND endpoint = 'http://127.0.0.1:4566';
+    """,
 )
 
 
@@ -223,7 +229,7 @@ class Registry:
                 "SELECT * FROM students WHERE cohort = ? ORDER BY position", (name,)
             )
         )
-        target = Target(row["target"], row["endpoint"], row["region"], row["profile"])
+        target = resolve(Target(row["target"], row["endpoint"], row["region"], row["profile"]))
         services = Services(row["postgres_dsn"], row["kubeconfig"], row["kube_context"])
         return Cohort(
             row["name"], tuple(json.loads(row["labs"])), target, students, services, row["budget_usd"],

@@ -4,13 +4,25 @@ profile or the default chain for AWS."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import boto3
 
 from labs.errors import LabctlError
 from stacks import emulator
-from stacks.cohort import Target
+from stacks.cohort import DEFAULT_EMULATOR_ENDPOINT, Target
 
 LOCALSTACK_KEYS = ("test", "test")
+
+
+def resolve(target: Target) -> Target:
+    """The target with its endpoint as of now: an emulator target without an endpoint of its own is
+    labctl's running emulator, wherever it listens (the default port when it is not running, so that
+    whatever needs it fails as unreachable, never on another server's state)."""
+    if target.kind != "emulator" or target.endpoint:
+        return target
+    current = emulator.status()
+    return replace(target, endpoint=current.endpoint if current.running else DEFAULT_EMULATOR_ENDPOINT)
 
 
 def instructor_session(target: Target) -> boto3.Session:

@@ -109,8 +109,10 @@ def test_bad_targets(args, message):
         make_target(*args)
 
 
-def test_emulator_target_defaults_to_localstack_port():
-    assert make_target("emulator", None, "eu-west-1", None).endpoint == "http://127.0.0.1:4566"
+def test_localstack_defaults_to_its_port_and_the_emulator_is_resolved_when_used():
+    assert make_target("localstack", None, "eu-west-1", None).endpoint == "http://127.0.0.1:4566"
+    assert make_target("emulator", None, "eu-west-1", None).endpoint is None
+    assert make_target("emulator", "http://127.0.0.1:4599/", "eu-west-1", None).endpoint == "http://127.0.0.1:4599"
 
 
 @settings(max_examples=300, deadline=None)

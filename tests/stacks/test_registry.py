@@ -13,7 +13,8 @@ from stacks.registry import MIGRATIONS, Registry
 
 def cohort(name: str = "fall24") -> Cohort:
     students = parse_roster("id,name,email\nada,Ada,a@x.org\nbob,Bob,\n", name, "r.csv")
-    return Cohort(name, ("s3-static-website",), make_target("emulator", None, "us-east-1", None), students)
+    return Cohort(name, ("s3-static-website",), make_target("emulator", "http://127.0.0.1:4599", "us-east-1", None),
+                  students)
 
 
 def test_cohort_round_trips(tmp_path):

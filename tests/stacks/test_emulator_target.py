@@ -1,0 +1,76 @@
+"""`--target emulator` is labctl's running emulator wherever it listens, resolved when used; doctor
+reports cohorts whose endpoint does not answer."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from stacks.registry import MIGRATIONS, Registry
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.emulator
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def endpoint_findings() -> list[dict]:
+    return [f for f in json.loads(run("doctor", "--format", "json").stdout) if f["name"].startswith("endpoint ")]
+
+
+def test_an_emulator_cohort_follows_the_emulator_to_another_port(tmp_path: Path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\n")
+    assert run("cohort", "create", "moved", "--lab", "s3-static-website", "--roster", str(roster)).exit_code == 0
+    port = free_port()
+    try:
+        assert run("emulator", "start", "--port", str(port)).exit_code == 0
+        shown = json.loads(run("cohort", "show", "moved", "--format", "json").stdout)
+        assert shown["endpoint"] == f"http://127.0.0.1:{port}"
+        graded = run("grade", "--cohort", "moved", "--format", "json")
+        assert graded.exit_code == 0, graded.output
+        assert [(s["student"], s["score"]) for s in json.loads(graded.stdout)["students"]] == [("ada", 0)]
+        assert endpoint_findings() == [{"name": "endpoint emulator", "status": "ok", "fix": "",
+                                        "detail": f"http://127.0.0.1:{port} answers (cohort moved)"}]
+    finally:
+        run("emulator", "stop")
+    (down,) = endpoint_findings()
+    assert (down["status"], down["fix"]) == ("warn", "labctl emulator start")
+    assert down["detail"].endswith("does not answer: cohort moved cannot be graded")
+
+
+def test_a_localstack_cohort_that_does_not_answer_is_reported(tmp_path: Path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\n")
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    for name in ("ls1", "ls2"):
+        assert run("cohort", "create", name, "--lab", "s3-static-website", "--roster", str(roster), "--target",
+                   "localstack", "--endpoint", endpoint).exit_code == 0
+    assert endpoint_findings() == [{"name": "endpoint localstack", "status": "warn", "fix": f"start localstack at {endpoint}",
+                                    "detail": f"{endpoint} does not answer: cohorts ls1, ls2 cannot be graded"}]
+
+
+def test_cohorts_that_froze_the_default_port_follow_the_emulator_after_migration(tmp_path: Path):
+    path = tmp_path / "registry.db"
+    old = sqlite3.connect(path)
+    before = next(i for i, script in enumerate(MIGRATIONS) if "SET endpoint = NULL" in script)
+    for script in MIGRATIONS[:before]:
+        old.executescript(script)
+    old.execute(f"PRAGMA user_version = {before}")
+    rows = [("frozen", "emulator", "http://127.0.0.1:4566"), ("chosen", "emulator", "http://127.0.0.1:4599"),
+            ("stack", "localstack", "http://127.0.0.1:4566")]
+    for name, kind, endpoint in rows:
+        old.execute("INSERT INTO cohorts (name, labs, target, endpoint, region, created_at) VALUES (?, '[]', ?, ?, 'r', 't')",
+                    (name, kind, endpoint))
+    old.commit()
+    old.close()
+    with Registry(path) as registry:
+        stored = dict(registry.db.execute("SELECT name, endpoint FROM cohorts").fetchall())
+    assert stored == {"frozen": None, "chosen": "http://127.0.0.1:4599", "stack": "http://127.0.0.1:4566"}

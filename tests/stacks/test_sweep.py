@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from stacks.cohort import Cohort, make_target, parse_roster
+from stacks.cohort import Cohort, Student, make_target, parse_roster
 from stacks.registry import Registry
-from stacks.sweep import sweep
+from stacks.sweep import owner, sweep
 
 pytestmark = pytest.mark.emulator
 
@@ -103,6 +103,32 @@ def test_sweep_deletes_every_kind_and_spares_look_alikes(aws, moto_endpoint):
     assert inventory(aws, moto_endpoint) == survivors
     s3 = aws.client("s3", endpoint_url=moto_endpoint)
     assert len(s3.list_object_versions(Bucket="c2-ada-site").get("Versions", [])) == 3
+
+
+@pytest.mark.parametrize(("name", "student"), [
+    ("c1-ada", "ada"), ("c1-ada-site", "ada"), ("c1-ada_site", "ada"), ("c1-ada.site", "ada"),
+    ("c1-ab-x-site", "ab-x"), ("c1-ab-site", "ab"),
+    ("c1-adam", None), ("c1-ada+site", None), ("c1-ad", None), ("c2-ada-site", None), ("xc1-ada-site", None),
+])
+def test_owner_is_the_longest_prefix_followed_by_a_separator(name, student):
+    """`-`, `_` and `.` all end a prefix (names with `_` or `.` were left behind by a sweep whose
+    owner() accepted only `-`); a longer name or another character is someone else's."""
+    students = [Student(slug, slug, slug, "", f"c1-{slug}") for slug in ("ada", "ab", "ab-x")]
+    found = owner(name, students)
+    assert (found.student if found else None) == student
+
+
+def test_sweep_takes_names_with_underscores_and_dots_after_the_prefix(aws, moto_endpoint):
+    dynamodb = aws.client("dynamodb", endpoint_url=moto_endpoint)
+    for table in ("c1-ada_orders", "c1-bob.orders", "c1-adam_orders"):
+        dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    aws.client("sqs", endpoint_url=moto_endpoint).create_queue(QueueName="c1-ada_jobs")
+    report = sweep(make_cohort(moto_endpoint), aws, moto_endpoint)
+    assert {r.label for r in report.deleted} == {"dynamodb c1-ada_orders", "dynamodb c1-bob.orders", "sqs c1-ada_jobs"}
+    assert report.proof() == "0 resources left for c1"
+    assert inventory(aws, moto_endpoint) == {"dynamodb c1-adam_orders"}
 
 
 def test_sweep_one_student_and_dry_run(aws, moto_endpoint):

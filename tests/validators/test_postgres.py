@@ -18,6 +18,7 @@ from labs.catalog import get_lab
 from labs.spec import LabSpec, render
 from stacks.cohort import Cohort, Student, Target
 from validators import checks as check_modules
+from validators.checks.postgres import compare_rows
 from validators.collectors import COLLECTORS, CollectRequest
 from validators.collectors.postgres import collect_postgres
 from validators.inventory.postgres import PostgresSnapshot, database_for
@@ -402,6 +403,37 @@ def test_view_rows_name_missing_and_unexpected_rows(server):
     assert result.message == (
         "on the grader's data, country_sales: missing (NL, 2, 3, 70, 23.33); unexpected (NL, 3, 3, 70, 23.33)"
     )
+
+
+def test_a_view_that_returns_a_right_row_twice_fails(server):
+    """Rows compare as multisets: a set comparison (a surviving mutant) let a duplicating view pass."""
+    lab = get_lab("sql-aggregation").spec
+    server.student(
+        "ada",
+        lab_sql("sql-aggregation", "reference").replace("HAVING COUNT(*) >= 2;", "HAVING COUNT(*) >= 2")
+        + """
+        UNION ALL
+        SELECT c.country, COUNT(DISTINCT c.id), COUNT(*), SUM(o.amount), ROUND(AVG(o.amount), 2)
+        FROM orders o JOIN customers c ON c.id = o.customer_id
+        WHERE c.country = 'NL' GROUP BY c.country HAVING COUNT(*) >= 2;
+        """,
+    )
+    result = results(server, lab, "ada")["sales-rows"]
+    assert (result.status, result.message) == (
+        "failed", "on the grader's data, country_sales: unexpected (NL, 2, 3, 70, 23.33)"
+    )
+
+
+@pytest.mark.parametrize(("actual", "expected", "ordered", "problems"), [
+    ((("a", 1), ("b", 2)), [["b", 2.0], ["a", "1"]], False, []),
+    ((("a", 1), ("a", 1)), [["a", 1]], False, ["unexpected (a, 1)"]),
+    ((("a", 1),), [["a", 1], ["a", 1]], False, ["missing (a, 1)"]),
+    ((("b", 2), ("a", 1)), [["a", 1], ["b", 2]], True, ["the rows are right but in the wrong order: (b, 2), (a, 1)"]),
+    ((("a", None),), [["a", 0]], False, ["missing (a, 0)", "unexpected (a, NULL)"]),
+    ((), [[n] for n in range(5)], False, ["missing (0), (1), (2) and 2 more"]),
+])
+def test_compare_rows_as_multisets_or_in_order(actual, expected, ordered, problems):
+    assert compare_rows(actual, expected, ordered) == problems
 
 
 def test_a_slow_view_times_out_as_an_error_in_a_scenario_too(server):

@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean mutation
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit("labctl needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -22,6 +22,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# Mutation testing (docs/testing.md), one module at a time against its own tests. An entry is
+# <module>[@<function>,<Class.method>,...]=<test file>[,<test file>...]; add one to extend it.
+MUTATION_TARGETS := \
+	labs/loader.py=tests/labs/test_loader.py \
+	stacks/sweep.py@owner,SweepReport.proof,outside_prefixes=tests/stacks/test_sweep.py \
+	validators/checks/postgres.py@cell,row_key,shown_row,compare_rows,view_rows=tests/validators/test_postgres.py \
+	validators/checks/s3.py=tests/validators/test_s3_checks.py \
+	stacks/cohort.py@check_cohort_name,student_slug,prefix_for,parse_roster,check_prefix_free=tests/stacks/test_cohort.py
+
+mutation: $(STAMP)
+	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/bench_plan.py --students 200

@@ -24,9 +24,11 @@ KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 
 
 class RuleConfig(BaseModel):
-    """Base of every rule's config: camelCase keys as in `--policy-pack-config`, defaults built in."""
+    """Base of every rule's config: camelCase keys as in `--policy-pack-config`, defaults built in.
+    Strict: a value of the wrong JSON type ("20" for a number, "false" for a flag) is refused, not
+    converted."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class NoConfig(RuleConfig):

@@ -184,3 +184,11 @@ def test_policy_check_out_honours_the_table_format(tmp_path):
     assert run("policy", "check", "--plan", str(path), "--out", str(table)).exit_code == 1
     text = table.read_text()
     assert "tags-required" in text and "\x1b[" not in text and not text.lstrip().startswith("{")
+
+
+def test_policy_config_with_a_string_for_a_number_is_exit_2(tmp_path):
+    config = tmp_path / "policy-config.json"
+    config.write_text('{"cost-budget-limit": {"maxBudgetUsd": "20"}}')
+    result = run("policy", "check", "--lab", "s3-static-website", "--students", "1", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.output == f"Error: {config}: cost-budget-limit.maxBudgetUsd: Input should be a valid number\n"

@@ -85,6 +85,12 @@ def test_packs_select_rules():
         ({"cost-budget-limit": {"maxBudgetUsd": -1}}, "--config: cost-budget-limit.maxBudgetUsd: Input should be greater than 0"),
         ({"cost-no-nat-gateway": {"allowNat": True}}, "--config: cost-no-nat-gateway.allowNat: Extra inputs are not permitted"),
         ({"cost-k8s-quota": {"maxCpu": "lots"}}, "--config: cost-k8s-quota.maxCpu: Value error, not a Kubernetes quantity: 'lots'"),
+        # Strings where numbers or flags belong are refused, never converted.
+        ({"cost-budget-limit": {"maxBudgetUsd": "20"}}, "--config: cost-budget-limit.maxBudgetUsd: Input should be a valid number"),
+        ({"cost-max-students": {"maxStudents": "60"}}, "--config: cost-max-students.maxStudents: Input should be a valid integer"),
+        ({"cost-no-nat-gateway": {"allowNatGateway": "false"}}, "--config: cost-no-nat-gateway.allowNatGateway: Input should be a valid boolean"),
+        ({"postgres-role-limited": {"maxConnections": True}}, "--config: postgres-role-limited.maxConnections: Input should be a valid integer"),
+        ({"tags-required": {"requiredTags": "labctl:cohort"}}, "--config: tags-required.requiredTags: Input should be a valid list"),
     ],
 )
 def test_invalid_config_is_an_input_error_naming_policy_and_field(config, message):

@@ -37,9 +37,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from policies.aws_actions import (
+    IAM_ROLE_ATTACH_ACTIONS,
     IAM_ROLE_OTHER_ACTIONS,
     IAM_ROLE_WRITE_ACTIONS,
+    RESOURCE_POLICY_SERVICES,
     TAG_CHANGE_ACTIONS,
+    UNCONDITIONAL_TAG_ACTIONS,
 )
 
 POLICY_VERSION = "2012-10-17"
@@ -69,7 +72,6 @@ S3_BUCKET_ACTIONS = (
     "s3:GetBucketVersioning",
     "s3:PutBucketVersioning",
     "s3:GetBucketTagging",
-    "s3:PutBucketTagging",
     "s3:GetBucketPublicAccessBlock",
     "s3:PutBucketPublicAccessBlock",
     "s3:GetBucketOwnershipControls",
@@ -100,7 +102,6 @@ S3_OBJECT_ACTIONS = (
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
 )
-S3_LIST_ACTIONS = ("s3:ListAllMyBuckets",)
 
 DYNAMODB_TABLE_ACTIONS = (
     "dynamodb:CreateTable",
@@ -122,13 +123,13 @@ DYNAMODB_TABLE_ACTIONS = (
     "dynamodb:Query",
     "dynamodb:Scan",
 )
-DYNAMODB_LIST_ACTIONS = ("dynamodb:ListTables",)
 
 
 REMOVE_TAG_VERBS = ("untag", "deletetags", "deletebuckettagging", "removetags")
 REMOVE_TAG_ACTIONS = frozenset({"apigateway:DELETE"})
 LABCTL_TAG_KEYS = "labctl:*"
 STUDENT_TAG_KEY = "labctl:student"
+COHORT_TAG_KEY = "labctl:cohort"
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,6 @@ class TagScopedActions:
 
     create: tuple[str, ...]
     manage: tuple[str, ...]
-    list: tuple[str, ...]
 
 
 TAG_SCOPED = {
@@ -155,7 +155,6 @@ TAG_SCOPED = {
             "sqs:PurgeQueue",
             "sqs:DeleteQueue",
         ),
-        list=("sqs:ListQueues",),
     ),
     "sns": TagScopedActions(
         create=("sns:CreateTopic",),
@@ -168,7 +167,6 @@ TAG_SCOPED = {
             "sns:Publish",
             "sns:DeleteTopic",
         ),
-        list=("sns:ListTopics",),
     ),
 }
 LAMBDA_FUNCTION_ACTIONS = (
@@ -190,7 +188,6 @@ LAMBDA_FUNCTION_ACTIONS = (
     "lambda:GetPolicy",
     "lambda:ListTags",
 )
-LAMBDA_LIST_ACTIONS = ("lambda:ListFunctions",)
 
 ECS_CLUSTER_ACTIONS = (
     "ecs:CreateCluster",
@@ -200,14 +197,13 @@ ECS_CLUSTER_ACTIONS = (
     "ecs:ListTagsForResource",
 )
 ECS_SERVICE_ACTIONS = ("ecs:CreateService", "ecs:DescribeServices", "ecs:UpdateService", "ecs:DeleteService")
-ECS_TASK_ACTIONS = ("ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks", "ecs:DeregisterTaskDefinition")
-ECS_LIST_ACTIONS = (
-    "ecs:ListClusters",
-    "ecs:ListServices",
-    "ecs:ListTasks",
-    "ecs:ListTaskDefinitions",
-    "ecs:DescribeTaskDefinition",
-)
+ECS_TASK_ACTIONS = ("ecs:StopTask", "ecs:DescribeTasks")
+# On the student's own task definitions: DescribeTaskDefinition on `*` would show every student's
+# container environment and secrets.
+ECS_TASK_DEFINITION_ACTIONS = ("ecs:DescribeTaskDefinition", "ecs:DeregisterTaskDefinition")
+# Tasks start from the student's own task definitions, only in the student's own clusters.
+ECS_RUN_ACTIONS = ("ecs:RunTask", "ecs:StartTask")
+ECS_LIST_ACTIONS = ("ecs:ListClusters", "ecs:ListServices", "ecs:ListTasks", "ecs:ListTaskDefinitions")
 
 EC2_DESCRIBE_ACTIONS = (
     "ec2:DescribeInstances",
@@ -267,9 +263,9 @@ EC2_NETWORK_CREATE = {
     "internet-gateway": "ec2:CreateInternetGateway",
     "security-group": "ec2:CreateSecurityGroup",
 }
-# What a create call puts inside an existing VPC: the VPC must be the owner's, except for security
-# groups, which may also go in the region's default VPC (it has no owner to tag it).
-EC2_CREATE_IN_OWN_VPC = ("ec2:CreateSubnet", "ec2:CreateRouteTable")
+# What a create call puts inside an existing VPC: the VPC must be the owner's (a security group in
+# another student's VPC, or in the untagged default VPC, would be a foothold in a network not theirs).
+EC2_CREATE_IN_OWN_VPC = ("ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup")
 EC2_OWN_NETWORK_ACTIONS = (
     "ec2:DeleteVpc",
     "ec2:ModifyVpcAttribute",
@@ -399,6 +395,9 @@ CLOUDFORMATION_TYPES = {
 # Roles for code the student runs (Lambda functions, ECS tasks); only these services may receive them.
 ROLE_SERVICES = {"lambda": "lambda.amazonaws.com", "ecs": "ecs-tasks.amazonaws.com"}
 
+# Services the boundary caps by region only: no lab with roles may have them (see check_role_services).
+ROLES_NEED_BOUNDARY_SCOPE = frozenset({"ec2"})
+
 NAME_SCOPED = frozenset({"s3", "dynamodb", "lambda", "ecs", "logs", "cloudwatch", "rds", "cloudformation"})
 KNOWN_SERVICES = NAME_SCOPED | frozenset(TAG_SCOPED) | {"ec2", "apigateway", "kms"}
 # Every student policy grants some tagging, and tagging is scoped by the owner's tags.
@@ -456,7 +455,9 @@ IAM_SELF_MANAGEMENT_PATTERNS = (
     "iam:CreateServiceLinkedRole",
     "iam:UpdateAccountPasswordPolicy",
 )
-ACCOUNT_ACTIONS = ("organizations:*", "account:*")
+# Role assumption too: a role's trust policy naming the student's user would grant it even where the
+# boundary is silent, and no condition key can limit what a trust policy names.
+ACCOUNT_ACTIONS = ("organizations:*", "account:*", "sts:AssumeRole*", "sts:GetFederationToken")
 
 
 def statement(sid: str, actions: Sequence[str], resources: Sequence[str], condition: dict[str, Any]) -> dict:
@@ -467,12 +468,19 @@ def statement(sid: str, actions: Sequence[str], resources: Sequence[str], condit
     return allow
 
 
-def deny(sid: str, actions: Sequence[str], condition: dict[str, Any] | None = None) -> dict:
-    """A Deny statement on every resource; an empty `condition` is left out."""
-    denied = {"Sid": sid, "Effect": "Deny", "Action": sorted(actions), "Resource": ["*"]}
+def deny(
+    sid: str, actions: Sequence[str], condition: dict[str, Any] | None = None, resources: Sequence[str] = ("*",)
+) -> dict:
+    """A Deny statement (on every resource unless `resources` says); an empty `condition` is left out."""
+    denied = {"Sid": sid, "Effect": "Deny", "Action": sorted(actions), "Resource": list(resources)}
     if condition:
         denied["Condition"] = condition
     return denied
+
+
+def deny_outside(sid: str, actions: Sequence[str], own: Sequence[str]) -> dict:
+    """A Deny of `actions` on everything but `own` (`NotResource`)."""
+    return {"Sid": sid, "Effect": "Deny", "Action": sorted(actions), "NotResource": list(own)}
 
 
 def tag_statements(
@@ -501,14 +509,17 @@ def labctl_tag_denials(owner_tags: Mapping[str, str], changes: Sequence[str] | N
     removed; one is written only with the owner's own cohort and student (one statement per key: any
     foreign value is refused); and never on a resource another student owns. Absent keys count as
     foreign (StringNotEquals matches when the key is missing), so a partial `labctl:*` write is
-    refused too."""
+    refused too. Tagging APIs that carry no tag keys (`UNCONDITIONAL_TAG_ACTIONS`) are denied outright:
+    no condition could tell a `labctl:*` change on them."""
     if changes is None:
         changes = [a for actions in TAG_CHANGE_ACTIONS.values() for a in actions]
-    changes = sorted(set(changes))
+    unconditional = sorted(UNCONDITIONAL_TAG_ACTIONS & set(changes))
+    changes = sorted(set(changes) - UNCONDITIONAL_TAG_ACTIONS)
     removals = [a for a in changes if removes_tags(a)]
     writes = [a for a in changes if not removes_tags(a)]
     touches = {"ForAnyValue:StringLike": {"aws:TagKeys": [LABCTL_TAG_KEYS]}}
-    statements = [deny("DenyRemovingLabctlTags", removals, touches)]
+    statements = [deny("DenyTaggingWithoutTagKeys", unconditional)] if unconditional else []
+    statements.append(deny("DenyRemovingLabctlTags", removals, touches))
     for key, value in sorted(owner_tags.items()):
         name = key.split(":", 1)[1].capitalize()
         statements.append(
@@ -528,9 +539,24 @@ def regional_arns(service: str, regions: Sequence[str], *resources: str) -> list
     return [f"arn:aws:{service}:{region}:*:{resource}" for region in sorted(set(regions)) for resource in resources]
 
 
+# IAM resolves this policy variable to the caller's own account, so one document names one policy.
+OWN_ACCOUNT = "${aws:PrincipalAccount}"
+
+
 def boundary_arn(cohort: str, prefix: str) -> str:
-    """The ARN of the student's boundary policy (`<prefix>-boundary` under `/labctl/<cohort>/`), any account."""
-    return f"arn:aws:iam::*:policy/labctl/{cohort}/{prefix}-boundary"
+    """The exact ARN of the student's boundary policy (`<prefix>-boundary` under `/labctl/<cohort>/`) in
+    the student's own account, as an `iam:PermissionsBoundary` condition compares it."""
+    return f"arn:aws:iam::{OWN_ACCOUNT}:policy/labctl/{cohort}/{prefix}-boundary"
+
+
+def own_roles(prefix: str) -> list[str]:
+    """Roles `<prefix>-*`. The pattern also matches roles under a path (`role/<prefix>-x/<name>`):
+    `DenyRolesUnderAPath` closes that."""
+    return [f"arn:aws:iam::*:role/{prefix}-*"]
+
+
+# Every role with a path: its ARN has a `/` after `role/`, the student's never do.
+ROLES_UNDER_A_PATH = "arn:aws:iam::*:role/*/*"
 
 
 def s3_statements(prefix: str, in_regions: dict[str, Any]) -> list[dict]:
@@ -538,7 +564,6 @@ def s3_statements(prefix: str, in_regions: dict[str, Any]) -> list[dict]:
     return [
         statement("S3OwnBuckets", S3_BUCKET_ACTIONS, [f"arn:aws:s3:::{prefix}-*"], condition),
         statement("S3OwnObjects", S3_OBJECT_ACTIONS, [f"arn:aws:s3:::{prefix}-*/*"], condition),
-        statement("S3List", S3_LIST_ACTIONS, ["*"], condition),
     ]
 
 
@@ -557,7 +582,6 @@ def dynamodb_statements(
     return [
         statement("DynamodbOwnTables", DYNAMODB_TABLE_ACTIONS, tables, condition),
         *tag_statements("Dynamodb", "dynamodb", tables, owner_tags, in_regions),
-        statement("DynamodbList", DYNAMODB_LIST_ACTIONS, ["*"], condition),
     ]
 
 
@@ -569,7 +593,6 @@ def lambda_statements(
     return [
         statement("LambdaOwnFunctions", LAMBDA_FUNCTION_ACTIONS, functions, condition),
         *tag_statements("Lambda", "lambda", functions, owner_tags, in_regions),
-        statement("LambdaList", LAMBDA_LIST_ACTIONS, ["*"], condition),
     ]
 
 
@@ -580,17 +603,20 @@ def ecs_statements(
     request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
     clusters = regional_arns("ecs", regions, f"cluster/{prefix}-*")
     services = regional_arns("ecs", regions, f"service/{prefix}-*/*")
-    tasks = regional_arns("ecs", regions, f"task-definition/{prefix}-*:*", f"task/{prefix}-*/*")
+    definitions = regional_arns("ecs", regions, f"task-definition/{prefix}-*:*")
+    tasks = regional_arns("ecs", regions, f"task/{prefix}-*/*")
     return [
         statement("EcsOwnClusters", ECS_CLUSTER_ACTIONS, clusters, condition),
         statement("EcsOwnServices", ECS_SERVICE_ACTIONS, services, condition),
         statement("EcsOwnTasks", ECS_TASK_ACTIONS, tasks, condition),
-        *tag_statements("Ecs", "ecs", [*clusters, *services, *tasks], owner_tags, in_regions),
-        # Task definitions are registered on `*`: only with the owner's tags.
+        statement("EcsOwnTaskDefinitions", ECS_TASK_DEFINITION_ACTIONS, definitions, condition),
+        statement("EcsRunInOwnClusters", ECS_RUN_ACTIONS, definitions, {**condition, "ArnLike": {"ecs:cluster": clusters}}),
+        *tag_statements("Ecs", "ecs", [*clusters, *services, *definitions, *tasks], owner_tags, in_regions),
+        # Only into the student's own families, and only with the owner's tags.
         statement(
-            "EcsRegisterTagged",
+            "EcsRegisterOwnTagged",
             ("ecs:RegisterTaskDefinition",),
-            ["*"],
+            definitions,
             {"StringEquals": {**in_regions, **request_tags}},
         ),
         statement("EcsList", ECS_LIST_ACTIONS, ["*"], condition),
@@ -683,7 +709,6 @@ def ec2_network_statements(
     return [
         *creates,
         statement("Ec2CreateInOwnVpc", EC2_CREATE_IN_OWN_VPC, vpcs, own),
-        statement("Ec2GroupsInAnyVpc", ("ec2:CreateSecurityGroup",), vpcs, {"StringEquals": dict(in_regions)}),
         statement(
             "Ec2TagOnCreateNetwork",
             ("ec2:CreateTags",),
@@ -844,7 +869,8 @@ def cloudformation_statements(
             stacks,
             {
                 **condition,
-                "Null": {"cloudformation:RoleArn": "true"},
+                # ForAllValues holds vacuously on a request without the key: require it.
+                "Null": {"cloudformation:RoleArn": "true", "cloudformation:ResourceTypes": "false"},
                 "ForAllValues:StringLike": {"cloudformation:ResourceTypes": cloudformation_types(services)},
             },
         ),
@@ -853,18 +879,44 @@ def cloudformation_statements(
     ]
 
 
-def role_statements(prefix: str, services: Sequence[str], boundary: str) -> list[dict]:
-    """Roles `<prefix>-*` for the student's code: written only with their own boundary, passed only to
-    the lab's compute services. IAM is global, so these statements carry no region condition."""
-    roles = [f"arn:aws:iam::*:role/{prefix}-*"]
-    passed_to = sorted(ROLE_SERVICES[s] for s in services if s in ROLE_SERVICES)
+def role_passed_to(services: Sequence[str]) -> list[str]:
+    return sorted(ROLE_SERVICES[s] for s in services if s in ROLE_SERVICES)
+
+
+def role_statements(prefix: str, services: Sequence[str], boundary: str, role_policies: Sequence[str]) -> list[dict]:
+    """Roles `<prefix>-*` for the student's code (AWS's delegation pattern): created and written only
+    while `iam:PermissionsBoundary` is the student's own boundary, managed policies attached only from
+    the lab's `role_policies`, passed only to the lab's compute services. IAM is global, so these
+    statements carry no region condition."""
+    roles = own_roles(prefix)
+    with_boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary}}
+    writes = [a for a in IAM_ROLE_WRITE_ACTIONS if a not in IAM_ROLE_ATTACH_ACTIONS]
+    statements = [statement("IamOwnRolesWithBoundary", writes, roles, with_boundary)]
+    if role_policies:
+        attach = {"StringEquals": {**with_boundary["StringEquals"]}, "ArnEquals": {"iam:PolicyARN": sorted(role_policies)}}
+        statements.append(statement("IamAttachLabRolePolicies", IAM_ROLE_ATTACH_ACTIONS, roles, attach))
+    passed_to = {"StringEquals": {"iam:PassedToService": role_passed_to(services)}}
     return [
-        statement(
-            "IamOwnRolesWithBoundary", IAM_ROLE_WRITE_ACTIONS, roles, {"StringLike": {"iam:PermissionsBoundary": boundary}}
-        ),
+        *statements,
         statement("IamOwnRoles", IAM_ROLE_OTHER_ACTIONS, roles, {}),
-        statement("IamPassOwnRoles", ("iam:PassRole",), roles, {"StringEquals": {"iam:PassedToService": passed_to}}),
+        statement("IamPassOwnRoles", ("iam:PassRole",), roles, passed_to),
     ]
+
+
+def role_denials(boundary: str, role_policies: Sequence[str]) -> list[dict]:
+    """The explicit half of the delegation pattern: no role write unless the role keeps the student's
+    boundary, no managed policy but the lab's, and no role under a path (its ARN would match
+    `<prefix>-*` whatever its name, and the sweep would not find it)."""
+    role_actions = (*IAM_ROLE_WRITE_ACTIONS, *IAM_ROLE_OTHER_ACTIONS, "iam:PassRole")
+    statements = [
+        deny("DenyRoleWritesWithoutOwnBoundary", IAM_ROLE_WRITE_ACTIONS, {"StringNotEquals": {"iam:PermissionsBoundary": boundary}}),
+        deny("DenyRolesUnderAPath", role_actions, resources=[ROLES_UNDER_A_PATH]),
+    ]
+    if role_policies:
+        statements.append(deny("DenyOtherRolePolicies", IAM_ROLE_ATTACH_ACTIONS, {"ArnNotEquals": {"iam:PolicyARN": sorted(role_policies)}}))
+    else:
+        statements.append(deny("DenyOtherRolePolicies", IAM_ROLE_ATTACH_ACTIONS))
+    return statements
 
 
 def tag_scoped_statements(
@@ -885,7 +937,6 @@ def tag_scoped_statements(
         statement(f"{sid}CreateTagged", actions.create, named, {"StringEquals": {**in_regions, **request_tags}}),
         statement(f"{sid}OwnTagged", actions.manage, named, {"StringEquals": {**in_regions, **resource_tags}}),
         *tag_statements(sid, service, named, owner_tags, in_regions),
-        statement(f"{sid}List", actions.list, ["*"], {"StringEquals": dict(in_regions)}),
     ]
 
 
@@ -906,6 +957,17 @@ def check_services(services: Sequence[str]) -> list[str]:
     return wanted
 
 
+def check_role_services(services: Sequence[str]) -> None:
+    """A role's rights are capped by the boundary alone (its policies are the student's to write), so
+    a lab with roles may not have a service the boundary caps only by region: EC2."""
+    unscoped = sorted(ROLES_NEED_BOUNDARY_SCOPE & set(services))
+    if ROLE_SERVICES.keys() & set(services) and unscoped:
+        raise ValueError(
+            f"service {unscoped[0]!r} cannot share a shared-account lab with lambda or ecs: the student's "
+            "roles would get every EC2 action in the region (give the lab its own account)"
+        )
+
+
 def student_identity_policy(
     prefix: str,
     services: Sequence[str],
@@ -913,6 +975,7 @@ def student_identity_policy(
     owner_tags: Mapping[str, str] | None = None,
     instance_types: Sequence[str] = (),
     boundary: str | None = None,
+    role_policies: Sequence[str] = (),
 ) -> dict:
     """The IAM policy document for the sandbox user of the student whose names start with `prefix`.
 
@@ -921,7 +984,7 @@ def student_identity_policy(
     allow-list: without one, EC2 has networks but no launches; its `db.*` entries, if any, replace
     the small RDS classes a student may run. `boundary` (the ARN of the
     student's boundary, see `boundary_arn`) is required when the lab uses Lambda or ECS, whose roles
-    must carry it.
+    must carry it; `role_policies` are the managed policy ARNs those roles may have attached.
     Raises ValueError for IAM-like services, for services with no scope yet and for missing inputs.
     """
     if not prefix:
@@ -965,7 +1028,8 @@ def student_identity_policy(
         else:
             statements += tag_scoped_statements(service, prefix, regions, owner, in_regions)
     if boundary and ROLE_SERVICES.keys() & set(wanted):
-        statements += role_statements(prefix, wanted, boundary)
+        statements += role_statements(prefix, wanted, boundary, role_policies)
+        statements += role_denials(boundary, role_policies)
     statements += labctl_tag_denials(owner)
     return {"Version": POLICY_VERSION, "Statement": statements}
 
@@ -973,17 +1037,19 @@ def student_identity_policy(
 def boundary_scope(service: str, prefix: str) -> tuple[list[str], tuple[str, ...]]:
     """(the service's resources the student may own, the list actions AWS only authorises on `*`).
 
-    Services whose ARNs carry the resource name are capped at the student's names; EC2 and API
-    Gateway are not (their ARNs are ids), so the boundary caps them at their resources. The ARNs
-    leave the region open (`*`): every cap is conditioned on `aws:RequestedRegion` already, and
-    spelling each region out would double the boundary per region (see `BOUNDARY_REGIONS`).
+    Services whose ARNs carry the resource name are capped at the student's names; EC2 is not (its
+    ARNs are ids), so the boundary caps it by region. API Gateway and KMS have caps of their own
+    (see `boundary_statements`). The services with resource policies keep no list action: the
+    boundary denies them everything outside the student's names (see `RESOURCE_POLICY_SERVICES`).
+    The ARNs leave the region open (`*`): every cap is conditioned on `aws:RequestedRegion` already,
+    and spelling each region out would double the boundary per region (see `BOUNDARY_REGIONS`).
     """
     if service == "s3":
-        return [f"arn:aws:s3:::{prefix}-*"], S3_LIST_ACTIONS  # objects too: `*` spans the `/`
+        return [f"arn:aws:s3:::{prefix}-*"], ()  # objects too: `*` spans the `/`
     if service == "dynamodb":
-        return regional_arns("dynamodb", BOUNDARY_REGIONS, f"table/{prefix}-*"), DYNAMODB_LIST_ACTIONS
+        return regional_arns("dynamodb", BOUNDARY_REGIONS, f"table/{prefix}-*"), ()
     if service == "lambda":
-        return regional_arns("lambda", BOUNDARY_REGIONS, f"function:{prefix}-*"), LAMBDA_LIST_ACTIONS
+        return regional_arns("lambda", BOUNDARY_REGIONS, f"function:{prefix}-*"), ()
     if service == "logs":
         return log_group_arns(prefix, BOUNDARY_REGIONS, streams=False), LOGS_LIST_ACTIONS
     if service == "ecs":
@@ -991,7 +1057,7 @@ def boundary_scope(service: str, prefix: str) -> tuple[list[str], tuple[str, ...
             "ecs", BOUNDARY_REGIONS, f"cluster/{prefix}-*", f"service/{prefix}-*", f"task/{prefix}-*",
             f"task-definition/{prefix}-*",
         )
-        return owned, (*ECS_LIST_ACTIONS, "ecs:RegisterTaskDefinition")
+        return owned, ECS_LIST_ACTIONS
     if service == "cloudwatch":
         return regional_arns("cloudwatch", BOUNDARY_REGIONS, f"alarm:{prefix}-*"), CLOUDWATCH_LIST_ACTIONS
     if service == "rds":
@@ -999,23 +1065,43 @@ def boundary_scope(service: str, prefix: str) -> tuple[list[str], tuple[str, ...
         return regional_arns("rds", BOUNDARY_REGIONS, f"*:{prefix}-*"), RDS_LIST_ACTIONS
     if service == "cloudformation":
         return regional_arns("cloudformation", BOUNDARY_REGIONS, f"stack/{prefix}-*"), CLOUDFORMATION_LIST_ACTIONS
-    if service == "apigateway":
-        paths = (*(f"{path}*" for path in APIGATEWAY_COLLECTIONS), "/tags/*")
-        return apigateway_arns(BOUNDARY_REGIONS, *paths), ()
     if service in TAG_SCOPED:
-        return regional_arns(service, BOUNDARY_REGIONS, f"{prefix}-*"), TAG_SCOPED[service].list
+        return regional_arns(service, BOUNDARY_REGIONS, f"{prefix}-*"), ()
     return ["*"], ()
 
 
-def boundary_statements(services: Sequence[str], prefix: str, regions: Sequence[str]) -> list[dict]:
+# Services capped by statements of their own rather than by `boundary_scope`.
+CAPPED_APART = frozenset({"kms", "apigateway"})
+
+
+def boundary_apigateway_statements(owner_tags: Mapping[str, str], in_regions: dict[str, Any]) -> list[dict]:
+    """API Gateway's ARNs are ids, so its cap is its grant's: APIs created with the owner's tags and
+    used (with their children and tags) only while they carry them. A student's role is capped by the
+    boundary alone, so a cap by path would let it change every student's API."""
+    regions = in_regions["StringEquals"]
+    request_tags = {f"aws:RequestTag/{k}": v for k, v in sorted(owner_tags.items())}
+    resource_tags = {f"aws:ResourceTag/{k}": v for k, v in sorted(owner_tags.items())}
+    collections = apigateway_arns(BOUNDARY_REGIONS, *APIGATEWAY_COLLECTIONS)
+    owned = apigateway_arns(BOUNDARY_REGIONS, *(f"{path}/*" for path in APIGATEWAY_COLLECTIONS), "/tags/*")
+    return [
+        statement("ApigatewayCreateCap", ("apigateway:POST",), collections, {"StringEquals": {**regions, **request_tags}}),
+        statement("ApigatewayOwnCap", APIGATEWAY_VERBS, owned, {"StringEquals": {**regions, **resource_tags}}),
+        statement("ApigatewayListCap", ("apigateway:GET",), collections, in_regions),
+    ]
+
+
+def boundary_statements(
+    services: Sequence[str], prefix: str, regions: Sequence[str], owner_tags: Mapping[str, str]
+) -> list[dict]:
     """The boundary's caps: every action of the lab's services (`<service>:*`, a boundary grants
     nothing) on what the student may own, in the regions. The services whose ARNs name the student's
     resources share one statement (an action is only ever authorised on its own service's ARNs), EC2
-    and the list actions AWS only authorises on `*` share one on `*`; KMS is capped as tightly as it
-    is granted (through the lab's services, no key administration)."""
+    and the list actions AWS only authorises on `*` share one on `*`; KMS and API Gateway are capped
+    as tightly as they are granted."""
     in_regions = {"StringEquals": {"aws:RequestedRegion": sorted(set(regions))}}
-    scoped = [s for s in services if s != "kms" and boundary_scope(s, prefix)[0] != ["*"]]
-    unscoped = [s for s in services if s != "kms" and s not in scoped]
+    capped = [s for s in services if s not in CAPPED_APART]
+    scoped = [s for s in capped if boundary_scope(s, prefix)[0] != ["*"]]
+    unscoped = [s for s in capped if s not in scoped]
     listing = {a for s in services for a in boundary_scope(s, prefix)[1]}
     listing |= set(KMS_LIST_ACTIONS if "kms" in services else ())
     statements = []
@@ -1025,6 +1111,8 @@ def boundary_statements(services: Sequence[str], prefix: str, regions: Sequence[
     if unscoped or listing:
         any_resource = sorted({*(f"{s}:*" for s in unscoped), *listing})
         statements.append(statement("AnyResourceCap", any_resource, ["*"], in_regions))
+    if "apigateway" in services:
+        statements += boundary_apigateway_statements(owner_tags, in_regions)
     if "rds" in services:
         # A new or modified instance also names option, parameter and subnet groups (the defaults).
         referenced = regional_arns("rds", BOUNDARY_REGIONS, *RDS_REFERENCED)
@@ -1040,6 +1128,16 @@ def boundary_statements(services: Sequence[str], prefix: str, regions: Sequence[
     return statements
 
 
+def resource_policy_denial(services: Sequence[str], prefix: str) -> list[dict]:
+    """Every action of the lab's services with resource policies, denied outside the student's own
+    names: a peer's bucket, queue, topic, function or table policy cannot widen the student."""
+    widened = sorted(RESOURCE_POLICY_SERVICES & set(services))
+    if not widened:
+        return []
+    own = [arn for service in widened for arn in boundary_scope(service, prefix)[0]]
+    return [deny_outside("DenyOutsideOwnResources", [f"{s}:*" for s in widened], own)]
+
+
 def boundary_tag_actions(services: Sequence[str]) -> list[str]:
     """The tagging APIs the boundary lets through, so the ones its `labctl:*` denials must cover: the
     lab services', and the role tagging when the lab has roles. Every other tagging API is outside
@@ -1051,34 +1149,53 @@ def boundary_tag_actions(services: Sequence[str]) -> list[str]:
 
 
 def student_boundary_policy(
-    prefix: str, services: Sequence[str], regions: Sequence[str], owner_tags: Mapping[str, str]
+    prefix: str,
+    services: Sequence[str],
+    regions: Sequence[str],
+    owner_tags: Mapping[str, str],
+    role_policies: Sequence[str] = (),
 ) -> dict:
     """The permissions boundary for the student whose names start with `prefix`: a cap, not a grant.
 
     Allows at most the lab's services in the lab's regions, on the student's own names where the
-    service can say so, and roles `<prefix>-*` when the lab runs code under roles; denies IAM
-    user/policy/boundary management and Organizations/account actions outright, and `labctl:*` tag
+    service can say so, and roles `<prefix>-*` when the lab runs code under roles, under AWS's
+    delegation pattern (see `role_statements` and `role_denials`): every role the student writes keeps
+    this very boundary, so the cap re-imposes itself on whatever runs as those roles. Denies IAM
+    user/policy/boundary management, role assumption and Organizations/account actions outright,
+    everything outside the student's names on services with resource policies, and `labctl:*` tag
     changes other than writing the owner's own values (`owner_tags`: cohort and student).
-    It is one managed policy, so it must fit `MANAGED_POLICY_MAX_CHARS` for every combination of
-    known services: caps are service-wide (`<service>:*`) and share statements (see
-    `boundary_statements`), the unconditional denials share one, and the `labctl:*` denials cover
-    the tagging APIs the caps let through (see `boundary_tag_actions`).
+    It is one managed policy, so it must fit `MANAGED_POLICY_MAX_CHARS` (ValueError otherwise: every
+    catalog lab fits with room to spare): caps are service-wide (`<service>:*`) and share statements
+    (see `boundary_statements`), the unconditional denials share one, and the `labctl:*` denials
+    cover the tagging APIs the caps let through (see `boundary_tag_actions`).
     """
     if not prefix:
         raise ValueError("a boundary needs the student prefix")
-    if STUDENT_TAG_KEY not in owner_tags:
-        raise ValueError(f"a boundary needs the owner tags, {STUDENT_TAG_KEY} included")
+    if STUDENT_TAG_KEY not in owner_tags or COHORT_TAG_KEY not in owner_tags:
+        raise ValueError(f"a boundary needs the owner tags, {COHORT_TAG_KEY} and {STUDENT_TAG_KEY} included")
     if not regions:
         raise ValueError("a boundary needs at least one region")
     wanted = check_services(services)
-    statements = boundary_statements(wanted, prefix, regions)
+    check_role_services(wanted)
+    statements = boundary_statements(wanted, prefix, regions, owner_tags)
     if ROLE_SERVICES.keys() & set(wanted):
-        roles = [f"arn:aws:iam::*:role/{prefix}-*"]
-        role_actions = (*IAM_ROLE_WRITE_ACTIONS, *IAM_ROLE_OTHER_ACTIONS, "iam:PassRole")
-        statements.append(statement("IamOwnRolesCap", role_actions, roles, {}))
+        boundary = boundary_arn(owner_tags[COHORT_TAG_KEY], prefix)
+        # The cap names the role actions once; the denials below carry the delegation's conditions.
+        role_actions = (*IAM_ROLE_WRITE_ACTIONS, *IAM_ROLE_OTHER_ACTIONS)
+        passed_to = {"StringEquals": {"iam:PassedToService": role_passed_to(wanted)}}
+        statements.append(statement("IamOwnRolesCap", role_actions, own_roles(prefix), {}))
+        statements.append(statement("IamPassOwnRolesCap", ("iam:PassRole",), own_roles(prefix), passed_to))
+        statements += role_denials(boundary, role_policies)
+    statements += resource_policy_denial(wanted, prefix)
     statements.append(deny("DenyIamSelfManagementAndAccount", (*IAM_SELF_MANAGEMENT_PATTERNS, *ACCOUNT_ACTIONS)))
     statements += labctl_tag_denials(owner_tags, boundary_tag_actions(wanted))
-    return {"Version": POLICY_VERSION, "Statement": statements}
+    document = {"Version": POLICY_VERSION, "Statement": statements}
+    if policy_size(document) > MANAGED_POLICY_MAX_CHARS:
+        raise ValueError(
+            f"the boundary for services {', '.join(wanted)} is {policy_size(document)} characters, more than "
+            f"the {MANAGED_POLICY_MAX_CHARS} of an IAM managed policy: give the lab fewer services"
+        )
+    return document
 
 
 def policy_json(document: Mapping[str, Any]) -> str:

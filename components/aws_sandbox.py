@@ -65,6 +65,7 @@ class AwsSandboxArgs:
     budget_usd: float
     notify_email: str | None = None
     instance_types: tuple[str, ...] = ()
+    role_policies: tuple[str, ...] = ()
 
 
 class AwsSandbox(pulumi.ComponentResource):
@@ -83,13 +84,16 @@ class AwsSandbox(pulumi.ComponentResource):
             owner_tags(tags),
             args.instance_types,
             boundary_arn(args.cohort, args.prefix),
+            args.role_policies,
         )
         self.boundary = aws.iam.Policy(
             f"{name}-boundary",
             name=f"{args.prefix}-boundary",
             path=path,
             description=f"labctl permissions boundary for {args.prefix}",
-            policy=policy_json(student_boundary_policy(args.prefix, args.services, args.regions, owner_tags(tags))),
+            policy=policy_json(
+                student_boundary_policy(args.prefix, args.services, args.regions, owner_tags(tags), args.role_policies)
+            ),
             tags=tags,
             opts=child,
         )

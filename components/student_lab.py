@@ -78,6 +78,7 @@ class StudentLab(pulumi.ComponentResource):
                     budget_usd=budget_limit(env.aws.budget_usd, args.cohort_budget_usd),
                     notify_email=args.instructor_email,
                     instance_types=tuple(env.aws.instance_types),
+                    role_policies=tuple(env.aws.role_policies),
                 ),
                 opts=child,
             )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 SLUG = r"^[a-z][a-z0-9-]{1,62}$"
 PLACEHOLDERS = frozenset({"prefix", "student", "cohort", "lab"})
 ROLE_NAME = r"^[a-z][a-z0-9_]{0,16}$"
+# An AWS managed policy or one of the account's own, by ARN, with no wildcard.
+ROLE_POLICY_ARN = r"^arn:aws:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$"
 
 
 class Strict(BaseModel):
@@ -76,6 +78,10 @@ class AwsEnvironment(Strict):
     regions: list[str] = Field(default_factory=lambda: ["us-east-1"], min_length=1)
     budget_usd: float = Field(default=10.0, gt=0, le=10_000)
     instance_types: list[str] = Field(default_factory=list, description="EC2 allow-list, when ec2 is used")
+    role_policies: list[Annotated[str, StringConstraints(pattern=ROLE_POLICY_ARN)]] = Field(
+        default_factory=list,
+        description="managed policy ARNs the student's Lambda/ECS roles may have attached; none by default",
+    )
     setup: str | None = Field(
         default=None,
         description="Python file in the lab folder whose `setup(session, endpoint_url, prefix, student)` "

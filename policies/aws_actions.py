@@ -13,6 +13,8 @@ IAM_ROLE_WRITE_ACTIONS = (
     "iam:DetachRolePolicy",
     "iam:PutRolePermissionsBoundary",
 )
+# Attaching a managed policy also needs `iam:PolicyARN` among the lab's declared role policies.
+IAM_ROLE_ATTACH_ACTIONS = ("iam:AttachRolePolicy",)
 IAM_ROLE_OTHER_ACTIONS = (
     "iam:GetRole",
     "iam:GetRolePolicy",
@@ -28,7 +30,9 @@ IAM_ROLE_OTHER_ACTIONS = (
 # The APIs that write or remove tags, per service. The sandbox grants them only on the student's own
 # resources and denies them for labctl:* keys; the rules require exactly that.
 TAG_CHANGE_ACTIONS = {
-    "s3": ("s3:PutBucketTagging", "s3:DeleteBucketTagging"),
+    # S3 removes bucket tags through PutBucketTagging too (DeleteBucketTagging is authorised as it),
+    # and bucket tagging carries no aws:TagKeys: see UNCONDITIONAL_TAG_ACTIONS.
+    "s3": ("s3:PutBucketTagging",),
     "dynamodb": ("dynamodb:TagResource", "dynamodb:UntagResource"),
     "lambda": ("lambda:TagResource", "lambda:UntagResource"),
     "ecs": ("ecs:TagResource", "ecs:UntagResource"),
@@ -42,3 +46,13 @@ TAG_CHANGE_ACTIONS = {
     "apigateway": ("apigateway:POST", "apigateway:PUT", "apigateway:DELETE"),
     "iam": ("iam:TagRole", "iam:UntagRole", "iam:TagUser", "iam:UntagUser", "iam:TagPolicy", "iam:UntagPolicy"),
 }
+
+# Tagging APIs whose requests carry no `aws:TagKeys` or `aws:RequestTag`: no condition can protect the
+# labctl:* tags on them, so the student policies never grant them and the boundary denies them.
+UNCONDITIONAL_TAG_ACTIONS = frozenset({"s3:PutBucketTagging"})
+
+# Services whose resources carry resource-based policies (bucket, queue, topic, function and table
+# policies). Within one account a resource policy naming a user grants it even where the user's
+# permissions boundary is silent, so only an explicit Deny in the boundary keeps a peer's policy
+# from widening a student.
+RESOURCE_POLICY_SERVICES = frozenset({"s3", "sqs", "sns", "lambda", "dynamodb"})

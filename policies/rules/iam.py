@@ -38,11 +38,13 @@ from policies.aws_actions import (
     IAM_ROLE_OTHER_ACTIONS,
     IAM_ROLE_WRITE_ACTIONS,
     TAG_CHANGE_ACTIONS,
+    UNCONDITIONAL_TAG_ACTIONS,
 )
 from policies.model import (
     TAG_COHORT,
     UNEVALUABLE,
     Finding,
+    NoConfig,
     PolicyResource,
     RuleConfig,
     Stack,
@@ -190,10 +192,10 @@ def own_role_arn(arn: Any, prefix: str) -> bool:
 
 
 def own_boundary_arn(arn: Any, prefix: str) -> bool:
-    """`arn:aws:iam::<account or *>:policy/<path>/<prefix>-boundary` with no other wildcard."""
+    """`arn:aws:iam::<account, * or ${aws:PrincipalAccount}>:policy/<path>/<prefix>-boundary`, no other wildcard."""
     if not isinstance(arn, str):
         return False
-    match = re.fullmatch(r"arn:aws:iam::(?:\d{12}|\*):policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)", arn)
+    match = re.fullmatch(r"arn:aws:iam::(?:\d{12}|\*|\$\{aws:PrincipalAccount\}):policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)", arn)
     return bool(match) and match.group(1) == f"{prefix}{BOUNDARY_SUFFIX}"
 
 
@@ -451,16 +453,25 @@ def iam_boundary_denies_escalation(stack: Stack, config: BoundaryDeniesConfig) -
         missing = [a for a in config.required_denied_actions if not denies(statements, a)]
         if missing:
             yield Finding(f"{who} must deny {', '.join(missing)} on every resource, unconditionally.", resource)
-        tagging = [
-            action
-            for service in sorted(allowed_services(statements) & set(TAG_CHANGE_ACTIONS))
+        let_through = [
+            action for service in sorted(allowed_services(statements) & set(TAG_CHANGE_ACTIONS))
             for action in TAG_CHANGE_ACTIONS[service]
-            if not denies(statements, action, LABCTL_TAG_KEY_CONDITION)
+        ]
+        tagging = [
+            action for action in let_through
+            if action not in UNCONDITIONAL_TAG_ACTIONS and not denies(statements, action, LABCTL_TAG_KEY_CONDITION)
         ]
         if tagging:
             yield Finding(
                 f"{who} must deny {', '.join(tagging)} when aws:TagKeys has a labctl:* key "
                 "(ForAnyValue:StringLike), so the student cannot disown or take over a resource.",
+                resource,
+            )
+        keyless = [a for a in let_through if a in UNCONDITIONAL_TAG_ACTIONS and not denies(statements, a)]
+        if keyless:
+            yield Finding(
+                f"{who} must deny {', '.join(keyless)} on every resource, unconditionally: its requests carry no "
+                "tag keys a condition could check.",
                 resource,
             )
 
@@ -489,4 +500,39 @@ def iam_permissions_boundary(resource: PolicyResource, config: BoundaryConfig) -
         )
 
 
-RULES = (iam_no_wildcards, iam_boundary_denies_escalation, iam_permissions_boundary)
+# Reads that AWS authorises only on `*` and that return other principals' secrets: every function's
+# environment variables, every task definition's container environment and secrets.
+SECRET_READS = ("lambda:ListFunctions", "ecs:DescribeTaskDefinition")
+
+
+@stack_rule(
+    "iam-no-account-wide-secret-reads",
+    pack="isolation",
+    description="Checks whether student IAM policies avoid reads on every resource that return other "
+    "students' secrets (lambda:ListFunctions, ecs:DescribeTaskDefinition on '*').",
+    enforcement="advisory",
+)
+def iam_no_account_wide_secret_reads(stack: Stack, config: NoConfig) -> Iterator[Finding]:
+    boundaries = boundary_policies(stack)
+    for resource in stack.resources:
+        if resource.type not in IDENTITY_POLICY_TYPES | {ROLE_TYPE} or resource.urn in boundaries:
+            continue
+        for label, document in documents(resource):
+            statements = None if is_unevaluable(document) else policy_statements(document)
+            for statement in statements or []:
+                if not isinstance(statement, dict) or statement.get("Effect", "Allow") != "Allow":
+                    continue
+                resources = as_list(statement.get("Resource"))
+                if "NotResource" not in statement and not any(wildcard_resource(r) for r in resources):
+                    continue
+                reads = [a for a in SECRET_READS if covers(as_list(statement.get("Action")), a)]
+                if reads:
+                    yield Finding(
+                        f"{resource.type} {resource.name!r} {label} must not allow {', '.join(reads)} on every "
+                        "resource: it returns other students' function environments or container secrets "
+                        "(grant GetFunction / DescribeTaskDefinition on the student's own ARNs).",
+                        resource,
+                    )
+
+
+RULES = (iam_no_wildcards, iam_boundary_denies_escalation, iam_permissions_boundary, iam_no_account_wide_secret_reads)

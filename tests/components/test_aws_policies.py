@@ -29,57 +29,10 @@ from components.aws_policies import (
 from components.aws_sandbox import budget_filter, budget_limit, budget_notifications
 from components.tags import owner_tags, student_tags
 from labs.catalog import load_catalog
+from tests.iam_eval import ACCOUNT, allowed_by, decide
 
 OWNER = owner_tags(student_tags("c1", "s001", "s3-static-website"))
 BOUNDARY = boundary_arn("c1", "c1-s001")
-
-
-def clause_holds(operator: str, key: str, wanted: object, context: dict) -> bool:
-    """One condition clause as IAM evaluates it. A multivalued context key (aws:TagKeys) is a list."""
-    values = wanted if isinstance(wanted, list) else [wanted]
-    got = context.get(key)
-    if operator == "Null":
-        return (got is None) == (values[0] == "true")
-    if operator == "StringNotEquals":
-        return got is None or got not in values  # a negated operator matches a missing key
-    if operator in ("ForAnyValue:StringLike", "ForAnyValue:StringEquals"):
-        return got is not None and any(fnmatchcase(g, v) for g in got for v in values)
-    if operator == "ForAllValues:StringLike":
-        return got is None or all(any(fnmatchcase(g, v) for v in values) for g in got)  # vacuous when absent
-    if operator.endswith("IfExists"):
-        return got is None or clause_holds(operator.removesuffix("IfExists"), key, wanted, context)
-    if operator == "NumericLessThanEquals":
-        return got is not None and float(got) <= float(values[0])
-    assert operator in ("StringEquals", "StringLike"), operator
-    if got is None:
-        return False
-    match = (lambda v: got == v) if operator == "StringEquals" else (lambda v: fnmatchcase(got, v))
-    return any(match(v) for v in values)
-
-
-def conditions_hold(condition: dict, context: dict) -> bool:
-    """Every clause of every operator must hold (IAM ANDs them)."""
-    return all(
-        clause_holds(operator, key, wanted, context)
-        for operator, clauses in condition.items()
-        for key, wanted in clauses.items()
-    )
-
-
-def matching(policy: dict, effect: str, action: str, resource: str, context: dict) -> bool:
-    return any(
-        statement["Effect"] == effect
-        and any(fnmatchcase(action, pattern) for pattern in statement["Action"])
-        and any(fnmatchcase(resource, pattern) for pattern in statement["Resource"])
-        and conditions_hold(statement.get("Condition", {}), context)
-        for statement in policy["Statement"]
-    )
-
-
-def allowed_by(policy: dict, action: str, resource: str, context: dict) -> bool:
-    """A small IAM evaluator: an explicit Deny wins, else an Allow must match action and resource
-    globs and every condition against the request context."""
-    return not matching(policy, "Deny", action, resource, context) and matching(policy, "Allow", action, resource, context)
 
 
 def allows(policy: dict, action: str, resource: str, region: str = "us-east-1", **context: str) -> bool:
@@ -87,9 +40,8 @@ def allows(policy: dict, action: str, resource: str, region: str = "us-east-1", 
 
 
 def effective(identity: dict, boundary: dict, action: str, resource: str, region: str = "us-east-1", **context) -> bool:
-    """What a user with `identity` and permissions boundary `boundary` may do: both must allow."""
-    request = {"aws:RequestedRegion": region, **context}
-    return allowed_by(identity, action, resource, request) and allowed_by(boundary, action, resource, request)
+    """What a user with `identity` and permissions boundary `boundary` may do (see tests/iam_eval.py)."""
+    return decide(action, resource, [identity], boundary, context={"aws:RequestedRegion": region, **context})
 
 
 def actions(policy: dict) -> list[str]:
@@ -102,7 +54,8 @@ def test_own_prefix_buckets_and_objects_are_allowed():
     assert allows(policy, "s3:CreateBucket", "arn:aws:s3:::c1-s001-site")
     assert allows(policy, "s3:PutBucketPolicy", "arn:aws:s3:::c1-s001-site")
     assert allows(policy, "s3:PutObject", "arn:aws:s3:::c1-s001-site/index.html")
-    assert allows(policy, "s3:ListAllMyBuckets", "*")
+    # No listing of every student's buckets: the boundary denies S3 outside the student's names.
+    assert not allows(policy, "s3:ListAllMyBuckets", "*")
 
 
 @pytest.mark.parametrize(
@@ -149,7 +102,8 @@ def test_dynamodb_tables_are_scoped_by_name_and_region():
     assert allows(policy, "dynamodb:CreateTable", table)
     assert allows(policy, "dynamodb:UpdateContinuousBackups", table)
     assert allows(policy, "dynamodb:Query", f"{table}/index/by-status")
-    assert allows(policy, "dynamodb:ListTables", "*")
+    # No listing of every student's tables: the boundary denies DynamoDB outside the student's names.
+    assert not allows(policy, "dynamodb:ListTables", "*")
     assert not allows(policy, "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/c1-s002-orders")
     assert not allows(policy, "dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/c1-s001-orders")
 
@@ -163,7 +117,7 @@ def test_services_without_name_scope_are_scoped_by_owner_tags():
         "aws:ResourceTag/labctl:student": "s001",
     }
     assert by_sid["SqsCreateTagged"]["Condition"]["StringEquals"]["aws:RequestTag/labctl:student"] == "s001"
-    assert by_sid["SqsList"]["Action"] == ["sqs:ListQueues"]
+    assert "SqsList" not in by_sid  # ListQueues would show every student's queue names
 
 
 @pytest.mark.parametrize(
@@ -209,9 +163,13 @@ ALL_SERVICES = [
     "s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "ec2", "logs", "apigateway", "cloudwatch", "rds", "kms",
     "cloudformation",
 ]
+# A lab with roles (Lambda, ECS) may not have EC2 (see check_role_services), and with roles the boundary
+# holds the delegation's denials too, so fewer services fit one managed policy.
+WITH_ROLES = ["s3", "dynamodb", "sqs", "sns", "lambda", "ecs", "logs", "apigateway", "cloudwatch"]
+WITHOUT_ROLES = [s for s in ALL_SERVICES if s not in ("lambda", "ecs")]
 
 
-@pytest.mark.parametrize("services", [["s3"], ALL_SERVICES])
+@pytest.mark.parametrize("services", [["s3"], WITH_ROLES, WITHOUT_ROLES])
 @pytest.mark.parametrize("action", [*IAM_SELF_MANAGEMENT, "iam:CreatePolicy", "organizations:LeaveOrganization",
                                     "account:CloseAccount"])
 def test_boundary_denies_iam_self_management_whatever_the_identity_policy_grants(services, action):
@@ -229,7 +187,7 @@ def test_boundary_caps_at_the_labs_services_own_names_and_regions():
     boundary = student_boundary_policy("c1-s001", ["s3"], ["us-east-1"], OWNER)
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
     assert effective(admin, boundary, "s3:PutObject", "arn:aws:s3:::c1-s001-site/index.html")
-    assert effective(admin, boundary, "s3:ListAllMyBuckets", "*")
+    assert not effective(admin, boundary, "s3:ListAllMyBuckets", "*")
     assert not effective(admin, boundary, "s3:PutObject", "arn:aws:s3:::c1-s002-site/index.html")
     assert not effective(admin, boundary, "s3:PutObject", "arn:aws:s3:::c1-s001-site/x", region="eu-west-1")
     assert not effective(admin, boundary, "dynamodb:CreateTable", "arn:aws:dynamodb:us-east-1:1:table/c1-s001-t")
@@ -364,14 +322,16 @@ def tagging(student: str, *keys: str) -> dict:
     }
 
 
-def student_policies() -> tuple[dict, dict]:
-    identity = student_identity_policy("c1-s001", ALL_SERVICES, ["us-east-1"], OWNER, ["t3.micro"], BOUNDARY)
-    return identity, student_boundary_policy("c1-s001", ALL_SERVICES, ["us-east-1"], OWNER)
+def student_policies(service: str = "lambda") -> tuple[dict, dict]:
+    """Every service the lab may have beside `service`: EC2 and roles never share a lab."""
+    services = WITH_ROLES if service in WITH_ROLES else WITHOUT_ROLES
+    identity = student_identity_policy("c1-s001", services, ["us-east-1"], OWNER, ["t3.micro"], BOUNDARY)
+    return identity, student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
 
 
 @pytest.mark.parametrize("service", sorted(TAGGING))
 def test_another_students_resource_cannot_be_retagged_as_ones_own(service):
-    identity, boundary = student_policies()
+    identity, boundary = student_policies(service)
     tag, _untag, arn = TAGGING[service]
     # The resource bears the student's name pattern (or, for EC2, an id) but another student's tag.
     context = {**owned_by("s002"), **tagging("s001")}
@@ -383,7 +343,7 @@ def test_another_students_resource_cannot_be_retagged_as_ones_own(service):
 
 @pytest.mark.parametrize("service", sorted(set(TAGGING) - ID_SCOPED))
 def test_own_resources_may_be_tagged_with_the_owners_values(service):
-    identity, boundary = student_policies()
+    identity, boundary = student_policies(service)
     tag, untag, arn = TAGGING[service]
     assert effective(identity, boundary, tag, arn, **owned_by("s001"), **tagging("s001", "team"))
     assert effective(identity, boundary, untag, arn, **owned_by("s001"), **{"aws:TagKeys": ["team"]})
@@ -394,7 +354,7 @@ def test_own_resources_may_be_tagged_with_the_owners_values(service):
 
 @pytest.mark.parametrize("service", sorted(TAGGING))
 def test_labctl_tags_cannot_be_removed_or_rewritten_even_on_ones_own_resource(service):
-    identity, boundary = student_policies()
+    identity, boundary = student_policies(service)
     tag, untag, arn = TAGGING[service]
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
     for policy in (identity, admin):
@@ -405,7 +365,7 @@ def test_labctl_tags_cannot_be_removed_or_rewritten_even_on_ones_own_resource(se
 
 
 def test_ec2_tags_only_at_the_owners_own_launch():
-    identity, boundary = student_policies()
+    identity, boundary = student_policies("ec2")
     volume = "arn:aws:ec2:us-east-1:123456789012:volume/vol-1"
     launch = {**tagging("s001"), "ec2:CreateAction": "RunInstances"}
     assert effective(identity, boundary, "ec2:CreateTags", volume, **launch)
@@ -427,9 +387,10 @@ def test_every_tagging_api_the_policies_grant_is_under_the_labctl_denials():
     for policy in (identity, boundary):
         granted = {a for a in actions(policy) if a.split(":")[1].lower().startswith(("tag", "untag", "createtags", "deletetags", "putbuckettagging"))}
         assert granted and granted <= denied
-    assert {s["Sid"] for s in identity["Statement"] if s["Effect"] == "Deny"} == {
-        s["Sid"] for s in boundary["Statement"] if s["Effect"] == "Deny" and "Condition" in s
-    }
+    # Both documents carry the same tag and role denials; the boundary adds its own on top.
+    denials = lambda policy: {s["Sid"] for s in policy["Statement"] if s["Effect"] == "Deny"}  # noqa: E731
+    assert denials(boundary) - denials(identity) == {"DenyOutsideOwnResources", "DenyIamSelfManagementAndAccount"}
+    assert denials(identity) <= denials(boundary)
 
 
 def test_ec2_without_an_instance_type_allow_list_launches_nothing():
@@ -456,7 +417,8 @@ def test_log_groups_are_the_students_own_and_those_of_their_functions():
 
 @pytest.mark.parametrize(
     "services",
-    [["lambda", "apigateway"], ["logs", "cloudwatch", "sns"], ["rds", "kms"], ["cloudformation", "s3"], ["ec2"], ALL_SERVICES],
+    [["lambda", "apigateway"], ["logs", "cloudwatch", "sns"], ["rds", "kms"], ["cloudformation", "s3"], ["ec2"], WITH_ROLES,
+     WITHOUT_ROLES],
 )
 def test_new_services_have_no_wildcard_action_no_account_wide_iam_and_stay_in_the_region(services):
     identity = student_identity_policy("c1-s001", services, ["us-east-1"], OWNER, boundary=BOUNDARY)
@@ -480,7 +442,7 @@ def test_new_services_have_no_wildcard_action_no_account_wide_iam_and_stay_in_th
 
 def test_cloudformation_can_never_be_handed_a_role():
     identity = student_identity_policy("c1-s001", ALL_SERVICES, ["us-east-1"], OWNER, ["t3.micro"], BOUNDARY)
-    passing = [s for s in identity["Statement"] if "iam:PassRole" in s["Action"]]
+    passing = [s for s in identity["Statement"] if "iam:PassRole" in s["Action"] and s["Effect"] == "Allow"]
     assert passing and all(
         "cloudformation.amazonaws.com" not in json.dumps(s["Condition"]) for s in passing
     )
@@ -509,8 +471,10 @@ def test_networks_are_created_only_with_the_owners_tags():
     assert effective(identity, boundary, "ec2:CreateSubnet", EC2.format("vpc/vpc-1"), **subnet, **mine())
     assert not effective(identity, boundary, "ec2:CreateSubnet", EC2.format("vpc/vpc-2"), **subnet, **mine("s002"))
     assert not effective(identity, boundary, "ec2:CreateSubnet", EC2.format("vpc/vpc-default"), **subnet)
-    # A security group may also go in the default VPC, which nobody owns.
-    assert effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("vpc/vpc-default"), **subnet)
+    # So does a security group: not in the default VPC, which nobody owns, nor in another student's.
+    assert effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("vpc/vpc-1"), **subnet, **mine())
+    assert not effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("vpc/vpc-default"), **subnet)
+    assert not effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("vpc/vpc-2"), **subnet, **mine("s002"))
     assert effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("security-group/*"), **subnet)
     assert not effective(identity, boundary, "ec2:CreateSecurityGroup", EC2.format("security-group/*"), **tagging("s002"))
 
@@ -538,7 +502,7 @@ def test_networks_are_changed_only_while_they_carry_the_owners_tags(action, kind
 
 
 def test_network_tags_are_written_at_creation_or_on_own_networks_never_to_claim_one():
-    identity, boundary = student_policies()
+    identity, boundary = student_policies("ec2")
     vpc = EC2.format("vpc/vpc-1")
     assert effective(identity, boundary, "ec2:CreateTags", vpc, **tagging("s001"), **{"ec2:CreateAction": "CreateVpc"})
     assert not effective(identity, boundary, "ec2:CreateTags", vpc, **tagging("s002"), **{"ec2:CreateAction": "CreateVpc"})
@@ -706,10 +670,24 @@ def long_named_policies(services, regions, instance_types=()) -> tuple[dict, dic
 
 
 # Every service of every catalog lab together, and every known service in two regions.
+def catalog_union(with_roles: bool) -> list[str]:
+    labs = [lab for lab in aws_labs() if bool({"lambda", "ecs"} & set(lab.environment.aws.services)) == with_roles]
+    return sorted({s for lab in labs for s in lab.environment.aws.services})
+
+
+# Every service of the catalog's labs together, and every known service in two regions (roles and
+# EC2 never share a lab, so each comes with and without roles).
 COMBINATIONS = {
-    "catalog-union": (sorted({s for lab in aws_labs() for s in lab.environment.aws.services}), ["us-east-1"]),
-    "all-known-services": (sorted(KNOWN_SERVICES), ["us-east-1", "eu-west-1"]),
+    "catalog-union-with-roles": (catalog_union(True), ["us-east-1"]),
+    "catalog-union-without-roles": (catalog_union(False), ["us-east-1"]),
+    "all-known-without-roles": (sorted(KNOWN_SERVICES - {"lambda", "ecs"}), ["us-east-1", "eu-west-1"]),
 }
+
+
+def test_a_boundary_too_large_for_iam_is_refused_with_its_size():
+    """Every known service with roles: the delegation's denials no longer fit one managed policy."""
+    with pytest.raises(ValueError, match=r"the boundary for services .* is \d+ characters, more than the 6144"):
+        long_named_policies(sorted(KNOWN_SERVICES - {"ec2"}), ["us-east-1", "eu-west-1"])
 
 
 def test_policy_size_is_iams_count_whitespace_left_out():
@@ -758,7 +736,10 @@ def test_the_split_keeps_every_statement_once_with_its_sid_in_as_few_documents_a
 
 
 def test_split_refuses_more_documents_than_a_user_may_carry_and_a_statement_too_large():
-    identity, _ = long_named_policies(sorted(KNOWN_SERVICES), ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"])
+    regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"]
+    identity = student_identity_policy(
+        LONG_PREFIX, sorted(KNOWN_SERVICES), regions, LONG_OWNER, (), boundary_arn(LONG_COHORT, LONG_PREFIX)
+    )
     with pytest.raises(ValueError, match=r"needs 1\d managed policies .* more than the 9 a user may have"):
         split_identity_policy(identity)
     huge = {"Version": "2012-10-17", "Statement": [statement("Huge", ["s3:GetObject"], ["arn:aws:s3:::x" * 500], {})]}
@@ -784,11 +765,146 @@ def test_the_boundarys_short_iam_denials_cover_every_self_management_action_and_
 def test_the_boundary_denies_labctl_tag_changes_on_every_tagging_api_it_lets_through():
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
     role = ("iam:TagRole", "iam:UntagRole", "arn:aws:iam::123456789012:role/c1-s001-fn")
-    for services in (["s3"], ["lambda"], ["ec2", "sqs"], ALL_SERVICES):
+    for services in (["s3"], ["lambda"], ["ec2", "sqs"], WITH_ROLES, WITHOUT_ROLES):
         boundary = student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
         cases = [TAGGING[s] for s in services if s in TAGGING] + ([role] if "lambda" in services else [])
         for tag, untag, arn in cases:
             for action in (tag, untag):
                 # The boundary lets the API through on the student's own resource, but not for labctl:* keys.
-                assert effective(admin, boundary, action, arn, **{"aws:TagKeys": ["team"]}), action
-                assert not effective(admin, boundary, action, arn, **{"aws:TagKeys": ["labctl:student"]}), action
+                # (API Gateway's cap holds only while the API carries the owner's tags.)
+                assert effective(admin, boundary, action, arn, **owned_by("s001"), **{"aws:TagKeys": ["team"]}), action
+                assert not effective(admin, boundary, action, arn, **owned_by("s001"), **{"aws:TagKeys": ["labctl:student"]}), action
+
+
+# --- escalation paths on real AWS semantics (tests/iam_eval.py; moto evaluates none of this) ------
+
+OWN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/c1-s001-r1"
+OWN_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/labctl/c1/c1-s001-boundary"
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}]}
+
+
+def role_lab(services=("lambda", "logs"), role_policies=()) -> tuple[dict, dict]:
+    identity = student_identity_policy("c1-s001", services, ["us-east-1"], OWNER, (), BOUNDARY, role_policies)
+    return identity, student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER, role_policies)
+
+
+def test_a_role_can_never_shed_or_swap_the_boundary_even_with_administrator_access_attached():
+    """The critical path: r1 (own boundary) with AdministratorAccess calls PutRolePermissionsBoundary on
+    itself. The boundary's own Deny stops it, whatever r1's identity policies say."""
+    identity, boundary = role_lab()
+    assert decide("iam:CreateRole", OWN_ROLE, [identity], boundary, context={"iam:PermissionsBoundary": OWN_BOUNDARY})
+    assert not decide("iam:CreateRole", OWN_ROLE, [identity], boundary)  # without a boundary
+    for action in ("iam:PutRolePermissionsBoundary", "iam:CreateRole", "iam:PutRolePolicy"):
+        for other in (ADMIN_POLICY, OWN_BOUNDARY.replace("c1-s001", "c1-s002")):
+            request = {"iam:PermissionsBoundary": other}
+            assert not decide(action, OWN_ROLE, [ADMIN], boundary, context=request), (action, other)
+    assert not decide("iam:DeleteRolePermissionsBoundary", OWN_ROLE, [ADMIN], boundary)
+
+
+def test_managed_policies_are_attached_to_roles_only_from_the_labs_list():
+    request = {"iam:PermissionsBoundary": OWN_BOUNDARY, "iam:PolicyARN": ADMIN_POLICY}
+    identity, boundary = role_lab()
+    assert not decide("iam:AttachRolePolicy", OWN_ROLE, [ADMIN], boundary, context=request)
+    basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    identity, boundary = role_lab(role_policies=[basic])
+    assert decide("iam:AttachRolePolicy", OWN_ROLE, [identity], boundary, context={**request, "iam:PolicyARN": basic})
+    assert not decide("iam:AttachRolePolicy", OWN_ROLE, [ADMIN], boundary, context=request)
+
+
+def test_roles_are_passed_only_to_the_labs_services():
+    identity, boundary = role_lab()
+    for service in ("ec2.amazonaws.com", "cloudformation.amazonaws.com", "glue.amazonaws.com",
+                    "codebuild.amazonaws.com", "datapipeline.amazonaws.com", "ecs-tasks.amazonaws.com"):
+        assert not decide("iam:PassRole", OWN_ROLE, [ADMIN], boundary, context={"iam:PassedToService": service})
+    assert decide("iam:PassRole", OWN_ROLE, [identity], boundary, context={"iam:PassedToService": "lambda.amazonaws.com"})
+
+
+def test_a_role_under_a_path_is_refused_whatever_its_name():
+    identity, boundary = role_lab()
+    request = {"iam:PermissionsBoundary": OWN_BOUNDARY}
+    for squatted in ("c1-s001-x/c1-s002-fn", "c1-s001-x/backdoor"):
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{squatted}"
+        for policy in (identity, ADMIN):
+            assert not decide("iam:CreateRole", arn, [policy], boundary, context=request), squatted
+        assert not decide("iam:PassRole", arn, [identity], boundary, context={"iam:PassedToService": "lambda.amazonaws.com"})
+
+
+def test_no_role_is_assumed_even_one_whose_trust_policy_names_the_student():
+    _, boundary = role_lab()
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/student"}, "Action": "sts:AssumeRole"}]}
+    assert not decide("sts:AssumeRole", OWN_ROLE, [], boundary, resource_policies=[trust])
+
+
+PEER_BUCKET = "arn:aws:s3:::c1-s002-app"
+PUBLIC_BUCKET_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": [PEER_BUCKET, f"{PEER_BUCKET}/*"]}]}
+# SNS's default topic policy: every principal of the account, through AWS:SourceOwner.
+DEFAULT_TOPIC_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sns:Publish", "sns:Subscribe", "sns:SetTopicAttributes"],
+     "Resource": "arn:aws:sns:us-east-1:123456789012:c1-s002-news",
+     "Condition": {"StringEquals": {"AWS:SourceOwner": ACCOUNT}}}]}
+
+
+@pytest.mark.parametrize(("services", "action", "resource", "policy"), [
+    (["s3"], "s3:DeleteObject", f"{PEER_BUCKET}/index.html", PUBLIC_BUCKET_POLICY),
+    (["s3"], "s3:PutBucketPolicy", PEER_BUCKET, PUBLIC_BUCKET_POLICY),
+    (["sns", "sqs"], "sns:SetTopicAttributes", "arn:aws:sns:us-east-1:123456789012:c1-s002-news", DEFAULT_TOPIC_POLICY),
+])
+def test_no_peers_resource_policy_widens_a_student(services, action, resource, policy):
+    identity = student_identity_policy("c1-s001", services, ["us-east-1"], OWNER)
+    boundary = student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER)
+    context = {"AWS:SourceOwner": ACCOUNT}
+    assert decide(action, resource, [identity], None, [policy], context=context), "the grant exists without the boundary"
+    assert not decide(action, resource, [identity], boundary, [policy], context=context)
+
+
+def test_no_account_wide_read_shows_other_students_function_or_container_secrets():
+    identity = student_identity_policy("c1-s001", ["lambda", "ecs", "logs"], ["us-east-1"], OWNER, boundary=BOUNDARY)
+    assert not allows(identity, "lambda:ListFunctions", "*")
+    assert not allows(identity, "ecs:DescribeTaskDefinition", "*")
+    own = "arn:aws:ecs:us-east-1:123456789012:task-definition/c1-s001-web:3"
+    assert allows(identity, "ecs:DescribeTaskDefinition", own)
+    assert not allows(identity, "ecs:DescribeTaskDefinition", own.replace("c1-s001", "c1-s002"))
+
+
+def test_ecs_tasks_register_into_own_families_and_run_in_own_clusters():
+    identity, boundary = role_lab(("ecs", "logs"))
+    own = "arn:aws:ecs:us-east-1:123456789012:task-definition/c1-s001-web:1"
+    assert effective(identity, boundary, "ecs:RegisterTaskDefinition", own, **tagging("s001"))
+    assert not effective(identity, boundary, "ecs:RegisterTaskDefinition", own.replace("c1-s001", "c1-s002"), **tagging("s001"))
+    cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/{}-main"
+    assert effective(identity, boundary, "ecs:RunTask", own, **{"ecs:cluster": cluster.format("c1-s001")})
+    assert not effective(identity, boundary, "ecs:RunTask", own, **{"ecs:cluster": cluster.format("c1-s002")})
+    assert not effective(identity, boundary, "ecs:RunTask", own)
+
+
+def test_a_stack_without_resource_types_is_not_vacuously_allowed():
+    identity = student_identity_policy("c1-s001", ["cloudformation", "s3"], ["us-east-1"], OWNER)
+    stack = "arn:aws:cloudformation:us-east-1:123456789012:stack/c1-s001-web/1"
+    assert allows(identity, "cloudformation:CreateStack", stack, **{"cloudformation:ResourceTypes": ["AWS::S3::Bucket"]})
+    assert not allows(identity, "cloudformation:CreateStack", stack)
+    assert not allows(identity, "cloudformation:CreateStack", stack, **{"cloudformation:ResourceTypes": ["AWS::IAM::Role"]})
+
+
+def test_bucket_tags_which_no_condition_can_guard_are_never_written():
+    identity = student_identity_policy("c1-s001", ["s3"], ["us-east-1"], OWNER)
+    boundary = student_boundary_policy("c1-s001", ["s3"], ["us-east-1"], OWNER)
+    own = "arn:aws:s3:::c1-s001-site"
+    assert not effective(identity, boundary, "s3:PutBucketTagging", own)
+    assert not effective(ADMIN, boundary, "s3:PutBucketTagging", own)
+    assert "s3:DeleteBucketTagging" not in json.dumps([identity, boundary])  # not an IAM action
+
+
+def test_ec2_and_roles_never_share_a_shared_account_lab():
+    with pytest.raises(ValueError, match="service 'ec2' cannot share a shared-account lab with lambda or ecs"):
+        student_boundary_policy("c1-s001", ["ec2", "lambda"], ["us-east-1"], OWNER)
+
+
+def test_apis_are_capped_by_their_owner_tags_so_a_role_cannot_change_a_peers_api():
+    _, boundary = role_lab(("lambda", "apigateway"))
+    api = APIGW.format("/apis/a1/routes")
+    assert effective(ADMIN, boundary, "apigateway:PATCH", api, **mine())
+    assert not effective(ADMIN, boundary, "apigateway:PATCH", api, **mine("s002"))
+    assert not effective(ADMIN, boundary, "apigateway:PATCH", api)

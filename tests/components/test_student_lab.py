@@ -305,7 +305,7 @@ def test_the_provider_and_policy_follow_the_labs_services(cohort):
     assert sorted(endpoints[0]) == ["budgets", "dynamodb", "iam", "sts"]
     [policy] = identity_documents(plan)
     assert {s["Sid"] for s in policy["Statement"] if s["Effect"] == "Allow"} == {
-        "DynamodbOwnTables", "DynamodbTagOwn", "DynamodbTagUntagged", "DynamodbList"
+        "DynamodbOwnTables", "DynamodbTagOwn", "DynamodbTagUntagged"
     }
     assert "arn:aws:dynamodb:eu-west-1:*:table/c1-s002-*" in policy["Statement"][0]["Resource"]
 

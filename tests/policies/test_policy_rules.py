@@ -760,10 +760,15 @@ REQUIRED_DENIES = [
     "iam:DeletePolicy",
 ]
 CAP = {"Effect": "Allow", "Action": ["s3:*", "ec2:*"], "Resource": "*"}
-SELF_MANAGEMENT = {"Effect": "Deny", "Action": REQUIRED_DENIES, "Resource": "*"}
+# What iam-boundary-blocks-escalation needs besides: the rest of the escalation catalog's actions, and
+# S3 (a service with resource policies) denied outside the student's names.
+ESCALATION_DENIES = ["iam:UpdateLoginProfile", "iam:AttachGroupPolicy", "iam:PutGroupPolicy", "sts:AssumeRole"]
+SELF_MANAGEMENT = {"Effect": "Deny", "Action": REQUIRED_DENIES + ESCALATION_DENIES, "Resource": "*"}
+OWN_ONLY = {"Effect": "Deny", "Action": ["s3:*"], "NotResource": [f"arn:aws:s3:::{PREFIX}-*"]}
+BUCKET_TAGGING = {"Effect": "Deny", "Action": ["s3:PutBucketTagging"], "Resource": "*"}
 LABCTL_TAGS = {
     "Effect": "Deny",
-    "Action": ["s3:PutBucketTagging", "s3:DeleteBucketTagging", "ec2:CreateTags", "ec2:DeleteTags"],
+    "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
     "Resource": "*",
     "Condition": {"ForAnyValue:StringLike": {"aws:TagKeys": ["labctl:*"]}},
 }
@@ -774,11 +779,11 @@ def boundary(*statements: dict[str, Any], path: str = f"/labctl/{COHORT}/", name
 
 
 def test_a_boundary_by_convention_is_no_grant_and_passes_when_it_denies_escalation():
-    assert violations(with_extra(boundary(CAP, SELF_MANAGEMENT, LABCTL_TAGS))) == []
+    assert violations(with_extra(boundary(CAP, OWN_ONLY, BUCKET_TAGGING, SELF_MANAGEMENT, LABCTL_TAGS))) == []
 
 
 def test_a_boundary_referenced_by_a_user_is_no_grant_whatever_its_name():
-    elsewhere = boundary(CAP, SELF_MANAGEMENT, LABCTL_TAGS, path="/", name=f"{PREFIX}-cap")
+    elsewhere = boundary(CAP, OWN_ONLY, BUCKET_TAGGING, SELF_MANAGEMENT, LABCTL_TAGS, path="/", name=f"{PREFIX}-cap")
     resources = replaced(f"{PREFIX}-user", permissionsBoundary=f"arn:aws:iam::123456789012:policy/{PREFIX}-cap") + [elsewhere]
     assert violations(resources) == []
     # Neither referenced nor named by the convention: a grant, checked as one.
@@ -790,7 +795,7 @@ def test_a_boundary_also_attached_as_a_grant_is_checked_as_a_grant():
         "aws:iam/userPolicyAttachment:UserPolicyAttachment", f"{PREFIX}-attach", None,
         user=f"{PREFIX}-user", policyArn=f"arn:aws:iam::123456789012:policy/labctl/{COHORT}/{BOUNDARY_NAME}",
     )
-    found = violations(with_extra(boundary(CAP, SELF_MANAGEMENT, LABCTL_TAGS), attached))
+    found = violations(with_extra(boundary(CAP, OWN_ONLY, BUCKET_TAGGING, SELF_MANAGEMENT, LABCTL_TAGS), attached))
     assert [v[0] for v in found] == ["iam-no-wildcards"]
 
 
@@ -826,7 +831,8 @@ def test_the_sandboxs_managed_identity_policies_are_checked_as_grants(policy_arn
 def test_iam_boundary_denies_escalation_names_the_missing_denials():
     conditional = dict(SELF_MANAGEMENT, Condition={"StringEquals": {"aws:RequestedRegion": "us-east-1"}})
     who = f"{MP} '{PREFIX}-boundary' (a permissions boundary)"
-    assert violations(with_extra(boundary(CAP, conditional, LABCTL_TAGS))) == [
+    found = violations(with_extra(boundary(CAP, OWN_ONLY, BUCKET_TAGGING, conditional, LABCTL_TAGS)))
+    assert [v for v in found if v[0] == "iam-boundary-denies-escalation"] == [
         (
             "iam-boundary-denies-escalation",
             f"{PREFIX}-boundary",
@@ -834,13 +840,19 @@ def test_iam_boundary_denies_escalation_names_the_missing_denials():
         )
     ]
     partial = dict(LABCTL_TAGS, Action=["ec2:CreateTags", "s3:PutBucketTagging"])
-    assert violations(with_extra(boundary(CAP, SELF_MANAGEMENT, partial))) == [
+    assert violations(with_extra(boundary(CAP, OWN_ONLY, SELF_MANAGEMENT, partial))) == [
         (
             "iam-boundary-denies-escalation",
             f"{PREFIX}-boundary",
-            f"{who} must deny ec2:DeleteTags, s3:DeleteBucketTagging when aws:TagKeys has a labctl:* key "
+            f"{who} must deny ec2:DeleteTags when aws:TagKeys has a labctl:* key "
             "(ForAnyValue:StringLike), so the student cannot disown or take over a resource.",
-        )
+        ),
+        (
+            "iam-boundary-denies-escalation",
+            f"{PREFIX}-boundary",
+            f"{who} must deny s3:PutBucketTagging on every resource, unconditionally: its requests carry no "
+            "tag keys a condition could check.",
+        ),
     ]
 
 
@@ -862,7 +874,7 @@ def test_iam_boundary_denies_escalation_covers_api_gateway_and_cloudwatch_taggin
 
 def test_iam_boundary_denies_escalation_accepts_wildcard_denials_and_skips_unreadable_documents():
     broad = {"Effect": "Deny", "Action": ["iam:*"], "Resource": ["*"]}
-    assert violations(with_extra(boundary(CAP, broad, LABCTL_TAGS))) == []
+    assert violations(with_extra(boundary(CAP, OWN_ONLY, BUCKET_TAGGING, broad, {**broad, "Action": ["sts:*"]}, LABCTL_TAGS))) == []
     unknown = resource(MP, f"{PREFIX}-boundary", None, name=BOUNDARY_NAME, path=f"/labctl/{COHORT}/", tags=T, policy="[unknown]")
     assert violations(with_extra(unknown)) == []
 

@@ -68,9 +68,11 @@ def test_grade_writes_junit_csv_and_html(cohort: str, tmp_path: Path) -> None:
         ("bob", "Bob Builder", "bob@example.edu", "55", "false"),
         ("cy", "Cy", "cy@example.edu", "0", "false"),
     ]
-    assert list(rows[1])[8:] == ["bucket-exists", "website-config", "index-content", "public-read", "versioning", "tags",
-                                 "error"]
-    assert [rows[1][c] for c in list(rows[1])[8:]] == ["15", "20", "20", "0", "0", "0", ""]
+    assert list(rows[1])[8:14] == ["bucket-exists", "website-config", "index-content", "public-read", "versioning", "tags"]
+    assert list(rows[1])[-2:] == ["floor", "error"] and all(c.startswith("penalty:") for c in list(rows[1])[14:-2])
+    assert [rows[1][c] for c in list(rows[1])[8:14]] == ["15", "20", "20", "0", "0", "0"]
+    for row in rows:
+        assert sum(int(row[c]) for c in list(row)[8:-1]) == int(row["score"])
 
     table = tmp_path / "grades.txt"
     assert run("grade", "--cohort", cohort, "--out", str(table)).exit_code == 0

@@ -90,16 +90,31 @@ def test_csv_gradebook_columns_and_values() -> None:
     header = list(rows[0])
     assert header == [
         "student", "name", "email", "lab", "score", "percent", "passed", "graded_at",
-        "bucket-exists", "versioning", "tags", "website", "error",
+        "bucket-exists", "versioning", "tags", "website", "penalty:no-public-write", "floor", "error",
     ]
     ada, bob = rows
     assert ada == {
         "student": "ada", "name": "Ada Lovelace", "email": "ada@example.edu", "lab": LAB, "score": "100",
         "percent": "100.0", "passed": "true", "graded_at": REPORT.graded_at,
-        "bucket-exists": "40", "versioning": "60", "tags": "", "website": "", "error": "",
+        "bucket-exists": "40", "versioning": "60", "tags": "", "website": "", "penalty:no-public-write": "0",
+        "floor": "0", "error": "",
     }
     assert (bob["score"], bob["passed"], bob["versioning"], bob["tags"], bob["website"]) == ("10", "false", "0", "0", "0")
+    assert (bob["penalty:no-public-write"], bob["floor"]) == ("-30", "0")
     assert bob["name"] == "'=HYPERLINK(1)"  # a roster name is never a spreadsheet formula
+
+
+def test_csv_rows_add_up_to_their_score_even_at_the_zero_floor() -> None:
+    """Checks awarded, minus penalties, plus what the floor gave back: the score, for every row."""
+    low = StudentResult("cy", "cls-cy", LAB, 0, 100, 0.0, False, (check("bucket-exists", "passed", 10),),
+                        (GuardResult("no-public-write", "failed", 30, 30, "public", None),))
+    report = GradeReport("cls", (LAB,), REPORT.graded_at, (ADA, BOB, low))
+    rows = list(csv.DictReader(io.StringIO(to_csv(report, COHORT))))
+    summed = [c for c in rows[0] if c not in ("student", "name", "email", "lab", "score", "percent", "passed",
+                                               "graded_at", "error")]
+    for row in rows:
+        assert sum(int(row[c] or 0) for c in summed) == int(row["score"])
+    assert (rows[2]["penalty:no-public-write"], rows[2]["floor"]) == ("-30", "20")
 
 
 def test_csv_names_check_columns_by_lab_when_several_labs() -> None:
@@ -108,7 +123,7 @@ def test_csv_names_check_columns_by_lab_when_several_labs() -> None:
     report = GradeReport("cls", (LAB, "dynamodb-orders"), REPORT.graded_at, (ADA, other))
     header = next(csv.reader(io.StringIO(to_csv(report, COHORT))))
     assert header[8:] == [f"{LAB}/bucket-exists", f"{LAB}/versioning", "dynamodb-orders/table-exists", "dynamodb-orders/pitr",
-                          "error"]
+                          f"{LAB}/penalty:no-public-write", f"{LAB}/floor", "dynamodb-orders/floor", "error"]
 
 
 def test_html_is_self_contained_escaped_and_has_both_charts() -> None:

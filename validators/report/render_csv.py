@@ -1,8 +1,10 @@
 """A CSV gradebook of a GradeReport for LMS import: one row per student and lab.
 
 Names and emails come from the cohort's roster (the report holds slugs only). Check columns hold
-the points awarded; with several labs they are named `<lab>/<check>` and blank for the other labs.
-A student who could not be graded has a row with no score and the reason in the last column, `error`.
+the points awarded, then `penalty:<guard>` columns the points a guard took off (negative), then
+`floor` the points the zero floor gave back: a row's check, penalty and floor cells add up to its
+score. With several labs these are named `<lab>/<column>` and blank for the other labs. A student
+who could not be graded has a row with no score and the reason in the last column, `error`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import csv
 import io
 
 from stacks.cohort import Cohort
-from validators.report.model import GradeReport
+from validators.report.model import GradeReport, StudentResult
 
 BASE_COLUMNS = ("student", "name", "email", "lab", "score", "percent", "passed", "graded_at")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -23,12 +25,25 @@ def cell(text: str) -> str:
 
 
 def check_columns(report: GradeReport) -> list[tuple[str, str]]:
-    """(lab, check id) in first-seen order."""
+    """(lab, column) in first-seen order: each check id, then `penalty:<guard id>`, then `floor`."""
     seen: dict[tuple[str, str], None] = {}
     for result in report.results:
         for check in result.checks:
             seen.setdefault((result.lab, check.id), None)
+    for result in report.results:
+        for guard in result.guards:
+            seen.setdefault((result.lab, f"penalty:{guard.id}"), None)
+    for result in report.results:
+        seen.setdefault((result.lab, "floor"), None)
     return list(seen)
+
+
+def points(result: StudentResult) -> dict[tuple[str, str], int]:
+    """The cells of one row that add up to its score."""
+    cells = {(result.lab, c.id): c.awarded for c in result.checks}
+    cells.update({(result.lab, f"penalty:{g.id}"): -g.deducted for g in result.guards})
+    cells[(result.lab, "floor")] = result.score - sum(cells.values())
+    return cells
 
 
 def to_csv(report: GradeReport, cohort: Cohort) -> str:
@@ -40,7 +55,7 @@ def to_csv(report: GradeReport, cohort: Cohort) -> str:
     writer.writerow([*BASE_COLUMNS, *(f"{lab}/{check}" if multi_lab else check for lab, check in columns), "error"])
     for result in report.results:
         student = roster.get(result.student)
-        awarded = {(result.lab, c.id): c.awarded for c in result.checks}
+        awarded = points(result)
         writer.writerow(
             [
                 result.student,

@@ -62,6 +62,22 @@ def cli_version(path: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
+def cli_finding(path: str, where: str, others: str) -> Finding:
+    """The CLI the engine would use, against the minimum version labctl needs."""
+    from stacks import engine
+
+    version = cli_version(path)
+    if not version:
+        return Finding("engine", "warn", f"{path} ({where}) did not answer `pulumi version`", "labctl engine install")
+    try:
+        problem = engine.too_old(version.lstrip("v"))
+    except ValueError:
+        problem = f"`pulumi version` answered {version!r}, not a version"
+    if problem:
+        return Finding("engine", "warn", f"{problem}: {path} ({where}){others}", "labctl engine install")
+    return Finding("engine", "ok", f"pulumi {version} at {path} ({where}), at least {engine.MINIMUM_CLI}{others}")
+
+
 def check_engine() -> list[Finding]:
     """The Pulumi CLI the engine adapter would use (under the labctl home first, else on PATH) and the
     provider plugins it needs, against the versions pinned by the installed Python SDKs."""
@@ -82,10 +98,8 @@ def check_engine() -> list[Finding]:
         )
     else:
         path, where = candidates[0]
-        version = cli_version(path)
         others = "".join(f"; also {p} ({w})" for p, w in candidates[1:])
-        cli = (Finding("engine", "ok", f"pulumi {version} at {path} ({where}){others}") if version else
-               Finding("engine", "warn", f"{path} ({where}) did not answer `pulumi version`", "labctl engine install"))
+        cli = cli_finding(path, where, others)
     plugin_dir = root / "plugins"
     installed = {p.name for p in plugin_dir.iterdir()} if plugin_dir.is_dir() else set()
     pinned = engine.plugin_versions()

@@ -39,6 +39,9 @@ REPO = Path(__file__).resolve().parent.parent
 POLICY_PACKS = ("isolation", "cost")
 OPERATIONS = ("preview", "up", "destroy")
 NOT_INSTALLED = "the Pulumi CLI is not installed: run `labctl engine install`"
+# Destroy and refresh of an inline program pass `--client`, which the CLI has since 3.181.0
+# (Stack._check_inline_support, pulumi/automation/_stack.py); the SDK itself only insists on 3.1.0.
+MINIMUM_CLI = "3.181.0"
 # Provider plugins the components use, at the versions of the installed Python SDKs (the pins).
 PLUGIN_PACKAGES = {
     "aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes", "docker": "pulumi_docker",
@@ -94,7 +97,8 @@ def plugin_versions() -> dict[str, str]:
 
 
 def find_command() -> auto.PulumiCommand:
-    """The Pulumi CLI: the one `labctl engine install` put under the home, else the one on PATH."""
+    """The Pulumi CLI: the one `labctl engine install` put under the home, else the one on PATH; refused
+    when older than MINIMUM_CLI."""
     root = cli_root()
     if (root / "bin" / "pulumi").is_file():
         args: dict[str, Any] = {"root": str(root)}
@@ -103,9 +107,36 @@ def find_command() -> auto.PulumiCommand:
     else:
         raise LabctlError(NOT_INSTALLED)
     try:
-        return auto.PulumiCommand(**args, skip_version_check=True)
+        # labctl compares versions itself (too_old): the SDK's own check only insists on 3.1.0 and is
+        # switched off by PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK.
+        command = auto.PulumiCommand(**args, skip_version_check=True)
     except Exception as exc:  # OSError or CalledProcessError from `pulumi version`
         raise LabctlError(f"the Pulumi CLI did not answer `pulumi version` ({first_line(exc)})") from None
+    problem = too_old(command.version)
+    if problem:
+        raise LabctlError(f"{problem} ({shutil.which(command.command) or command.command}): run `labctl engine install`")
+    return command
+
+
+def too_old(version: Any) -> str | None:
+    """Why a CLI of `version` cannot serve labctl, or None when it can."""
+    from semver import VersionInfo
+
+    if version is None:
+        return "the Pulumi CLI's version could not be read"
+    if VersionInfo.parse(str(version)) < VersionInfo.parse(MINIMUM_CLI):
+        return f"pulumi {version} is older than {MINIMUM_CLI}, which labctl needs"
+    return None
+
+
+def installed_version(root: Path) -> Any:
+    """The version of the CLI under `root`, or None when there is none or it does not answer."""
+    if not (root / "bin" / "pulumi").is_file():
+        return None
+    try:
+        return auto.PulumiCommand(root=str(root), skip_version_check=True).version
+    except Exception:  # noqa: BLE001 - a broken install is replaced like a missing one
+        return None
 
 
 # Tests replace this with a recording fake of PulumiCommand.
@@ -113,18 +144,27 @@ command_factory: Callable[[], auto.PulumiCommand] = find_command
 
 
 def install(version: str | None = None) -> tuple[str, dict[str, str]]:
-    """Install the CLI under the home and the provider plugins; (CLI version, plugin versions)."""
+    """Install the CLI under the home (`version`, default the one matching the Pulumi SDK) and the provider
+    plugins; (CLI version, plugin versions). A CLI of another version under the home is replaced:
+    `PulumiCommand.install` would keep any install it accepts (pulumi/automation/_cmd.py)."""
     from semver import VersionInfo
 
     try:
-        wanted = VersionInfo.parse(version.lstrip("v")) if version else None
+        wanted = VersionInfo.parse((version or importlib.metadata.version("pulumi")).lstrip("v"))
     except ValueError:
-        raise InputError(f"{version!r} is not a version like 3.150.0", "--version") from None
+        raise InputError(f"{version!r} is not a version like 3.200.0", "--version") from None
+    problem = too_old(wanted)
+    if problem:
+        raise InputError(problem, "--version")
     root = cli_root()
+    if installed_version(root) not in (None, wanted):
+        shutil.rmtree(root / "bin")
     try:
         command = auto.PulumiCommand.install(root=str(root), version=wanted, skip_version_check=True)
     except Exception as exc:  # no network, a failed download or installer: one line
         raise LabctlError(f"could not install the Pulumi CLI into {root}: {first_line(exc)}") from None
+    if command.version != wanted:
+        raise LabctlError(f"asked for pulumi {wanted} but {root / 'bin'} holds {command.version}")
     workspace = auto.LocalWorkspace(pulumi_home=str(root), pulumi_command=command, env_vars=base_env())
     plugins = plugin_versions()
     for name, plugin_version in plugins.items():

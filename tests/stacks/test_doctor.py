@@ -34,7 +34,8 @@ def test_engine_under_the_home_with_its_version_and_plugins(monkeypatch, labctl_
         (labctl_home / f"pulumi/plugins/resource-{name}-v{version}").mkdir(parents=True)
     cli, plugins = doctor.check_engine()
     assert cli.status == "ok"
-    assert cli.detail == f"pulumi v3.200.0 at {labctl_home}/pulumi/bin/pulumi (labctl home); also {on_path} (PATH)"
+    assert cli.detail == (f"pulumi v3.200.0 at {labctl_home}/pulumi/bin/pulumi (labctl home), at least 3.181.0;"
+                          f" also {on_path} (PATH)")
     assert plugins.status == "ok" and f"aws {plugin_versions()['aws']}" in plugins.detail
 
 

@@ -226,7 +226,7 @@ def test_fake_engine_install_without_network_fails_in_one_line(monkeypatch):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.setattr(engine_mod.auto.PulumiCommand, "install", offline)
-    result = CliRunner().invoke(cli, ["engine", "install", "--version", "3.150.0"])
+    result = CliRunner().invoke(cli, ["engine", "install", "--version", "3.200.0"])
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1
     assert "could not install the Pulumi CLI" in result.output and "name resolution" in result.output
@@ -242,7 +242,7 @@ def sdk_plugin_versions() -> dict[str, str]:
 def test_fake_engine_install_pins_plugins_to_the_sdk_versions(monkeypatch, fake):
     """Shown failing with PLUGIN_PACKAGES mapping "random" to pulumi_aws."""
     monkeypatch.setattr(engine_mod.auto.PulumiCommand, "install", lambda **kw: fake)
-    engine_mod.install()
+    engine_mod.install(str(fake.version))
     installs = {c.args[3]: c.args[4] for c in fake.of("plugin install")}
     assert installs == {plugin: f"v{version}" for plugin, version in sdk_plugin_versions().items()}
 

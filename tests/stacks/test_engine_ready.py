@@ -267,3 +267,61 @@ def test_kubernetes_lab_without_kubeconfig_is_refused_at_create_and_at_up(fake, 
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert "--kubeconfig: lab k8s-jobs deploys to Kubernetes" in result.output
     assert fake.calls == []
+
+
+# --- 8. a minimum CLI version, checked after install and by doctor ---------------------------------
+
+
+def fake_cli(root, version: str) -> None:
+    """An executable `pulumi` under `root/bin` that answers `pulumi version` like the real one."""
+    path = root / "bin" / "pulumi"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho v{version}\n")
+    path.chmod(0o755)
+
+
+def test_a_cli_older_than_the_minimum_is_refused_and_doctor_says_so(reg):
+    """Destroy and refresh of an inline program need `--client`, which the CLI has since 3.181.0
+    (Stack._check_inline_support, pulumi/automation/_stack.py): an older CLI would break destroy,
+    reset and reap, so it is refused before any stack is touched."""
+    from stacks.doctor import check_engine
+
+    fake_cli(engine_mod.cli_root(), "3.180.2")
+    result = CliRunner().invoke(cli, ["up", "--cohort", "c1"])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: pulumi 3.180.2 is older than 3.181.0, which labctl needs"
+                             f" ({engine_mod.cli_root() / 'bin/pulumi'}): run `labctl engine install`\n")
+    finding = check_engine()[0]
+    assert (finding.status, finding.fix) == ("warn", "labctl engine install")
+    assert "3.180.2" in finding.detail and "older than 3.181.0" in finding.detail
+    fake_cli(engine_mod.cli_root(), "3.181.0")
+    assert str(engine_mod.find_command().version) == "3.181.0"
+    assert check_engine()[0].status == "ok"
+
+
+def test_engine_install_replaces_a_cli_of_another_version_and_checks_the_result(monkeypatch):
+    """`PulumiCommand.install` first tries the CLI already under `root` and keeps it when it accepts it
+    (pulumi/automation/_cmd.py): `engine install --version X` over another version did nothing."""
+    root = engine_mod.cli_root()
+    fake_cli(root, "3.200.0")
+    installs = []
+
+    def installer(root: str, version, skip_version_check: bool):
+        installs.append(str(version))
+        if not (engine_mod.Path(root) / "bin/pulumi").exists():  # what the install script would do
+            fake_cli(engine_mod.Path(root), str(version))
+        return engine_mod.auto.PulumiCommand(root=root, skip_version_check=True)
+
+    monkeypatch.setattr(engine_mod.auto.PulumiCommand, "install", installer)
+    monkeypatch.setattr(engine_mod, "plugin_versions", lambda: {})
+    result = CliRunner().invoke(cli, ["engine", "install", "--version", "3.190.0"])
+    assert result.exit_code == 0, result.output
+    assert installs == ["3.190.0"] and result.output.startswith("pulumi 3.190.0 installed")
+    result = CliRunner().invoke(cli, ["engine", "install", "--version", "3.150.0"])
+    assert result.exit_code == 2
+    assert result.output == "Error: --version: pulumi 3.150.0 is older than 3.181.0, which labctl needs\n"
+    assert installs == ["3.190.0"]  # refused before any download
+    monkeypatch.setattr(engine_mod, "installed_version", lambda root: None)  # an install it cannot replace
+    result = CliRunner().invoke(cli, ["engine", "install", "--version", "3.195.0"])
+    assert result.exit_code == 1
+    assert result.output == f"Error: asked for pulumi 3.195.0 but {root / 'bin'} holds 3.190.0\n"

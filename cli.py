@@ -491,12 +491,32 @@ policy_group.add_command(policy_check)
 # --- grade --------------------------------------------------------------------------------------
 
 
+REPORT_FORMAT = click.Choice(["table", "json", "junit", "csv", "html"])
+
+
+def render_report(settings: Settings, report, cohort, fmt: str, out: Path | None) -> None:
+    """A grade report in `fmt`, to `out` or stdout; students that could not be graded are named on
+    stderr too when the report itself did not go to the terminal as a table."""
+    from validators.report import rich_table, to_csv, to_html, to_json, to_junit
+
+    if fmt == "json":
+        emit_json(to_json(report), out)
+    elif fmt == "table" and not out:
+        settings.out.print(rich_table(report))
+    else:
+        renderers = {"junit": to_junit, "html": to_html, "csv": lambda r: to_csv(r, cohort),
+                     "table": lambda r: plain_text(rich_table(r))}
+        emit_text(renderers[fmt](report), out)
+    if fmt != "table" or out:
+        for line in report.could_not_grade():
+            click.echo(line, err=True)
+
+
 @click.command("grade")
 @click.option("--cohort", "cohort_name", required=True, help="The cohort to grade.")
 @click.option("--lab", help="Only this lab (default: every lab of the cohort).")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit", "csv", "html"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=REPORT_FORMAT, default="table", show_default=True)
 @out_option("Write the report here (default: stdout).")
 @click.option("--wait", is_flag=True, help="If another grading run holds the cohort, wait for it instead of refusing.")
 @pass_settings
@@ -504,7 +524,6 @@ def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple
           out: Path | None, wait: bool) -> None:
     """Grade what each student deployed, against the cohort's live target."""
     from validators.grading import grade_and_record
-    from validators.report import rich_table, to_csv, to_html, to_json, to_junit
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -514,18 +533,8 @@ def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple
             task = bar.add_task("grade", total=total)
             report = grade_and_record(reg, cohort, lab=lab, students=chosen, progress=lambda: bar.advance(task),
                                       wait=wait)
-    if fmt == "json":
-        emit_json(to_json(report), out)
-    elif fmt == "table" and not out:
-        settings.out.print(rich_table(report))
-    else:
-        renderers = {"junit": to_junit, "html": to_html, "csv": lambda r: to_csv(r, cohort),
-                     "table": lambda r: plain_text(rich_table(r))}
-        emit_text(renderers[fmt](report), out)
-    if report.ungraded:  # an error is not a grade: say so even when the report went to a file
-        if fmt != "table" or out:
-            for line in report.could_not_grade():
-                click.echo(line, err=True)
+    render_report(settings, report, cohort, fmt, out)
+    if report.ungraded:  # an error is not a grade
         raise click.exceptions.Exit(1)
 
 
@@ -557,7 +566,27 @@ def grades_history(settings: Settings, cohort_name: str, student: str | None, fm
     settings.out.print(table(title, list(HISTORY_COLUMNS), [list(r) for r in history_rows(entries)]))
 
 
-grades_group.add_command(grades_history)
+@click.command("export")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--run", help="The run id, or its start as `grades history` shows it (default: the latest run).")
+@click.option("--format", "fmt", type=REPORT_FORMAT, default="table", show_default=True)
+@out_option("Write the report here (default: stdout).")
+@pass_settings
+def grades_export(settings: Settings, cohort_name: str, run: str | None, fmt: str, out: Path | None) -> None:
+    """Render a stored grading run again, without regrading: e.g. --format csv for the LMS.
+
+    Example: labctl grades export --cohort fall24 --format csv --out grades.csv
+    """
+    from validators.report import stored_report
+
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+        report = stored_report(cohort.name, reg.grade_run(cohort.name, run))
+    render_report(settings, report, cohort, fmt, out)
+
+
+for command in (grades_history, grades_export):
+    grades_group.add_command(command)
 
 
 @click.group("student")

@@ -266,13 +266,26 @@ class Registry:
     def grade_history(self, cohort: str, student: str | None = None) -> list[dict]:
         """Runs oldest first (in the order they began); within a run, roster order, then lab."""
         query = (
-            "SELECT g.result FROM grades g LEFT JOIN students s ON s.cohort = g.cohort AND s.student = g.student"
+            "SELECT g.run_id, g.result FROM grades g LEFT JOIN students s ON s.cohort = g.cohort AND s.student = g.student"
             " WHERE g.cohort = ?" + (" AND g.student = ?" if student else "")
         )
         args = (cohort, student) if student else (cohort,)
         run_began = "(SELECT MIN(id) FROM grades first WHERE first.run_id = g.run_id)"
         rows = self.db.execute(query + f" ORDER BY {run_began}, s.position, g.lab", args)
-        return [json.loads(r[0]) for r in rows]
+        return [{**json.loads(r["result"]), "run_id": r["run_id"]} for r in rows]
+
+    def grade_run(self, cohort: str, run: str | None = None) -> list[dict]:
+        """The stored results of one grading run (the latest, or the one whose id starts with
+        `run`), roster order, then lab; what `grade_history` returns for that run."""
+        runs = [r[0] for r in self.db.execute(
+            "SELECT run_id FROM grades WHERE cohort = ? GROUP BY run_id ORDER BY MIN(id) DESC", (cohort,))]
+        if not runs:
+            raise InputError(f"cohort {cohort!r} has no grading run yet (labctl grade --cohort {cohort})", "--cohort")
+        chosen = [r for r in runs if r.startswith(run)] if run else runs[:1]
+        if len(chosen) != 1:
+            problem = "matches several runs" if chosen else "is no grading run of this cohort"
+            raise InputError(f"{run!r} {problem} (see labctl grades history --cohort {cohort})", "--run")
+        return [entry for entry in self.grade_history(cohort) if entry["run_id"] == chosen[0]]
 
     def set_stack_status(
         self, cohort: str, student: str, operation: str, status: str, *, started_at: str | None = None,

@@ -100,7 +100,7 @@ def test_grades_history_after_two_runs_shows_both(cohort: str) -> None:
     assert sorted((r["student"], r["score"]) for r in runs[:3]) == [("ada", 100), ("bob", 55), ("cy", 0)]
     assert [(r["student"], r["score"]) for r in runs[3:]] == [("bob", 55)]
     assert runs[0]["graded_at"] == first["graded_at"] and runs[-1]["graded_at"] == second["graded_at"]
-    assert list(runs[0]) == ["graded_at", "student", "lab", "score", "max_score", "percent", "passed", "error"]
+    assert list(runs[0]) == ["run", "graded_at", "student", "lab", "score", "max_score", "percent", "passed", "error"]
 
     bob = json.loads(run("grades", "history", "--cohort", cohort, "--student", "bob", "--format", "json").stdout)
     assert [(r["student"], r["lab"], r["percent"], r["passed"]) for r in bob["runs"]] == [("bob", LAB, 55.0, False)] * 2
@@ -206,3 +206,36 @@ def test_grading_a_sql_lab_needs_no_aws_emulator(tmp_path: Path, postgres_dsn: s
     assert graded.exit_code == 0, graded.output
     (ada,) = json.loads(graded.stdout)["students"]
     assert (ada["student"], ada["score"], ada["checks"][0]["status"]) == ("ada", 0, "failed")
+
+
+def test_grades_export_renders_a_stored_run_without_regrading(cohort: str, moto_endpoint: str, tmp_path: Path) -> None:
+    import requests
+
+    first = run("grade", "--cohort", cohort, "--format", "json").stdout
+    first_csv = tmp_path / "first.csv"
+    assert run("grade", "--cohort", cohort, "--student", "bob", "--format", "csv", "--out", str(first_csv)).exit_code == 0
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()  # every bucket is gone now
+
+    latest = tmp_path / "latest.csv"
+    assert run("grades", "export", "--cohort", cohort, "--format", "csv", "--out", str(latest)).exit_code == 0
+    assert latest.read_text() == first_csv.read_text()
+    runs = json.loads(run("grades", "history", "--cohort", cohort, "--format", "json").stdout)["runs"]
+    first_run = runs[0]["run"]
+    exported = run("grades", "export", "--cohort", cohort, "--run", first_run[:8], "--format", "json")
+    assert exported.exit_code == 0 and json.loads(exported.stdout) == json.loads(first)
+    assert "100/100" in run("grades", "export", "--cohort", cohort, "--run", first_run).stdout
+    for fmt in ("junit", "html"):
+        assert run("grades", "export", "--cohort", cohort, "--format", fmt).exit_code == 0
+
+    unknown = CliRunner().invoke(cli, ["grades", "export", "--cohort", cohort, "--run", "zz"])
+    assert unknown.exit_code == 2
+    assert unknown.stderr == f"Error: --run: 'zz' is no grading run of this cohort (see labctl grades history --cohort {cohort})\n"
+
+
+def test_grades_export_before_any_run_is_exit_2(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\n")
+    assert run("cohort", "create", "fresh", "--lab", LAB, "--roster", str(roster)).exit_code == 0
+    result = CliRunner().invoke(cli, ["grades", "export", "--cohort", "fresh"])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --cohort: cohort 'fresh' has no grading run yet (labctl grade --cohort fresh)\n"

@@ -161,8 +161,9 @@ def test_student_text_lists_shortfalls_hints_penalties_and_next_labs() -> None:
 
 
 def test_history_rows() -> None:
-    entry = {"graded_at": "t1", "student": "ada", "lab": LAB, "score": 55, "max_score": 100, "percent": 55.0, "passed": False}
-    assert history_rows([entry]) == [("t1", "ada", LAB, "55/100", "55.0%", "no", "")]
+    entry = {"run_id": "0123abcd" + "9" * 24, "graded_at": "t1", "student": "ada", "lab": LAB, "score": 55, "max_score": 100,
+             "percent": 55.0, "passed": False}
+    assert history_rows([entry]) == [("0123abcd", "t1", "ada", LAB, "55/100", "55.0%", "no", "")]
 
 
 @pytest.mark.chromium

@@ -94,7 +94,7 @@ def test_the_registry_stores_the_reason_once_and_no_score(tmp_path: Path):
         stored = registry.db.execute("SELECT score, percent, passed, error FROM grades ORDER BY id").fetchall()
     reason = report.ungraded[0].reason
     assert [tuple(row) for row in stored] == [(None, None, None, reason)] * 2
-    assert [row[3:] for row in history_rows(history)] == [("", "", "error", reason)] * 2
+    assert [row[4:] for row in history_rows(history)] == [("", "", "error", reason)] * 2
     assert history_json(COHORT, history)["runs"][0]["score"] is None
 
 
@@ -115,6 +115,6 @@ def test_grades_kept_by_an_older_registry_survive_the_migration(tmp_path: Path):
     old.commit()
     old.close()
     with Registry(path) as registry:
-        assert registry.grade_history("cls") == [{"score": 55}]
+        assert registry.grade_history("cls") == [{"score": 55, "run_id": "r1"}]
         row = registry.db.execute("SELECT score, passed, error FROM grades").fetchone()
     assert tuple(row) == (55, 0, None)

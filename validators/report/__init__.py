@@ -9,7 +9,7 @@ from validators.report.model import CheckResult, GradeReport, GuardResult, Stude
 from validators.report.render_csv import to_csv
 from validators.report.render_history import HISTORY_COLUMNS, history_json, history_rows
 from validators.report.render_html import to_html
-from validators.report.render_json import SCHEMA, student_json, to_json
+from validators.report.render_json import SCHEMA, stored_report, student_json, to_json
 from validators.report.render_junit import to_junit
 from validators.report.render_student import student_text
 from validators.report.render_table import TABLE_COLUMNS, rich_table, table_rows
@@ -26,6 +26,7 @@ __all__ = [
     "history_json",
     "history_rows",
     "rich_table",
+    "stored_report",
     "student_json",
     "student_text",
     "table_rows",

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-HISTORY_COLUMNS = ("graded_at", "student", "lab", "score", "percent", "passed", "reason")
+HISTORY_COLUMNS = ("run", "graded_at", "student", "lab", "score", "percent", "passed", "reason")
+RUN_ID_SHOWN = 8
+"""Characters of a run id a table shows: enough for `labctl grades export --run`."""
 
 
 def history_json(cohort: str, entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -15,6 +17,7 @@ def history_json(cohort: str, entries: Iterable[dict[str, Any]]) -> dict[str, An
         "cohort": cohort,
         "runs": [
             {
+                "run": e["run_id"],
                 "graded_at": e["graded_at"],
                 "student": e["student"],
                 "lab": e["lab"],
@@ -29,11 +32,12 @@ def history_json(cohort: str, entries: Iterable[dict[str, Any]]) -> dict[str, An
     }
 
 
-def history_rows(entries: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, str, str, str, str]]:
+def history_rows(entries: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
     return [
-        (e["graded_at"], e["student"], e["lab"], "", "", "error", e["error"])
+        (e["run_id"][:RUN_ID_SHOWN], e["graded_at"], e["student"], e["lab"], "", "", "error", e["error"])
         if e.get("error")
         else (
+            e["run_id"][:RUN_ID_SHOWN],
             e["graded_at"],
             e["student"],
             e["lab"],

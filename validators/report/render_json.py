@@ -1,10 +1,11 @@
-"""The JSON rendering of a GradeReport (schema 1); the registry stores `student_json` per row."""
+"""The JSON rendering of a GradeReport (schema 1); the registry stores `student_json` per row, and
+`stored_report` reads such rows back into a report (export without regrading)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from validators.report.model import GradeReport, StudentResult
+from validators.report.model import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded
 
 SCHEMA = 1
 
@@ -55,3 +56,26 @@ def to_json(report: GradeReport) -> dict[str, Any]:
         ],
         "could_not_grade": report.could_not_grade(),
     }
+
+
+def stored_report(cohort: str, entries: list[dict[str, Any]]) -> GradeReport:
+    """The GradeReport of one stored run: its registry rows (`student_json`, or an ungraded row with
+    `error`) in roster order. Guards were stored without hints."""
+    results, ungraded = [], []
+    for e in entries:
+        if e.get("error"):
+            ungraded.append(Ungraded(e["student"], e["prefix"], e["lab"], e["error"]))
+            continue
+        results.append(StudentResult(
+            student=e["student"], prefix=e["prefix"], lab=e["lab"], score=e["score"], max_score=e["max_score"],
+            percent=e["percent"], passed=e["passed"],
+            checks=tuple(CheckResult(**c) for c in e["checks"]),
+            guards=tuple(GuardResult(**g, hint=None) for g in e["guards"]),
+        ))
+    return GradeReport(
+        cohort=cohort,
+        labs=tuple(dict.fromkeys(e["lab"] for e in entries)),
+        graded_at=entries[0]["graded_at"],
+        results=tuple(results),
+        ungraded=tuple(ungraded),
+    )

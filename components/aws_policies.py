@@ -1129,13 +1129,14 @@ def boundary_statements(
 
 
 def resource_policy_denial(services: Sequence[str], prefix: str) -> list[dict]:
-    """Every action of the lab's services with resource policies, denied outside the student's own
-    names: a peer's bucket, queue, topic, function or table policy cannot widen the student."""
-    widened = sorted(RESOURCE_POLICY_SERVICES & set(services))
-    if not widened:
-        return []
-    own = [arn for service in widened for arn in boundary_scope(service, prefix)[0]]
-    return [deny_outside("DenyOutsideOwnResources", [f"{s}:*" for s in widened], own)]
+    """Every action of every service with resource policies, denied outside the student's own names
+    (everywhere, for the services the lab does not have): no peer's bucket, queue, topic, function or
+    table policy can widen the student, even naming them or `*`."""
+    actions = [f"{s}:*" for s in sorted(RESOURCE_POLICY_SERVICES)]
+    own = [arn for service in sorted(RESOURCE_POLICY_SERVICES & set(services)) for arn in boundary_scope(service, prefix)[0]]
+    if not own:
+        return [deny("DenyOutsideOwnResources", actions)]
+    return [deny_outside("DenyOutsideOwnResources", actions, own)]
 
 
 def boundary_tag_actions(services: Sequence[str]) -> list[str]:

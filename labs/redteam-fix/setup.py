@@ -31,6 +31,8 @@ INDEX_HTML = """<!doctype html>
 
 
 def insecure_policy(bucket: str) -> dict:
+    """Wide open to the world, on purpose. Not to the other students of the account: every student's
+    boundary denies S3 outside their own names, which no bucket policy can override."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -78,13 +80,18 @@ def owner_tags(prefix: str, student: str) -> list[dict[str, str]]:
     ]
 
 
+def owned_filters(tags: list[dict[str, str]]) -> list[dict]:
+    return [{"Name": f"tag:{t['Key']}", "Values": [t["Value"]]} for t in tags if t["Key"] != "labctl:lab"]
+
+
 def ensure_group(ec2, prefix: str, tags: list[dict[str, str]]) -> str:
-    """The app's VPC and security group, tagged for the student at creation; found by name when a
-    previous run made them (and tagged again, so an older untagged pair becomes the student's)."""
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"{prefix}-app-vpc"]}])["Vpcs"]
+    """The app's VPC and security group, tagged for the student at creation. A rerun finds them by
+    name among what already carries the student's own labctl tags, and never tags anything: a Name tag
+    is free text any student may set, so a lookup by name alone would hand over someone else's VPC."""
+    named = [{"Name": "tag:Name", "Values": [f"{prefix}-app-vpc"]}, *owned_filters(tags)]
+    vpcs = ec2.describe_vpcs(Filters=named)["Vpcs"]
     if vpcs:
         vpc_id = vpcs[0]["VpcId"]
-        ec2.create_tags(Resources=[vpc_id], Tags=tags)
     else:
         vpc_tags = [{"Key": "Name", "Value": f"{prefix}-app-vpc"}, *tags]
         vpc_id = ec2.create_vpc(
@@ -94,7 +101,6 @@ def ensure_group(ec2, prefix: str, tags: list[dict[str, str]]) -> str:
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": [f"{prefix}-app"]}]
     )["SecurityGroups"]
     if groups:
-        ec2.create_tags(Resources=[groups[0]["GroupId"]], Tags=tags)
         return groups[0]["GroupId"]
     return ec2.create_security_group(
         GroupName=f"{prefix}-app",

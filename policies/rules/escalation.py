@@ -109,8 +109,10 @@ def pass_role_limited(statements: list[Any]) -> bool:
 
 
 def outside_own_denied(statements: list[Any], service: str) -> bool:
-    """A Deny of every `<service>` action with `NotResource` naming only the student's own resources
-    (no wildcard resource), so a peer's resource ends up denied."""
+    """Every `<service>` action denied outright, or with `NotResource` naming only the student's own
+    resources (no wildcard resource), so a peer's resource ends up denied."""
+    if denies(statements, f"{service}:*"):
+        return True
     for statement in deny_statements(statements, f"{service}:*"):
         own = as_list(statement.get("NotResource"))
         if own and not any(wildcard_resource(r) for r in own):
@@ -181,13 +183,15 @@ ESCALATIONS: tuple[Escalation, ...] = (
         "PassRole to EC2 / Lambda / CloudFormation / Glue / DataPipeline / CodeBuild / ECS", ("iam:PassRole",),
         lambda statements, prefix: pass_role_limited(statements), "IamPassOwnRolesCap (iam:PassedToService)",
     ),
+    # A peer's resource policy grants whatever the boundary does not explicitly deny, whether or not
+    # the student's lab has the service: always reachable.
     Escalation(
-        "UpdateFunctionCode of a peer's function (resource policy)", ("lambda:UpdateFunctionCode",),
+        "UpdateFunctionCode of a peer's function (resource policy)", (),
         lambda statements, prefix: outside_own_denied(statements, "lambda"), "DenyOutsideOwnResources",
     ),
     *(
         Escalation(
-            f"{service} resource policy of a peer", (f"{service}:*",),
+            f"{service} resource policy of a peer", (),
             lambda statements, prefix, service=service: outside_own_denied(statements, service),
             "DenyOutsideOwnResources",
         )

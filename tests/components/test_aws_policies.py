@@ -908,3 +908,12 @@ def test_apis_are_capped_by_their_owner_tags_so_a_role_cannot_change_a_peers_api
     assert effective(ADMIN, boundary, "apigateway:PATCH", api, **mine())
     assert not effective(ADMIN, boundary, "apigateway:PATCH", api, **mine("s002"))
     assert not effective(ADMIN, boundary, "apigateway:PATCH", api)
+
+
+def test_a_public_bucket_is_closed_to_students_whose_lab_has_no_s3():
+    """A boundary without S3 is silent on it, and silence does not limit a resource policy naming `*`."""
+    identity = student_identity_policy("c1-s001", ["sqs"], ["us-east-1"], OWNER)
+    boundary = student_boundary_policy("c1-s001", ["sqs"], ["us-east-1"], OWNER)
+    assert not decide("s3:GetObject", f"{PEER_BUCKET}/index.html", [identity], boundary, [PUBLIC_BUCKET_POLICY])
+    assert decide("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:c1-s001-q", [identity], boundary,
+                  context=owned_by("s001"))

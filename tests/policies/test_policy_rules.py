@@ -764,7 +764,7 @@ CAP = {"Effect": "Allow", "Action": ["s3:*", "ec2:*"], "Resource": "*"}
 # S3 (a service with resource policies) denied outside the student's names.
 ESCALATION_DENIES = ["iam:UpdateLoginProfile", "iam:AttachGroupPolicy", "iam:PutGroupPolicy", "sts:AssumeRole"]
 SELF_MANAGEMENT = {"Effect": "Deny", "Action": REQUIRED_DENIES + ESCALATION_DENIES, "Resource": "*"}
-OWN_ONLY = {"Effect": "Deny", "Action": ["s3:*"], "NotResource": [f"arn:aws:s3:::{PREFIX}-*"]}
+OWN_ONLY = {"Effect": "Deny", "Action": ["dynamodb:*", "lambda:*", "s3:*", "sns:*", "sqs:*"], "NotResource": [f"arn:aws:s3:::{PREFIX}-*"]}
 BUCKET_TAGGING = {"Effect": "Deny", "Action": ["s3:PutBucketTagging"], "Resource": "*"}
 LABCTL_TAGS = {
     "Effect": "Deny",
@@ -859,7 +859,7 @@ def test_iam_boundary_denies_escalation_names_the_missing_denials():
 def test_iam_boundary_denies_escalation_covers_api_gateway_and_cloudwatch_tagging():
     cap = {"Effect": "Allow", "Action": ["apigateway:*", "cloudwatch:*"], "Resource": "*"}
     who = f"{MP} '{PREFIX}-boundary' (a permissions boundary)"
-    assert violations(with_extra(boundary(cap, SELF_MANAGEMENT, LABCTL_TAGS))) == [
+    assert violations(with_extra(boundary(cap, OWN_ONLY, SELF_MANAGEMENT, LABCTL_TAGS))) == [
         (
             "iam-boundary-denies-escalation",
             f"{PREFIX}-boundary",
@@ -869,7 +869,7 @@ def test_iam_boundary_denies_escalation_covers_api_gateway_and_cloudwatch_taggin
         )
     ]
     covered = dict(LABCTL_TAGS, Action=["apigateway:POST", "apigateway:PUT", "apigateway:DELETE", "cloudwatch:*Resource"])
-    assert violations(with_extra(boundary(cap, SELF_MANAGEMENT, covered))) == []
+    assert violations(with_extra(boundary(cap, OWN_ONLY, SELF_MANAGEMENT, covered))) == []
 
 
 def test_iam_boundary_denies_escalation_accepts_wildcard_denials_and_skips_unreadable_documents():

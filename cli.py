@@ -362,7 +362,22 @@ def cohort_list() -> None:
     click.echo("\n".join(names) if names else "no cohorts yet (labctl cohort create)")
 
 
-for command in (cohort_create, cohort_show, cohort_list):
+@click.command("delete")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Delete even though stacks are recorded as possibly live (they are gone).")
+def cohort_delete(name: str, force: bool) -> None:
+    """Delete a cohort from the registry (students, grade history, stack statuses), freeing its name.
+
+    Refused while its stacks may be live: `labctl destroy --cohort NAME` first. Export grades first
+    if you need them: labctl grades export --cohort NAME --format csv --out grades.csv
+    """
+    from stacks.lifecycle import delete_cohort
+
+    with registry() as reg:
+        click.echo(delete_cohort(reg, name, force))
+
+
+for command in (cohort_create, cohort_show, cohort_list, cohort_delete):
     cohort_group.add_command(command)
 
 

@@ -397,21 +397,46 @@ class ReapResult:
         return "; ".join(parts)
 
 
+def live_students(reg: Registry, cohort: Cohort) -> list[str]:
+    """The students whose stack may still exist: ever run, last operation not a finished destroy."""
+    statuses = reg.stack_statuses(cohort.name)
+    return [
+        s.student for s in cohort.students
+        if s.student in statuses
+        and not (statuses[s.student]["operation"] == "destroy" and statuses[s.student]["status"] == "done")
+    ]
+
+
 def due_for_reaping(reg: Registry, at: datetime) -> dict[str, list[str]]:
-    """Expired cohort → its students whose stack may still exist (ever run, last op not a finished destroy)."""
+    """Expired cohort → its students whose stack may still exist."""
     due = {}
     for name, expires in reg.leases().items():
         if datetime.fromisoformat(expires) > at:
             continue
-        statuses = reg.stack_statuses(name)
-        students = [
-            s.student for s in reg.cohort(name).students
-            if s.student in statuses
-            and not (statuses[s.student]["operation"] == "destroy" and statuses[s.student]["status"] == "done")
-        ]
+        students = live_students(reg, reg.cohort(name))
         if students:
             due[name] = students
     return due
+
+
+def delete_cohort(reg: Registry, name: str, force: bool = False) -> str:
+    """Remove a cohort and everything the registry holds for it, freeing its name and prefixes; the
+    summary line. Refused while an operation runs, and while stacks may be live unless `force`
+    (their resources would be left without an owner labctl knows)."""
+    cohort = reg.cohort(name)
+    lock = reg.cohort_lock(name)
+    if lock:
+        raise LabctlError(f"cohort {name!r} is busy: {lock['operation']} is running (or crashed: labctl unlock --cohort {name})")
+    live = live_students(reg, cohort)
+    if live and not force:
+        shown = ", ".join(live[:5]) + (", …" if len(live) > 5 else "")
+        raise LabctlError(
+            f"cohort {name!r} has {len(live)} stack(s) that may be live ({shown}): run labctl destroy --cohort {name}"
+            " first, or give --force if they are gone"
+        )
+    grades = reg.delete_cohort(name)
+    return f"cohort {name} deleted: {len(cohort.students)} student(s), {grades} grade result(s)" + (
+        f"; {len(live)} stack(s) recorded as possibly live were forgotten" if live else "")
 
 
 @contextmanager

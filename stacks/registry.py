@@ -236,6 +236,14 @@ class Registry:
             row["instructor_email"],
         )
 
+    def delete_cohort(self, name: str) -> int:
+        """Delete a cohort with its students, grades, stack statuses and locks; the number of grade
+        results that went with it."""
+        with self.transaction() as db:
+            grades = db.execute("SELECT COUNT(*) FROM grades WHERE cohort = ?", (name,)).fetchone()[0]
+            db.execute("DELETE FROM cohorts WHERE name = ?", (name,))
+        return grades
+
     def cohort_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM cohorts ORDER BY name")]
 

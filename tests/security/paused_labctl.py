@@ -48,6 +48,8 @@ def pause_up(after: int) -> None:
     started = []
 
     def on_start(stack: str) -> None:
+        if stack in started:
+            return  # the same stack's up, after its gate preview
         started.append(stack)
         if len(started) == after + 1:
             pause()

@@ -79,6 +79,13 @@ STACK_DELETE_WAIT = {"Delay": 5, "MaxAttempts": 120}
 RDS_DELETE_WAIT = {"Delay": 15, "MaxAttempts": 120}
 
 
+def role_key(role: dict) -> str:
+    """A role's path and name as its ARN spells them (`<path>/<name>`, no leading `/`): IAM matches a
+    role ARN pattern `role/<prefix>-*` against both, so a role under a path `/<prefix>-x/` is that
+    student's whatever its name, and is found here whatever its name."""
+    return role["Arn"].split(":role/", 1)[1]
+
+
 @dataclass(frozen=True)
 class Resource:
     service: str
@@ -407,7 +414,7 @@ class Sweeper:
     def collect_iam(self) -> Iterator[Resource]:
         for role in self.pages("iam", "list_roles", "Roles"):
             if not role.get("Path", "/").startswith(STACK_IAM_PATH):
-                yield from self.mine("iam", role["RoleName"], role["RoleName"])
+                yield from self.mine("iam", role_key(role), role["RoleName"])
 
     def collect_iam_policy(self) -> Iterator[Resource]:
         for policy in self.pages("iam", "list_policies", "Policies", Scope="Local"):
@@ -616,13 +623,13 @@ class Sweeper:
 
     def delete_iam(self, r: Resource) -> None:
         c = self.clients["iam"]
-        for policy in self.pages("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=r.name):
-            c.detach_role_policy(RoleName=r.name, PolicyArn=policy["PolicyArn"])
-        for name in self.pages("iam", "list_role_policies", "PolicyNames", RoleName=r.name):
-            c.delete_role_policy(RoleName=r.name, PolicyName=name)
-        for profile in c.list_instance_profiles_for_role(RoleName=r.name).get("InstanceProfiles", []):
-            c.remove_role_from_instance_profile(RoleName=r.name, InstanceProfileName=profile["InstanceProfileName"])
-        c.delete_role(RoleName=r.name)
+        for policy in self.pages("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=r.ref):
+            c.detach_role_policy(RoleName=r.ref, PolicyArn=policy["PolicyArn"])
+        for name in self.pages("iam", "list_role_policies", "PolicyNames", RoleName=r.ref):
+            c.delete_role_policy(RoleName=r.ref, PolicyName=name)
+        for profile in c.list_instance_profiles_for_role(RoleName=r.ref).get("InstanceProfiles", []):
+            c.remove_role_from_instance_profile(RoleName=r.ref, InstanceProfileName=profile["InstanceProfileName"])
+        c.delete_role(RoleName=r.ref)
 
     def delete_iam_policy(self, r: Resource) -> None:
         """Detached from every role, user and group, its old versions deleted, then the policy."""

@@ -54,3 +54,16 @@ def test_the_cohort_is_the_prefix_without_the_student():
     assert tags_of({"Tags": setup.owner_tags("c1-team-a-s-1", "s-1")})["labctl:cohort"] == "c1-team-a"
     with pytest.raises(ValueError, match="does not end with the student"):
         setup.owner_tags("c1-s001", "s002")
+
+
+def test_a_vpc_another_student_named_like_the_app_vpc_is_never_claimed(aws, moto_endpoint):
+    """A Name tag is free text: bob's VPC named `<ada's prefix>-app-vpc` stays bob's, untouched."""
+    ec2 = aws.client("ec2", endpoint_url=moto_endpoint)
+    bob = [{"Key": "Name", "Value": "spring-26-ada-q-app-vpc"},
+           *({"Key": k, "Value": v} for k, v in student_tags("spring-26", "bob", "redteam-fix").items())]
+    bobs = ec2.create_vpc(CidrBlock="10.9.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": bob}])["Vpc"]["VpcId"]
+    load_setup().setup(aws, moto_endpoint, "spring-26-ada-q", "ada-q")
+    [vpc] = ec2.describe_vpcs(VpcIds=[bobs])["Vpcs"]
+    assert tags_of(vpc)["labctl:student"] == "bob"
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["spring-26-ada-q-app"]}])["SecurityGroups"]
+    assert [g["VpcId"] for g in groups] != [bobs] and len(groups) == 1

@@ -131,6 +131,18 @@ def test_sweep_takes_names_with_underscores_and_dots_after_the_prefix(aws, moto_
     assert inventory(aws, moto_endpoint) == {"dynamodb c1-adam_orders"}
 
 
+def test_sweep_finds_a_role_under_a_path_by_its_arn_whatever_its_name(aws, moto_endpoint):
+    """`role/c1-ada-*` also matched `role/c1-ada-x/<any name>`: a role named `backdoor` under path
+    `/c1-ada-x/` is ada's, one named like bob's is still ada's, and a look-alike path is nobody's."""
+    iam = aws.client("iam", endpoint_url=moto_endpoint)
+    for path, name in (("/c1-ada-x/", "backdoor"), ("/c1-ada-x/", "c1-bob-fn"), ("/c1-adam/", "c1-adam-r")):
+        iam.create_role(Path=path, RoleName=name, AssumeRolePolicyDocument=ASSUME)
+    report = sweep(make_cohort(moto_endpoint), aws, moto_endpoint)
+    assert {(r.label, r.student) for r in report.deleted} == {("iam c1-ada-x/backdoor", "ada"), ("iam c1-ada-x/c1-bob-fn", "ada")}
+    assert report.proof() == "0 resources left for c1"
+    assert {r["RoleName"] for r in iam.list_roles()["Roles"]} == {"c1-adam-r"}
+
+
 def test_sweep_one_student_and_dry_run(aws, moto_endpoint):
     cohort = make_cohort(moto_endpoint)
     make_everything(aws, moto_endpoint, "c1-ada-x")

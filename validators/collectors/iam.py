@@ -67,7 +67,9 @@ def managed_document(client, arn: str) -> dict | None:
 
 def collect_iam(request: CollectRequest) -> IamSnapshot:
     client = aws_client(request, "iam")
-    listed = {r["RoleName"]: r for r in pages(client.list_roles, "Roles", "Marker", "Marker")}
+    # A role under a path is nobody's lab role: students may only create roles at the root path, and a
+    # pathed role named like another student's must not be graded as theirs.
+    listed = {r["RoleName"]: r for r in pages(client.list_roles, "Roles", "Marker", "Marker") if r.get("Path", "/") == "/"}
     by_prefix = partition(
         request,
         listed,

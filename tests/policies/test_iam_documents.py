@@ -168,3 +168,81 @@ def test_the_catalog_covers_the_published_methods():
                    "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "role-path squatting"):
         assert method in methods, method
     assert json.dumps([e.method for e in ESCALATIONS])  # plain data, reportable
+
+
+# --- the gate platform engineers run: `labctl policy check --stack-export` ----------------------
+
+
+def export_of(boundary: dict, identity: dict) -> dict:
+    """A `pulumi stack export` (version 3) of one student's boundary and identity policy."""
+    stack = f"{COHORT}.{STUDENT}"
+    root = f"urn:pulumi:{stack}::labctl::pulumi:pulumi:Stack::labctl-{stack}"
+    tags = student_tags(COHORT, STUDENT, ROLE_LAB)
+
+    def policy(name: str, document: dict) -> dict:
+        return {
+            "urn": f"urn:pulumi:{stack}::labctl::aws:iam/policy:Policy::{PREFIX}-aws-{name}",
+            "custom": True, "type": "aws:iam/policy:Policy", "parent": root,
+            "inputs": {"name": f"{PREFIX}-{name}", "path": f"/labctl/{COHORT}/", "tags": tags, "policy": policy_json(document)},
+        }
+
+    resources = [
+        {"urn": root, "custom": False, "type": "pulumi:pulumi:Stack", "inputs": {}},
+        policy("boundary", boundary),
+        policy("identity-1", identity),
+    ]
+    return {"version": 3, "deployment": {"manifest": {"version": "v3.200.0"}, "resources": resources}}
+
+
+def check_export(tmp_path: Path, boundary: dict, identity: dict) -> tuple[int, list[dict]]:
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    path, config = tmp_path / "export.json", tmp_path / "config.json"
+    path.write_text(json.dumps(export_of(boundary, identity)))
+    config.write_text(json.dumps({"cost-budget-limit": "disabled"}))  # the export holds no budget
+    arguments = ["policy", "check", "--stack-export", str(path), "--config", str(config), "--format", "json"]
+    result = CliRunner().invoke(cli, arguments)
+    return result.exit_code, json.loads(result.output)["violations"]
+
+
+def isolation(violations: list[dict]) -> list[tuple[str, str]]:
+    return sorted({(v["policy"], v["level"]) for v in violations if v["pack"] == "isolation"})
+
+
+def test_policy_check_on_a_stack_export_passes_labctls_own_documents(tmp_path):
+    documents = lab_documents(get_lab(ROLE_LAB).spec)
+    code, violations = check_export(tmp_path, documents["boundary"], documents["identity-1"])
+    assert (code, isolation(violations)) == (0, [])
+
+
+@pytest.mark.parametrize(("weaken", "policy"), [
+    ("role writes allowed without the boundary condition or its Deny", "iam-boundary-blocks-escalation"),
+    ("DeleteRolePermissionsBoundary allowed", "iam-boundary-denies-escalation"),
+    ("role paths admitted without a Deny", "iam-boundary-blocks-escalation"),
+    ("PassRole on *", "iam-no-wildcards"),
+])
+def test_policy_check_on_a_stack_export_fails_each_escalation_path_as_mandatory(tmp_path, weaken, policy):
+    documents = lab_documents(get_lab(ROLE_LAB).spec)
+    boundary, identity = json.loads(json.dumps(documents["boundary"])), json.loads(json.dumps(documents["identity-1"]))
+    if weaken.startswith("role writes"):
+        boundary["Statement"] = [s for s in boundary["Statement"] if s["Sid"] != "DenyRoleWritesWithoutOwnBoundary"]
+    elif weaken.startswith("DeleteRolePermissionsBoundary"):
+        for s in boundary["Statement"]:
+            if s["Sid"] == "DenyIamSelfManagementAndAccount":
+                s["Action"] = [a for a in s["Action"] if a != "iam:DeleteRolePermissionsBoundary"]
+    elif weaken.startswith("role paths"):
+        boundary["Statement"] = [s for s in boundary["Statement"] if s["Sid"] != "DenyRolesUnderAPath"]
+    else:
+        identity["Statement"].append({"Sid": "PassAnything", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": ["*"]})
+    code, violations = check_export(tmp_path, boundary, identity)
+    assert code == 1 and (policy, "mandatory") in isolation(violations), weaken
+
+
+def test_policy_check_on_a_stack_export_flags_listing_every_function_as_advisory(tmp_path):
+    documents = lab_documents(get_lab(ROLE_LAB).spec)
+    identity = json.loads(json.dumps(documents["identity-1"]))
+    identity["Statement"].append({"Sid": "LambdaList", "Effect": "Allow", "Action": ["lambda:ListFunctions"], "Resource": ["*"]})
+    code, violations = check_export(tmp_path, documents["boundary"], identity)
+    assert (code, isolation(violations)) == (0, [("iam-no-account-wide-secret-reads", "advisory")])

@@ -27,6 +27,9 @@ class LabctlGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `labctl` or `labctl cohort`: the help
+            click.echo(exc.ctx.get_help())
+            code = 0
         except click.exceptions.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             click.echo(f"Error: {exc.format_message()}{where}", err=True)
@@ -686,9 +689,9 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
 
     from stacks.live import LiveRuns
 
-    engine = Engine(backend)
     with registry() as reg:
-        cohort = reg.cohort(cohort_name)
+        cohort = reg.cohort(cohort_name)  # an unknown cohort is said before anything about the engine
+        engine = Engine(backend)
         with LiveRuns(settings.err, f"{operation} {cohort.name}", settings.show_progress) as live:
             summary = run_cohort(reg, cohort, operation, engine, students, concurrency, rerun_all, live, lab)
     several = len(cohort.labs) > 1  # a single-lab cohort's lab goes without saying

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from labs.errors import InputError
+from labs.errors import InputError, choices_hint
 from labs.loader import load_lab
 from labs.spec import LabSpec
 
@@ -33,8 +33,8 @@ def load_catalog(root: Path = CATALOG_DIR) -> list[Lab]:
 def get_lab(lab_id: str, root: Path = CATALOG_DIR) -> Lab:
     folder = root / lab_id
     if not (folder / "lab.yaml").is_file():
-        known = ", ".join(p.name for p in lab_folders(root)) or "none"
-        raise InputError(f"unknown lab {lab_id!r} (catalog has: {known})", "--lab")
+        hint = choices_hint(lab_id, [p.name for p in lab_folders(root)]) or " (the catalog is empty)"
+        raise InputError(f"unknown lab {lab_id!r}{hint}", "--lab")
     return Lab(load_lab(folder / "lab.yaml"), folder)
 
 

@@ -7,7 +7,9 @@ cohort unknown): exit 1.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
+from typing import Iterable
 
 
 def one_line(text: str) -> str:
@@ -34,3 +36,13 @@ class InputError(LabctlError):
         self.message = one_line(message)
         self.where = one_line(where) if where else where
         super().__init__(f"{self.where}: {self.message}" if where else self.message)
+
+
+def choices_hint(name: str, known: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the nearest known name, else ` (known: a, b, …)`; '' when none is known."""
+    known = list(known)
+    nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if nearest:
+        return f" (did you mean {nearest[0]!r}?)"
+    shown = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+    return f" (known: {shown})" if known else ""

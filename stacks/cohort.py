@@ -12,7 +12,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 from text_unidecode import unidecode
 
-from labs.errors import InputError
+from labs.errors import InputError, choices_hint
 
 COHORT_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
 STUDENT_MAX = 20
@@ -64,7 +64,8 @@ class Cohort:
         for student in self.students:
             if student.student == slug:
                 return student
-        raise InputError(f"no student {slug!r} in cohort {self.name!r}", "--student")
+        hint = choices_hint(slug, [s.student for s in self.students])
+        raise InputError(f"no student {slug!r} in cohort {self.name!r}{hint}", "--student")
 
 
 def check_cohort_name(name: str) -> str:

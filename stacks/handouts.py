@@ -110,6 +110,14 @@ def course_line(cohort: Cohort, current: str | None) -> str | None:
     return f"- lab: `{current}` ({cohort.labs.index(current) + 1} of {len(cohort.labs)}: {order})"
 
 
+def personal(readme: str, cohort: Cohort, student: Student) -> str:
+    """A lab's instructions with the `<cohort>`, `<student>` and `<prefix>` placeholders filled in,
+    so every command in a handout runs as written."""
+    for placeholder, value in (("<cohort>", cohort.name), ("<student>", student.student), ("<prefix>", student.prefix)):
+        readme = readme.replace(placeholder, value)
+    return readme
+
+
 def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None) -> str:
     current = current_lab(cohort, outputs, lab)
     labs = [get_lab(lab_id) for lab_id in ([current] if current else cohort.labs)]
@@ -123,7 +131,7 @@ def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab
         "",
         f"- cohort: `{cohort.name}`, student: `{student.student}`",
         *([course] if course else []),
-        f"- your prefix (`<prefix>` in the instructions): `{student.prefix}`; name everything you create"
+        f"- your prefix: `{student.prefix}`; name everything you create"
         f" `{student.prefix}-…`",
         f"- target: {target.kind}" + (f" at `{target.endpoint}`" if target.endpoint else ""),
         f"- region: `{target.region}`",
@@ -159,7 +167,7 @@ def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab
         lines += ["", "## Other details", ""] + [f"- {key}: `{value}`" for key, value in sorted(others.items())]
     lines += ["", "## Shell setup", "", "```sh", env_text(cohort, student, outputs, current).rstrip(), "```"]
     for lab in labs:
-        lines += ["", "---", "", lab.readme.rstrip()]
+        lines += ["", "---", "", personal(lab.readme, cohort, student).rstrip()]
     return "\n".join(lines) + "\n"
 
 

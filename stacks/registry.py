@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from labs.errors import InputError, LabctlError
+from labs.errors import InputError, LabctlError, choices_hint
 from stacks.cohort import Cohort, Services, Student, Target
 from stacks.home import registry_path
 from stacks.targets import resolve
@@ -221,7 +221,7 @@ class Registry:
         row = self.db.execute("SELECT * FROM cohorts WHERE name = ?", (name,)).fetchone()
         if row is None:
             known = [r[0] for r in self.db.execute("SELECT name FROM cohorts ORDER BY name")]
-            hint = f" (known: {', '.join(known)})" if known else " (create one with `labctl cohort create`)"
+            hint = choices_hint(name, known) or " (create one with `labctl cohort create`)"
             raise InputError(f"unknown cohort {name!r}{hint}", "--cohort")
         students = tuple(
             Student(r["student"], r["roster_id"], r["name"], r["email"], r["prefix"])

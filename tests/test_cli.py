@@ -133,3 +133,33 @@ def test_labs_validate_requires_solutions(tmp_path):
     shutil.rmtree(lab / "solutions" / "broken-partial")
     result = run("labs", "validate", str(lab))
     assert result.exit_code == 2 and "at least two solutions/broken-* variants (has 1)" in one_line_error(result)
+
+
+def test_bare_labctl_and_bare_groups_print_their_help():
+    bare = CliRunner().invoke(cli, [])
+    assert bare.exit_code == 0 and bare.stdout.startswith("Usage: ") and "Commands:" in bare.stdout
+    assert bare.stderr == ""
+    group = CliRunner().invoke(cli, ["cohort"])
+    assert group.exit_code == 0 and "Cohorts: a roster of students" in group.stdout and "delete" in group.stdout
+
+
+def test_up_on_an_unknown_cohort_says_so_before_anything_about_the_engine(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")  # no Pulumi CLI anywhere
+    result = CliRunner().invoke(cli, ["up", "--cohort", "nosuch"])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --cohort: unknown cohort 'nosuch' (create one with `labctl cohort create`)\n"
+
+
+def test_mistyped_names_suggest_the_nearest(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\ngrace\n")
+    lab = CliRunner().invoke(cli, ["labs", "show", "s3-static-websit"])
+    assert lab.stderr == "Error: --lab: unknown lab 's3-static-websit' (did you mean 's3-static-website'?)\n"
+    assert CliRunner().invoke(cli, ["cohort", "create", "fall24", "--lab", "s3-static-website", "--roster",
+                                    str(roster)]).exit_code == 0
+    cohort = CliRunner().invoke(cli, ["cohort", "show", "fal24"])
+    assert cohort.stderr == "Error: --cohort: unknown cohort 'fal24' (did you mean 'fall24'?)\n"
+    student = CliRunner().invoke(cli, ["student", "env", "--cohort", "fall24", "--student", "grcae"])
+    assert student.stderr == "Error: --student: no student 'grcae' in cohort 'fall24' (did you mean 'grace'?)\n"
+    far = CliRunner().invoke(cli, ["student", "env", "--cohort", "fall24", "--student", "zed"])
+    assert far.stderr == "Error: --student: no student 'zed' in cohort 'fall24' (known: ada, grace)\n"

@@ -39,7 +39,7 @@ def test_markdown_handout_without_outputs_says_when_credentials_come(cohort, tmp
     assert text.startswith("# Host a static website on S3 — Ada Lovelace")
     assert "`c1-ada`" in text and "http://127.0.0.1:4566" in text and "`eu-west-1`" in text
     assert "Your credentials appear here after your instructor runs `labctl up --cohort c1`." in text
-    assert "Create a bucket named `<prefix>-site`." in text  # the lab's own instructions follow
+    assert "Create a bucket named `c1-ada-site`." in text  # the lab's own instructions follow, filled in
     assert "AWS_ACCESS_KEY_ID" not in text
 
 
@@ -150,7 +150,7 @@ def test_markdown_handout_of_a_multi_lab_cohort_describes_the_current_lab_only()
     text = markdown_text(cohort, cohort.students[0], {}, LAB_B)
     assert text.startswith(f"# {title_b} — Ada Lovelace")
     assert f"- lab: `{LAB_B}` (2 of 2: `{LAB_A}`, `{LAB_B}`)" in text
-    assert "Create a bucket named `<prefix>-site`." not in text  # lab A's instructions are not repeated
+    assert "Create a bucket named `c1-ada-site`." not in text  # lab A's instructions are not repeated
     assert f"export LABCTL_LAB={LAB_B}\n" in env_text(cohort, cohort.students[0], {}, LAB_B)
     before = markdown_text(cohort, cohort.students[0], {})
     assert before.startswith(f"# {title_a}, {title_b} — Ada Lovelace") and "- labs, in order:" in before
@@ -172,3 +172,18 @@ def test_fake_engine_multi_lab_handouts_and_student_env_follow_the_current_lab(c
     assert handout.startswith(f"# {get_lab(LAB_B).spec.title} — Ada Lovelace") and "`s3cr3t-ada`" in handout
     result = CliRunner().invoke(cli, ["student", "env", "--cohort", "c3", "--student", "bob"])
     assert result.exit_code == 0 and f"export LABCTL_LAB={LAB_B}\n" in result.output
+
+
+def test_handouts_carry_the_real_commands_not_placeholders(tmp_path):
+    from labs.catalog import get_lab, lab_folders
+    from stacks.cohort import Cohort, Target, prefix_for
+    from stacks.cohort import Student as RosterStudent
+    from stacks.handouts import markdown_text
+
+    ada = RosterStudent("ada", "ada", "Ada", "", prefix_for("c9", "ada"))
+    for folder in lab_folders():
+        lab = get_lab(folder.name)
+        cohort = Cohort("c9", (lab.spec.id,), Target("localstack", "http://127.0.0.1:4566", "us-east-1"), (ada,))
+        text = markdown_text(cohort, ada, {})
+        assert not any(p in text for p in ("<cohort>", "<student>", "<prefix>")), lab.spec.id
+        assert "labctl student check --cohort c9 --student ada" in text

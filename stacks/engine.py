@@ -298,7 +298,7 @@ def resource_label(urn: str | None) -> str:
     return f"{urn.rsplit('::', 1)[-1]}: " if urn else ""
 
 
-def one_line(message: str, last: bool = False) -> str:
+def message_line(message: str, last: bool = False) -> str:
     """The first (or last) non-empty line of an engine message, without the CLI's `error: ` prefix."""
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     if not lines:
@@ -340,10 +340,10 @@ def reported_error(event: auto.EngineEvent) -> str | None:
     policy = event.policy_event
     if policy is not None and policy.enforcement_level == "mandatory":
         return (f"{resource_label(policy.resource_urn)}policy {policy.policy_pack_name}/{policy.policy_name}:"
-                f" {one_line(policy.message, last=True)}")
+                f" {message_line(policy.message, last=True)}")
     diagnostic = event.diagnostic_event
-    if diagnostic is not None and diagnostic.severity == "error" and one_line(diagnostic.message):
-        return f"{resource_label(diagnostic.urn)}{one_line(diagnostic.message)}"
+    if diagnostic is not None and diagnostic.severity == "error" and message_line(diagnostic.message):
+        return f"{resource_label(diagnostic.urn)}{message_line(diagnostic.message)}"
     return None
 
 

@@ -19,11 +19,10 @@ from typing import Callable, Iterator
 
 from labs.errors import InputError, LabctlError
 from stacks.cohort import Cohort, Student
-from stacks.engine import Engine, cohort_lab, first_line, stack_name
+from stacks.engine import OPERATIONS, Engine, cohort_lab, first_line, stack_name
 from stacks.home import home
 from stacks.registry import Registry, now
 
-OPERATIONS = ("up", "preview", "destroy")
 DEFAULT_CONCURRENCY = 4
 
 

@@ -985,9 +985,9 @@ def selftest_isolation(settings: Settings, students: int, fmt: str) -> None:
     else:
         columns, rows = matrix_rows(report)
         settings.out.print(table("isolation matrix (✓ as expected, ? emulator cannot evaluate, ✗ failed)", columns, rows))
-        marks = {"pass": "✓ denied", "FAIL": "✗ ALLOWED", "unverifiable": "? allowed"}
-        esc = [[s, *(marks[c.verdict] for a in ESCALATIONS for c in report.cells if c.actor == s and c.owner is None
-                     and c.action == a)] for s in report.students]
+        marks = {"pass": "✓", "FAIL": "✗", "unverifiable": "?"}
+        esc = [[s, *(f"{marks[c.verdict]} {c.observed}" for a in ESCALATIONS for c in report.cells
+                     if c.actor == s and c.owner is None and c.action == a)] for s in report.students]
         settings.out.print(table("escalations", ["actor", *ESCALATIONS], esc))
         for cell in report.cells:
             if cell.verdict != "pass":

@@ -1,10 +1,14 @@
 """`labctl selftest isolation`: prove student isolation in the IAM-enforcing emulator.
 
 N students get IAM users with exactly the documents `components.aws_policies` generates for a lab
-on S3 and SQS (the identity policy split into managed policies attached to the user, the boundary
-attached as permissions boundary, as `AwsSandbox` does), their own bucket, object and queue. Then
-for every ordered pair (A, B) A's keys try B's bucket and queue (must be denied), A's own (must be
-allowed) and five escalations (must be denied).
+on S3, SQS and Lambda (the identity policy split into managed policies attached to the user, the
+boundary attached as permissions boundary, as `AwsSandbox` does), their own bucket, object, queue,
+function role and function. Then for every ordered pair (A, B) A's keys try B's bucket and queue
+(must be denied), A's own (must be allowed) and the escalations (must be denied): IAM
+self-management, roles under a path or another student's prefix, the student's own role's boundary
+replaced or removed, and listing every function (whose environments hold other students' secrets).
+moto authorises Lambda calls on `*`, not on the function's ARN, so no per-function cell is tried:
+the function only gives the role and ListFunctions something to reach.
 
 moto evaluates the Action and Resource of identity policies for S3, IAM, SQS and STS, but ignores
 every Condition and every permissions boundary. The SQS statements are scoped only by
@@ -15,9 +19,11 @@ conditioned; an allowed cross cell that an unconditioned statement matches is a 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -37,7 +43,8 @@ from labs.errors import InputError
 from validators.iam import covers_action, covers_resource, effect, statements
 
 COHORT = "selftest"
-SERVICES = ("s3", "sqs")
+SERVICES = ("s3", "sqs", "lambda")
+ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 OBJECT_KEY = "selftest.txt"
 DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation"})
@@ -48,8 +55,11 @@ BUCKET_ACTIONS = ("ListBucket", "GetObject", "PutObject", "DeleteObject", "PutBu
 QUEUE_ACTIONS = ("SendMessage", "ReceiveMessage", "PurgeQueue")
 ESCALATIONS = (
     "CreateUser", "PutUserPolicy(self)", "AttachUserPolicy(self)", "DeleteUserPermissionsBoundary(self)",
-    "CreateAccessKey(other)",
+    "CreateAccessKey(other)", "CreateRole(under a path)", "CreateRole(other's prefix)",
+    "PutRolePermissionsBoundary(own role)", "DeleteRolePermissionsBoundary(own role)", "ListFunctions",
 )
+LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,18 @@ class Sandbox:
     @property
     def queue(self) -> str:
         return f"{self.prefix}-queue"
+
+    @property
+    def function(self) -> str:
+        return f"{self.prefix}-fn"
+
+    @property
+    def role(self) -> str:
+        return f"{self.prefix}-fn-role"
+
+    @property
+    def boundary(self) -> str:
+        return f"arn:aws:iam::{ACCOUNT}:policy/labctl/{COHORT}/{self.prefix}-boundary"
 
     @property
     def tags(self) -> dict[str, str]:
@@ -156,7 +178,14 @@ def attempt(call: Callable[[], object]) -> tuple[str, str]:
 
 def judge(cell: Cell, actor: Sandbox, service_action: str, resource: str) -> Cell:
     """`pass` as expected, else `unverifiable` when the difference comes from conditions (moto ignores
-    every Condition: a conditioned Allow allows, a conditioned Deny denies), else `FAIL`."""
+    every Condition: a conditioned Allow allows, a conditioned Deny denies), else `FAIL`. A denial as
+    expected is `unverifiable` too when only conditioned Deny statements explain it while an Allow
+    matches: the emulator denied it for a condition it never read."""
+    if cell.observed == cell.expected == "denied":
+        denials = matching_statements(actor.policy, service_action, resource, "Deny")
+        if matching_statements(actor.policy, service_action, resource) and denials and all(st.get("Condition") for st in denials):
+            return unverifiable(cell, denials)
+        return cell
     if cell.observed == cell.expected:
         return cell
     if cell.expected == "denied" and cell.observed == "allowed":
@@ -172,6 +201,10 @@ def judge(cell: Cell, actor: Sandbox, service_action: str, resource: str) -> Cel
         blamed = []
     if not blamed:
         return Cell(**{**cell.__dict__, "verdict": "FAIL"})
+    return unverifiable(cell, blamed)
+
+
+def unverifiable(cell: Cell, blamed: list[dict]) -> Cell:
     sids = ", ".join(st.get("Sid", "?") for st in blamed)
     keys = sorted({k for st in blamed for op in st["Condition"].values() for k in op})
     why = f"{cell.observed} by {sids} whose conditions ({', '.join(keys)}) the emulator ignores"
@@ -202,8 +235,9 @@ def run_isolation(students: int = 3, progress: Callable[[str], None] | None = No
 
 def exercise(endpoint: str, admin_env: dict[str, str], students: int,
              progress: Callable[[str], None]) -> IsolationReport:
-    admin = boto3.Session(aws_access_key_id=admin_env["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=admin_env["AWS_SECRET_ACCESS_KEY"], region_name=REGION)
+    from stacks.emulator import session
+
+    admin = session(admin_env["AWS_ACCESS_KEY_ID"], admin_env["AWS_SECRET_ACCESS_KEY"], REGION)
 
     def client(session: boto3.Session, service: str):
         return session.client(service, endpoint_url=endpoint, config=CLIENT_CONFIG)
@@ -213,10 +247,10 @@ def exercise(endpoint: str, admin_env: dict[str, str], students: int,
     boxes = {slug: create_sandbox(client, admin, slug) for slug in slugs}
     progress(f"{students} sandboxes created")
     queue_urls = {slug: create_resources(client, admin, box, report) for slug, box in boxes.items()}
-    progress("buckets, objects and queues created")
+    progress("buckets, objects, queues, roles and functions created")
 
     for actor_slug, actor in boxes.items():
-        s3, sqs = client(actor.session, "s3"), client(actor.session, "sqs")
+        s3, sqs, lam = client(actor.session, "s3"), client(actor.session, "sqs"), client(actor.session, "lambda")
         # Own cells first: a cross cell the emulator cannot deny (a purge) must not spoil them.
         owners = [actor_slug] + [s for s in slugs if s != actor_slug]
         for owner_slug in owners:
@@ -232,10 +266,10 @@ def exercise(endpoint: str, admin_env: dict[str, str], students: int,
                 cell = Cell(actor_slug, owner_slug, f"sqs:{action}", expected, observed, detail)
                 report.cells.append(judge(cell, actor, f"sqs:{action}", queue_arn))
         other = boxes[slugs[(slugs.index(actor_slug) + 1) % len(slugs)]]
-        for action, call in escalation_calls(client(actor.session, "iam"), actor, other):
+        for action, iam_action, resource, call in escalation_calls(client(actor.session, "iam"), lam, actor, other):
             observed, detail = attempt(call)
             report.cells.append(judge(Cell(actor_slug, None, action, "denied", observed, detail), actor,
-                                      "iam:" + action.split("(")[0], "*"))
+                                      iam_action, resource))
         progress(f"{actor_slug}: done")
     return report
 
@@ -256,9 +290,9 @@ def create_sandbox(client, admin: boto3.Session, slug: str) -> Sandbox:
                                 PolicyDocument=policy_json(part))["Policy"]["Arn"]
         iam.attach_user_policy(UserName=prefix, PolicyArn=arn)
     key = iam.create_access_key(UserName=prefix)["AccessKey"]
-    session = boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
-                            region_name=REGION)
-    return Sandbox(slug, prefix, policy, session)
+    from stacks.emulator import session
+
+    return Sandbox(slug, prefix, policy, session(key["AccessKeyId"], key["SecretAccessKey"], REGION))
 
 
 def create_resources(client, admin: boto3.Session, box: Sandbox, report: IsolationReport) -> str:
@@ -271,6 +305,11 @@ def create_resources(client, admin: boto3.Session, box: Sandbox, report: Isolati
             Bucket=box.bucket, Tagging={"TagSet": tag_set})),
         ("s3:PutObject", lambda s: client(s, "s3").put_object(Bucket=box.bucket, Key=OBJECT_KEY, Body=b"selftest")),
         ("sqs:CreateQueue", lambda s: client(s, "sqs").create_queue(QueueName=box.queue, tags=box.tags)),
+        ("iam:CreateRole", lambda s: client(s, "iam").create_role(
+            RoleName=box.role, AssumeRolePolicyDocument=LAMBDA_TRUST, PermissionsBoundary=box.boundary)),
+        ("lambda:CreateFunction", lambda s: client(s, "lambda").create_function(
+            FunctionName=box.function, Runtime="python3.12", Handler="app.handler", Tags=box.tags,
+            Role=f"arn:aws:iam::{ACCOUNT}:role/{box.role}", Code={"ZipFile": function_zip()})),
     ]
     for name, step in steps:
         try:
@@ -295,22 +334,50 @@ def bucket_calls(s3, owner: Sandbox, actor: Sandbox) -> Iterator[tuple[str, Call
     yield "PutBucketPolicy", lambda: s3.put_bucket_policy(Bucket=owner.bucket, Policy=policy), bucket
 
 
+def function_zip() -> bytes:
+    """A function's code: the emulator stores it, nothing runs it here."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
 def queue_calls(sqs, url: str) -> Iterator[tuple[str, Callable[[], object]]]:
     yield "SendMessage", lambda: sqs.send_message(QueueUrl=url, MessageBody="selftest")
     yield "ReceiveMessage", lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
     yield "PurgeQueue", lambda: sqs.purge_queue(QueueUrl=url)
 
 
-def escalation_calls(iam, actor: Sandbox, other: Sandbox) -> Iterator[tuple[str, Callable[[], object]]]:
+Escalation = tuple[str, str, str, Callable[[], object]]
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def escalation_calls(iam, lam, actor: Sandbox, other: Sandbox) -> Iterator[Escalation]:
+    """(cell name, the IAM action, the resource it is authorised on, the call)."""
     admin_policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*",
                                                                        "Resource": "*"}]})
-    yield "CreateUser", lambda: iam.create_user(UserName=f"{actor.prefix}-escalated")
-    yield "PutUserPolicy(self)", lambda: iam.put_user_policy(UserName=actor.prefix, PolicyName="escalate",
-                                                             PolicyDocument=admin_policy)
-    yield "AttachUserPolicy(self)", lambda: iam.attach_user_policy(
-        UserName=actor.prefix, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    yield "DeleteUserPermissionsBoundary(self)", lambda: iam.delete_user_permissions_boundary(UserName=actor.prefix)
-    yield "CreateAccessKey(other)", lambda: iam.create_access_key(UserName=other.prefix)
+    user, other_user = (f"arn:aws:iam::{ACCOUNT}:user/labctl/{COHORT}/{box.prefix}" for box in (actor, other))
+    own_role = f"arn:aws:iam::{ACCOUNT}:role/{actor.role}"
+    yield "CreateUser", "iam:CreateUser", "*", lambda: iam.create_user(UserName=f"{actor.prefix}-escalated")
+    yield "PutUserPolicy(self)", "iam:PutUserPolicy", user, lambda: iam.put_user_policy(
+        UserName=actor.prefix, PolicyName="escalate", PolicyDocument=admin_policy)
+    yield "AttachUserPolicy(self)", "iam:AttachUserPolicy", user, lambda: iam.attach_user_policy(
+        UserName=actor.prefix, PolicyArn=ADMINISTRATOR_ACCESS)
+    yield "DeleteUserPermissionsBoundary(self)", "iam:DeleteUserPermissionsBoundary", user, (
+        lambda: iam.delete_user_permissions_boundary(UserName=actor.prefix))
+    yield "CreateAccessKey(other)", "iam:CreateAccessKey", other_user, lambda: iam.create_access_key(UserName=other.prefix)
+    # `role/<prefix>-*` matches `role/<prefix>-x/<any name>`: the path is what must be refused.
+    yield "CreateRole(under a path)", "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/{actor.prefix}-x/{other.role}", (
+        lambda: iam.create_role(Path=f"/{actor.prefix}-x/", RoleName=other.role, AssumeRolePolicyDocument=LAMBDA_TRUST,
+                                PermissionsBoundary=actor.boundary))
+    yield "CreateRole(other's prefix)", "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/{other.prefix}-r", (
+        lambda: iam.create_role(RoleName=f"{other.prefix}-r", AssumeRolePolicyDocument=LAMBDA_TRUST,
+                                PermissionsBoundary=actor.boundary))
+    yield "PutRolePermissionsBoundary(own role)", "iam:PutRolePermissionsBoundary", own_role, (
+        lambda: iam.put_role_permissions_boundary(RoleName=actor.role, PermissionsBoundary=ADMINISTRATOR_ACCESS))
+    yield "DeleteRolePermissionsBoundary(own role)", "iam:DeleteRolePermissionsBoundary", own_role, (
+        lambda: iam.delete_role_permissions_boundary(RoleName=actor.role))
+    yield "ListFunctions", "lambda:ListFunctions", "*", lambda: lam.list_functions()
 
 
 def matrix_rows(report: IsolationReport) -> tuple[list[str], list[list[str]]]:

@@ -229,17 +229,45 @@ def emulator_start(port: int, enforce_iam: bool) -> None:
     """Start the emulator in the background and wait until it answers."""
     from stacks import emulator
 
+    saved = emulator.saved_state()
     status = emulator.start(port=port, enforce_iam=enforce_iam)
     mode = " with IAM enforcement" if status.enforce_iam else ""
-    click.echo(f"emulator running at {status.endpoint} (pid {status.pid}){mode}")
+    kept = f", state saved {saved[1]} restored" if saved else ", empty"
+    click.echo(f"emulator running at {status.endpoint} (pid {status.pid}){mode}{kept}")
 
 
 @click.command("stop")
 def emulator_stop() -> None:
-    """Stop the emulator."""
+    """Stop the emulator; it saves its state first, and the next start restores it."""
     from stacks import emulator
 
-    click.echo("emulator stopped" if emulator.stop() else "emulator was not running")
+    click.echo("emulator stopped, state saved" if emulator.stop() else "emulator was not running")
+
+
+@click.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def emulator_reset(yes: bool) -> None:
+    """Erase everything the emulator holds (every student's buckets, tables, queues, users and keys):
+    the one way to empty it. The emulator must be stopped.
+
+    Example: labctl emulator stop && labctl emulator reset
+    """
+    from stacks import emulator
+
+    emulator.ensure_stopped()
+    saved = emulator.saved_state()
+    if saved is None:
+        click.echo("nothing to reset: the emulator has no saved state")
+        return
+    with registry() as reg:
+        cohorts = [name for name in reg.cohort_names() if reg.cohort(name).target.kind == "emulator"]
+    whose = f"; it holds the work of cohort(s) {', '.join(cohorts)}" if cohorts else ""
+    click.echo(f"this erases the emulator's saved state ({saved[0] / 1e6:.1f} MB, saved {saved[1]}): every resource,"
+               f" user and key made in it{whose}")
+    if not yes:
+        click.confirm("erase it?", abort=True)
+    emulator.reset()
+    click.echo("emulator state erased: the next start is empty")
 
 
 @click.command("status")
@@ -278,7 +306,7 @@ def shell_quote(value: str) -> str:
     return shlex.quote(value)
 
 
-for command in (emulator_start, emulator_stop, emulator_status, emulator_env):
+for command in (emulator_start, emulator_stop, emulator_reset, emulator_status, emulator_env):
     emulator_group.add_command(command)
 
 

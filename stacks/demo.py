@@ -60,7 +60,7 @@ def ensure_emulator(say: Callable[[str], None]) -> tuple[str, bool]:
     if status.running:
         emulator.stop()
     port = emulator.DEFAULT_PORT if emulator.port_is_free(emulator.DEFAULT_PORT) else emulator.free_port()
-    status = emulator.start(port=port)
+    status = emulator.start(port=port, persist=False)  # the demo leaves the class's saved state alone
     say(f"started the embedded AWS emulator at {status.endpoint} (pid {status.pid})")
     return status.endpoint, True
 

@@ -1,7 +1,10 @@
 """The embedded AWS emulator (DESIGN decision 5): moto's server in the background on 127.0.0.1.
 
 State lives under `stacks.home.emulator_dir()`: `state.json` (pid, port, enforce_iam, started_at),
-`server.log`, and with IAM enforcement `credentials.json` (0600) holding the administrator's key.
+`server.log`, with IAM enforcement `credentials.json` (0600) holding the administrator's key, and
+`saved-state.pickle` (0600): everything the emulator holds, written by the server at stop and every
+half minute (`stacks.emulator_server`) and restored at start, so students' work survives a stop, a
+start on another port and a machine restart. `reset()` is the one way to empty it.
 
 IAM enforcement uses moto's `INITIAL_NO_AUTH_ACTION_COUNT`: moto serves that many authorised
 actions without checking credentials (every request that reaches its authorisation step counts, even
@@ -46,6 +49,7 @@ from stacks.aws_errors import error_text
 from stacks.home import emulator_dir, write_secret
 
 HOST = "127.0.0.1"
+SERVER_MODULE = "stacks.emulator_server"
 DEFAULT_PORT = 4566
 REGION = "us-east-1"
 ADMIN_USER = "labctl-admin"
@@ -57,7 +61,8 @@ ADMIN_POLICY = {
 # CreateUser, PutUserPolicy, CreateAccessKey: the bootstrap's calls, each one counted action.
 BOOTSTRAP_ACTIONS = 3
 NOT_RUNNING = "emulator is not running (start it with `labctl emulator start`)"
-STOP_GRACE_SECONDS = 10.0
+STOP_GRACE_SECONDS = 30.0
+"""The server saves its state when told to stop: time for that before it is killed."""
 # One attempt per call: a retry would spend another of the counted unauthenticated actions.
 BOOTSTRAP_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=15)
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -117,12 +122,20 @@ def session(key_id: str, secret: str, region: str = REGION) -> boto3.Session:
     return result
 
 
-def server_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+def saved_state_path() -> Path:
+    return emulator_dir() / "saved-state.pickle"
 
 
-def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 30.0) -> EmulatorStatus:
-    """Launch the emulator detached, wait until it answers, bootstrap IAM when enforcing, record it."""
+def server_command(port: int, persist: bool = True) -> list[str]:
+    """moto's server through labctl's entry point, which keeps its state in `saved_state_path()`."""
+    command = [sys.executable, "-m", SERVER_MODULE, "--host", HOST, "--port", str(port)]
+    return command + (["--state", str(saved_state_path())] if persist else [])
+
+
+def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 30.0, persist: bool = True) -> EmulatorStatus:
+    """Launch the emulator detached with its saved state (unless not `persist`), wait until it
+    answers, bootstrap IAM when enforcing (unless the saved state already holds the administrator
+    whose key `credentials.json` keeps), record it."""
     if not 1 <= port <= 65535:
         raise InputError(f"port {port} is not between 1 and 65535", "--port")
     current = status()
@@ -134,14 +147,15 @@ def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 
     clear_state()
     ensure_port_free(port)
 
+    admin_kept = persist and saved_state_path().exists() and credentials_path().exists()
     env = dict(os.environ)
     env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
     if enforce_iam:
-        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(BOOTSTRAP_ACTIONS)
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0" if admin_kept else str(BOOTSTRAP_ACTIONS)
     endpoint = endpoint_for(port)
     with open(log_path(), "wb") as log:
         process = subprocess.Popen(
-            server_command(port),
+            server_command(port, persist),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -151,7 +165,8 @@ def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 
     try:
         wait_until_answering(process, endpoint, timeout)
         if enforce_iam:
-            write_secret(credentials_path(), json.dumps(bootstrap_admin(endpoint)))
+            if not admin_kept:
+                write_secret(credentials_path(), json.dumps(bootstrap_admin(endpoint)))
             prove_enforcement(endpoint)
         write_state(
             {
@@ -164,13 +179,39 @@ def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 
     except BaseException:
         terminate(process.pid)
         reap(process)
-        credentials_path().unlink(missing_ok=True)
+        if not admin_kept:
+            credentials_path().unlink(missing_ok=True)
         raise
     return EmulatorStatus(running=True, endpoint=endpoint, pid=process.pid, enforce_iam=enforce_iam)
 
 
+def saved_state() -> tuple[int, str] | None:
+    """(size in bytes, when it was saved, ISO 8601 UTC) of the emulator's saved state, if any."""
+    try:
+        stat = saved_state_path().stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_size, datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(timespec="seconds")
+
+
+def ensure_stopped() -> None:
+    if status().running:
+        raise LabctlError("the emulator is running: stop it first (`labctl emulator stop`), then reset")
+
+
+def reset() -> bool:
+    """Erase the emulator's saved state and administrator key (the emulator must be stopped): the
+    next start is empty. True when there was a saved state."""
+    ensure_stopped()
+    existed = saved_state_path().exists()
+    saved_state_path().unlink(missing_ok=True)
+    credentials_path().unlink(missing_ok=True)
+    return existed
+
+
 def stop() -> bool:
-    """Stop the recorded emulator; True when a live one was stopped. Stale state is removed quietly."""
+    """Stop the recorded emulator (it saves its state as it stops); True when a live one was
+    stopped. Stale state is removed quietly."""
     state = read_state()
     stopped = False
     if state is not None and is_emulator(state["pid"]):
@@ -349,8 +390,8 @@ def write_state(state: dict[str, Any]) -> None:
 
 
 def clear_state() -> None:
+    """Forget the process; the administrator's key stays with the saved state it belongs to."""
     state_path().unlink(missing_ok=True)
-    credentials_path().unlink(missing_ok=True)
 
 
 def is_emulator(pid: int) -> bool:
@@ -370,7 +411,7 @@ def is_emulator(pid: int) -> bool:
     except OSError:
         return False
     # A zombie has an empty command line: it is dead.
-    return b"moto.server" in argv
+    return SERVER_MODULE.encode() in argv or b"moto.server" in argv  # the latter: started by labctl < 0.2
 
 
 def terminate(pid: int) -> None:

@@ -101,7 +101,14 @@ def test_enforced_iam_admits_only_the_admin_key(port: int) -> None:
         client("iam", anonymous).list_users()
 
     assert emulator.stop() is True
-    assert not emulator.credentials_path().exists()
+    # The administrator's key stays with the saved state it belongs to: the next start keeps both.
+    assert stat.S_IMODE(emulator.credentials_path().stat().st_mode) == 0o600
+    restarted = emulator.start(port=free_port(), enforce_iam=True)
+    again = emulator.credentials()
+    assert again["AWS_ACCESS_KEY_ID"] == env["AWS_ACCESS_KEY_ID"] and restarted.endpoint != started.endpoint
+    assert [b["Name"] for b in client("s3", again).list_buckets()["Buckets"]] == ["admin-bucket"]
+    with pytest.raises(ClientError, match="InvalidAccessKeyId"):
+        client("s3", dict(again, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")).list_buckets()
 
 
 def test_enforced_emulator_verifies_admin_signed_lambda_and_api_gateway_requests(port: int) -> None:
@@ -157,7 +164,7 @@ def test_server_that_exits_during_start_reports_its_last_log_line(
 ) -> None:
     # moto's (werkzeug's) log lines carry ANSI colours; the error shows them stripped.
     crash = r"import sys; print('starting'); print('\x1b[31mboom: no luck\x1b[0m', flush=True); sys.exit(3)"
-    monkeypatch.setattr(emulator, "server_command", lambda port: [sys.executable, "-c", crash])
+    monkeypatch.setattr(emulator, "server_command", lambda port, persist: [sys.executable, "-c", crash])
     with pytest.raises(LabctlError, match=r"exited during start \(exit code 3\): boom: no luck \(log: "):
         emulator.start(port=port, timeout=10)
     assert emulator.status() == emulator.STOPPED
@@ -174,9 +181,64 @@ def test_server_that_never_answers_is_stopped_after_the_timeout(
         launched.append(real_popen(*args, **kwargs))
         return launched[-1]
 
-    monkeypatch.setattr(emulator, "server_command", lambda port: [sys.executable, "-c", hang])
+    monkeypatch.setattr(emulator, "server_command", lambda port, persist: [sys.executable, "-c", hang])
     monkeypatch.setattr(emulator.subprocess, "Popen", recording_popen)
     with pytest.raises(LabctlError, match=r"did not answer on http://127.0.0.1:\d+ within 0.5s: still booting"):
         emulator.start(port=port, timeout=0.5)
     assert launched[0].poll() is not None
     assert emulator.status() == emulator.STOPPED
+
+
+def test_students_work_survives_stop_start_on_another_port_until_reset(port: int) -> None:
+    """moto keeps state in memory; labctl's server saves it at stop and restores it at start."""
+    emulator.start(port=port)
+    env = emulator.credentials()
+    s3, iam, sqs = client("s3", env), client("iam", env), client("sqs", env)
+    s3.create_bucket(Bucket="c1-ada-site")
+    s3.put_object(Bucket="c1-ada-site", Key="index.html", Body=b"Hello from ada")
+    iam.create_user(UserName="c1-ada")
+    key = iam.create_access_key(UserName="c1-ada")["AccessKey"]
+    queue = sqs.create_queue(QueueName="c1-ada-orders")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="order 1")
+    assert emulator.stop() is True
+    size, _ = emulator.saved_state()
+    assert size > 0 and stat.S_IMODE(emulator.saved_state_path().stat().st_mode) == 0o600
+
+    emulator.start(port=free_port())
+    env = emulator.credentials()
+    s3, iam, sqs = client("s3", env), client("iam", env), client("sqs", env)
+    assert s3.get_object(Bucket="c1-ada-site", Key="index.html")["Body"].read() == b"Hello from ada"
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="c1-ada")["AccessKeyMetadata"]] == [key["AccessKeyId"]]
+    queue = sqs.get_queue_url(QueueName="c1-ada-orders")["QueueUrl"]
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=queue)["Messages"]] == ["order 1"]
+
+    with pytest.raises(LabctlError, match="stop it first"):
+        emulator.reset()
+    emulator.stop()
+    assert emulator.reset() is True and emulator.saved_state() is None
+    emulator.start(port=free_port())
+    assert client("s3", emulator.credentials()).list_buckets()["Buckets"] == []
+
+
+def test_a_server_killed_without_warning_keeps_what_it_saved_periodically(port: int, monkeypatch) -> None:
+    """A crash or a power cut loses at most the last SAVE_EVERY_S seconds (shortened here)."""
+    import os
+    import signal
+    import time
+
+    monkeypatch.setenv("LABCTL_EMULATOR_SAVE_EVERY_S", "0.5")
+    started = emulator.start(port=port)
+    client("s3", emulator.credentials()).create_bucket(Bucket="c1-bob-site")
+    created = time.time()
+    deadline = time.monotonic() + 20
+
+    def saved_since() -> bool:
+        path = emulator.saved_state_path()
+        return path.exists() and path.stat().st_mtime > created
+
+    while not saved_since() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(started.pid, signal.SIGKILL)
+    emulator.wait_gone(started.pid, 10)
+    emulator.start(port=free_port())
+    assert [b["Name"] for b in client("s3", emulator.credentials()).list_buckets()["Buckets"]] == ["c1-bob-site"]

@@ -74,3 +74,57 @@ def test_cohorts_that_froze_the_default_port_follow_the_emulator_after_migration
     with Registry(path) as registry:
         stored = dict(registry.db.execute("SELECT name, endpoint FROM cohorts").fetchall())
     assert stored == {"frozen": None, "chosen": "http://127.0.0.1:4599", "stack": "http://127.0.0.1:4566"}
+
+
+CLOUD_LABS = ("s3-static-website", "dynamodb-orders", "sqs-dlq", "iam-function-role", "cloudwatch-alarms")
+
+
+def test_grades_are_the_same_after_the_emulator_restarts_on_another_port(tmp_path: Path):
+    """Reference solutions of several cloud labs, graded, the emulator stopped and started elsewhere,
+    graded again: every score is the same, because the students' work is still there."""
+    from labs.catalog import get_lab
+    from labs.solutions import apply, solutions_for
+    from stacks import emulator
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\nbob\n")
+    args = ["cohort", "create", "keep", "--roster", str(roster)] + [a for lab in CLOUD_LABS for a in ("--lab", lab)]
+    assert run(*args).exit_code == 0
+    try:
+        emulator.start(port=free_port())
+        env = emulator.credentials()
+        session = emulator.session(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+        for lab in CLOUD_LABS:
+            reference = next(s for s in solutions_for(get_lab(lab).folder) if s.name == "reference")
+            apply(reference, session, env["AWS_ENDPOINT_URL"], "keep-ada", "ada")
+        before = json.loads(run("grade", "--cohort", "keep", "--format", "json").stdout)["students"]
+        assert [(s["student"], s["lab"], s["score"] == s["max_score"]) for s in before if s["student"] == "ada"] == [
+            ("ada", lab, True) for lab in CLOUD_LABS]
+        assert run("emulator", "stop").output == "emulator stopped, state saved\n"
+        restarted = run("emulator", "start", "--port", str(free_port()))
+        assert ", state saved " in restarted.output and " restored" in restarted.output
+        after = json.loads(run("grade", "--cohort", "keep", "--format", "json").stdout)["students"]
+    finally:
+        run("emulator", "stop")
+    assert [(s["student"], s["lab"], s["score"]) for s in after] == [(s["student"], s["lab"], s["score"]) for s in before]
+
+
+def test_emulator_reset_says_what_it_erases_and_asks(tmp_path: Path):
+    from stacks import emulator
+
+    assert run("emulator", "reset").output == "nothing to reset: the emulator has no saved state\n"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nada\n")
+    assert run("cohort", "create", "held", "--lab", "s3-static-website", "--roster", str(roster)).exit_code == 0
+    try:
+        emulator.start(port=free_port())
+        running = run("emulator", "reset", "--yes")
+        assert running.exit_code == 1 and "stop it first" in running.output
+    finally:
+        run("emulator", "stop")
+    declined = CliRunner().invoke(cli, ["emulator", "reset"], input="n\n")
+    assert "it holds the work of cohort(s) held" in declined.output and declined.exit_code != 0
+    assert emulator.saved_state() is not None
+    erased = run("emulator", "reset", "--yes")
+    assert erased.exit_code == 0 and erased.output.endswith("emulator state erased: the next start is empty\n")
+    assert emulator.saved_state() is None

@@ -500,6 +500,43 @@ def iam_permissions_boundary(resource: PolicyResource, config: BoundaryConfig) -
         )
 
 
+def trust_problems(document: Any) -> Iterator[str]:
+    """What a student role's trust policy must not name: any principal but an AWS service."""
+    for statement in policy_statements(document) or []:
+        if not isinstance(statement, dict) or statement.get("Effect", "Allow") != "Allow":
+            continue
+        if "NotPrincipal" in statement:
+            yield "NotPrincipal"
+        principal = statement.get("Principal")
+        if not isinstance(principal, dict):
+            yield f"principal {principal!r}"
+            continue
+        for kind, names in principal.items():
+            if kind != "Service":
+                yield f"{kind} principal {', '.join(map(str, as_list(names)))}"
+
+
+@resource_rule(
+    "iam-role-trusts-services-only",
+    pack="isolation",
+    description="Checks whether every student IAM role may be assumed only by AWS services (no account, "
+    "user, role, federated or '*' principal): no IAM condition key can limit what a trust policy names.",
+    types={ROLE_TYPE},
+)
+def iam_role_trusts_services_only(resource: PolicyResource, config: NoConfig) -> Iterator[str]:
+    document = resource.props.get("assumeRolePolicy")
+    if resource.student is None or is_unevaluable(document):
+        return
+    if policy_statements(document) is None:
+        yield f"{resource.type} {resource.name!r} must have a JSON trust policy as its assumeRolePolicy."
+        return
+    for problem in trust_problems(document):
+        yield (
+            f"{resource.type} {resource.name!r} must be assumable only by AWS services, not by {problem}: "
+            "a trust policy naming an account or user is a way into the student's sandbox from outside it."
+        )
+
+
 # Reads that AWS authorises only on `*` and that return other principals' secrets: every function's
 # environment variables, every task definition's container environment and secrets.
 SECRET_READS = ("lambda:ListFunctions", "ecs:DescribeTaskDefinition")
@@ -535,4 +572,10 @@ def iam_no_account_wide_secret_reads(stack: Stack, config: NoConfig) -> Iterator
                     )
 
 
-RULES = (iam_no_wildcards, iam_boundary_denies_escalation, iam_permissions_boundary, iam_no_account_wide_secret_reads)
+RULES = (
+    iam_no_wildcards,
+    iam_boundary_denies_escalation,
+    iam_permissions_boundary,
+    iam_role_trusts_services_only,
+    iam_no_account_wide_secret_reads,
+)

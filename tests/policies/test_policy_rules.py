@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -937,3 +938,34 @@ def test_workload_rules_skip_workloads_outside_student_namespaces():
     system = {"metadata": {"name": "dns", "namespace": "kube-system"}, "spec": {"hostNetwork": True, "containers": [{"name": "dns"}]}}
     stack = Stack((PolicyResource("kubernetes:core/v1:Pod", "dns", "urn:dns", system),))
     assert list(k8s_workload_isolated.check(stack, None)) == list(k8s_workload_hardened.check(stack, None)) == []
+
+
+# A student's role is assumable only by AWS services: iam-role-trusts-services-only
+
+IAM_ROLE = "aws:iam/role:Role"
+
+
+def trusting(principal: Any) -> dict[str, Any]:
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]}
+    return resource(IAM_ROLE, f"{PREFIX}-fn-role", None, name=f"{PREFIX}-fn-role", tags=T, permissionsBoundary=BOUNDARY,
+                    assumeRolePolicy=json.dumps(trust))
+
+
+@pytest.mark.parametrize("principal", [{"Service": "lambda.amazonaws.com"}, {"Service": ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"]}])
+def test_a_role_trusting_aws_services_only_passes(principal):
+    assert [v for v in violations(with_extra(trusting(principal))) if v[0] == "iam-role-trusts-services-only"] == []
+
+
+@pytest.mark.parametrize(("principal", "named"), [
+    ({"AWS": "arn:aws:iam::999999999999:root"}, "AWS principal arn:aws:iam::999999999999:root"),
+    ({"Service": "lambda.amazonaws.com", "AWS": "*"}, "AWS principal *"),
+    ("*", "principal '*'"),
+    ({"Federated": "accounts.google.com"}, "Federated principal accounts.google.com"),
+])
+def test_a_role_trusting_anything_but_services_is_a_mandatory_violation(principal, named):
+    found = [v for v in violations(with_extra(trusting(principal))) if v[0] == "iam-role-trusts-services-only"]
+    assert found == [(
+        "iam-role-trusts-services-only", f"{PREFIX}-fn-role",
+        f"{IAM_ROLE} '{PREFIX}-fn-role' must be assumable only by AWS services, not by {named}: a trust policy naming "
+        "an account or user is a way into the student's sandbox from outside it.",
+    )]

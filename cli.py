@@ -249,8 +249,6 @@ def emulator_stop() -> None:
 def emulator_reset(yes: bool) -> None:
     """Erase everything the emulator holds (every student's buckets, tables, queues, users and keys):
     the one way to empty it. The emulator must be stopped.
-
-    Example: labctl emulator stop && labctl emulator reset
     """
     from stacks import emulator
 
@@ -271,7 +269,7 @@ def emulator_reset(yes: bool) -> None:
 
 
 @click.command("status")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 def emulator_status(fmt: str) -> None:
     """Is the emulator running, where, with IAM enforcement?"""
     from stacks import emulator
@@ -399,8 +397,8 @@ def cohort_list() -> None:
 def cohort_delete(name: str, force: bool) -> None:
     """Delete a cohort from the registry (students, grade history, stack statuses), freeing its name.
 
-    Refused while its stacks may be live: `labctl destroy --cohort NAME` first. Export grades first
-    if you need them: labctl grades export --cohort NAME --format csv --out grades.csv
+    Refused while its stacks may be live: `labctl destroy --cohort NAME` first. Export the grades
+    first if you need them (`labctl grades export`).
     """
     from stacks.lifecycle import delete_cohort
 
@@ -619,10 +617,7 @@ def grades_history(settings: Settings, cohort_name: str, student: str | None, fm
 @out_option("Write the report here (default: stdout).")
 @pass_settings
 def grades_export(settings: Settings, cohort_name: str, run: str | None, fmt: str, out: Path | None) -> None:
-    """Render a stored grading run again, without regrading: e.g. --format csv for the LMS.
-
-    Example: labctl grades export --cohort fall24 --format csv --out grades.csv
-    """
+    """Render a stored grading run again, without regrading: e.g. --format csv for the LMS."""
     from validators.report import stored_report
 
     with registry() as reg:
@@ -686,7 +681,7 @@ def engine_install(version: str | None) -> None:
 
 
 @click.command("status")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 def engine_status(fmt: str) -> None:
     """What is installed, where stacks are stored and where the passphrase comes from."""
     from stacks import engine
@@ -879,7 +874,7 @@ def unlock(cohort_name: str, students: tuple[str, ...], backend: str | None) -> 
 @click.option("--cohort", "cohort_name", required=True, help="The cohort whose students' hand-made resources go.")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) -> None:
     """Delete what students made by hand under their prefixes, then prove what is left. Exit 1 if anything is."""
     from stacks.sweep import sweep_target
@@ -1035,7 +1030,7 @@ selftest_group.add_command(selftest_isolation)
 
 
 @click.command("doctor")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 @pass_settings
 def doctor(settings: Settings, fmt: str) -> None:
     """Check this machine: Python, packages, engine (Pulumi CLI, plugins), emulator, credentials, PostgreSQL."""
@@ -1057,6 +1052,57 @@ for command in (labs_group, emulator_group, cohort_group, plan, policy_group, gr
     cli.add_command(command)
 for command in (reap, unlock):
     cli.add_command(command)
+
+
+EXAMPLES = {
+    "labs list": "labctl labs list --track cloud --level beginner",
+    "labs show": "labctl labs show s3-static-website",
+    "labs validate": "labctl labs validate labs/s3-static-website",
+    "emulator start": "labctl emulator start --port 4566 --enforce-iam",
+    "emulator stop": "labctl emulator stop",
+    "emulator reset": "labctl emulator stop && labctl emulator reset",
+    "emulator status": "labctl emulator status --format json",
+    "emulator env": 'eval "$(labctl emulator env)"',
+    "cohort create": "labctl cohort create fall24 --lab s3-static-website --roster roster.csv --ttl 14d",
+    "cohort show": "labctl cohort show fall24",
+    "cohort list": "labctl cohort list",
+    "cohort delete": "labctl cohort delete fall24",
+    "plan": "labctl plan --cohort fall24 --format json --out plan.json",
+    "policy check": "labctl policy check --preview-json preview.json --format sarif --out results.sarif",
+    "grade": "labctl grade --cohort fall24 --format csv --out grades.csv",
+    "grades history": "labctl grades history --cohort fall24 --student ada",
+    "grades export": "labctl grades export --cohort fall24 --format csv --out grades.csv",
+    "student check": "labctl student check --cohort fall24 --student ada",
+    "student env": 'eval "$(labctl student env --cohort fall24 --student ada)"',
+    "student deploy": "labctl student deploy --cohort fall24 --student ada ./my-project",
+    "demo": "labctl demo",
+    "doctor": "labctl doctor",
+    "engine install": "labctl engine install",
+    "engine status": "labctl engine status --format json",
+    "up": "labctl up --cohort fall24 --concurrency 4",
+    "destroy": "labctl destroy --cohort fall24 --sweep",
+    "reset": "labctl reset --cohort fall24 --student ada",
+    "status": "labctl status --cohort fall24",
+    "sweep": "labctl sweep --cohort fall24 --dry-run",
+    "handouts": "labctl handouts --cohort fall24 --out handouts/",
+    "selftest isolation": "labctl selftest isolation --students 3",
+    "reap": "labctl reap --dry-run",
+    "unlock": "labctl unlock --cohort fall24",
+}
+
+
+def commands(group: click.Group, path: tuple[str, ...] = ()):
+    """(path, command) of every command under `group`, depth first."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from commands(command, (*path, name))
+        else:
+            yield " ".join((*path, name)), command
+
+
+for path, command in commands(cli):
+    if path in EXAMPLES:  # tests/test_cli.py holds every command to having one
+        command.epilog = f"Example: {EXAMPLES[path]}"
 
 
 def main() -> None:

@@ -163,3 +163,16 @@ def test_mistyped_names_suggest_the_nearest(tmp_path):
     assert student.stderr == "Error: --student: no student 'grcae' in cohort 'fall24' (did you mean 'grace'?)\n"
     far = CliRunner().invoke(cli, ["student", "env", "--cohort", "fall24", "--student", "zed"])
     assert far.stderr == "Error: --student: no student 'zed' in cohort 'fall24' (known: ada, grace)\n"
+
+
+def test_every_command_shows_an_example_and_human_output_is_called_table():
+    import click
+
+    from cli import commands
+
+    for path, command in commands(cli):
+        help_text = CliRunner().invoke(cli, [*path.split(), "--help"]).output
+        assert "Example: labctl " in help_text or 'Example: eval "$(labctl ' in help_text, path
+        fmt = next((p for p in command.params if p.name == "fmt"), None)
+        if fmt is not None and isinstance(fmt.type, click.Choice) and "json" in fmt.type.choices:
+            assert "text" not in fmt.type.choices, path  # one word for the human-readable output: table

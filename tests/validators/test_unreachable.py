@@ -118,3 +118,20 @@ def test_grades_kept_by_an_older_registry_survive_the_migration(tmp_path: Path):
         assert registry.grade_history("cls") == [{"score": 55, "run_id": "r1"}]
         row = registry.db.execute("SELECT score, passed, error FROM grades").fetchone()
     assert tuple(row) == (55, 0, None)
+
+
+def test_credentials_the_target_refuses_grade_nobody(moto_endpoint: str):
+    """An IAM-enforcing emulator that does not know the grader's key: an infrastructure error."""
+    from stacks import emulator
+
+    emulator.start(port=free_port(), enforce_iam=True)
+    try:
+        endpoint = emulator.status().endpoint
+        cohort = cohort_of(("s3-static-website",), endpoint=endpoint)
+        report = grade_cohort(cohort, [get_lab("s3-static-website").spec],
+                              emulator.session("AKIAUNKNOWN000000000", "wrong"), endpoint)
+    finally:
+        emulator.stop()
+    assert report.results == ()
+    (line,) = report.could_not_grade()
+    assert line.startswith("could not grade 2 students: the AWS target refused the grader's credentials: ")

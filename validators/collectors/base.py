@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
 import boto3
+from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
 
 from labs.errors import LabctlError
@@ -17,13 +18,23 @@ class Unreachable(LabctlError):
     read this inventory can be graded, and no score is recorded for them."""
 
 
+REFUSED_CREDENTIALS = frozenset({
+    "InvalidAccessKeyId", "InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
+    "ExpiredToken", "ExpiredTokenException", "AuthFailure",
+})
+"""Error codes that only the grader's own credentials can cause (never a student's resources)."""
+
+
 def unreachable(exc: BaseException) -> str | None:
-    """The reason, when a collector's failure means its service could not be reached at all; None
-    for any other failure (which may come from what a student built)."""
+    """The reason, when a collector's failure means its service could not be reached at all (or
+    refused the grader's credentials); None for any other failure (which may come from what a
+    student built)."""
     if isinstance(exc, Unreachable):
         return str(exc)
     if isinstance(exc, AwsConnectionError):
         return f"the AWS target did not answer: {exc}"
+    if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in REFUSED_CREDENTIALS:
+        return f"the AWS target refused the grader's credentials: {exc.response['Error'].get('Message') or exc}"
     return None
 
 

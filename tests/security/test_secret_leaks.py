@@ -106,7 +106,9 @@ def test_secrets_appear_only_where_designed(labctl_home, tmp_path, monkeypatch):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
     assert leaks(outputs, secrets) == []
-    designed = {emulator.credentials_path()}
+    # The emulator's saved state is everything moto holds, the keys it issued included: 0600, by design.
+    designed = {emulator.credentials_path(), emulator.saved_state_path()}
+    assert stat.S_IMODE(emulator.saved_state_path().stat().st_mode) == 0o600
     assert leaks(home_text(labctl_home, designed), secrets) == []
     # The fake engine was handed the passphrase only through the environment, never an argument.
     assert all(PASSPHRASE not in " ".join(c.args) for c in fake.calls)

@@ -104,7 +104,8 @@ def test_every_shortfall_has_a_message(graded) -> None:
 def test_json_report_shape(graded) -> None:
     report = graded[1]
     data = json.loads(json.dumps(to_json(report)))
-    assert list(data) == ["schema", "cohort", "lab", "graded_at", "students"]
+    assert list(data) == ["schema", "cohort", "lab", "graded_at", "students", "ungraded", "could_not_grade"]
+    assert (data["ungraded"], data["could_not_grade"]) == ([], [])
     assert (data["schema"], data["cohort"], data["lab"]) == (1, "cls", LAB)
     assert data["graded_at"].endswith("+00:00")
     ada = data["students"][0]

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cli import cli
 from stacks.cohort import Cohort, Student, make_target, parse_roster
 from stacks.registry import Registry
-from stacks.sweep import owner, sweep
+from stacks.sweep import Resource, outside_prefixes, owner, sweep
 
 pytestmark = pytest.mark.emulator
 
@@ -108,7 +108,8 @@ def test_sweep_deletes_every_kind_and_spares_look_alikes(aws, moto_endpoint):
 @pytest.mark.parametrize(("name", "student"), [
     ("c1-ada", "ada"), ("c1-ada-site", "ada"), ("c1-ada_site", "ada"), ("c1-ada.site", "ada"),
     ("c1-ab-x-site", "ab-x"), ("c1-ab-site", "ab"),
-    ("c1-adam", None), ("c1-ada+site", None), ("c1-ad", None), ("c2-ada-site", None), ("xc1-ada-site", None),
+    ("c1-adam", None), ("c1-ada+site", None), ("c1-adaXsite", None), ("c1-ad", None), ("c2-ada-site", None),
+    ("xc1-ada-site", None),
 ])
 def test_owner_is_the_longest_prefix_followed_by_a_separator(name, student):
     """`-`, `_` and `.` all end a prefix (names with `_` or `.` were left behind by a sweep whose
@@ -116,6 +117,25 @@ def test_owner_is_the_longest_prefix_followed_by_a_separator(name, student):
     students = [Student(slug, slug, slug, "", f"c1-{slug}") for slug in ("ada", "ab", "ab-x")]
     found = owner(name, students)
     assert (found.student if found else None) == student
+
+
+def test_outside_prefixes_reads_the_name_at_the_end_of_each_arn():
+    """ARNs tagged for the cohort are reported only when none of the sweep found them and their name,
+    the ARN's last `:` or `/` part, is under no student's prefix of the cohort (swept or not)."""
+    cohort = make_cohort("http://127.0.0.1:4566")
+    ada = cohort.student("ada")
+    legacy = "arn:aws:iam::123456789012:policy/labctl/c1/legacy-policy"
+    found = [Resource("iam-policy", "legacy", "ada", legacy)]
+    arns = [
+        "arn:aws:s3:::c1-ada-site",
+        "arn:aws:sqs:us-east-1:123456789012:c1-ada-q",
+        "arn:aws:iam::123456789012:role/labctl/c1/c1-ada-role",
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/c1-ada-fn",
+        "arn:aws:sqs:us-east-1:123456789012:c1-bob-q",
+        legacy,
+        "arn:aws:sns:us-east-1:123456789012:shared-alerts",
+    ]
+    assert outside_prefixes(arns, found, cohort, [ada]) == ["arn:aws:sns:us-east-1:123456789012:shared-alerts"]
 
 
 def test_sweep_takes_names_with_underscores_and_dots_after_the_prefix(aws, moto_endpoint):

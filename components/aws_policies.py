@@ -42,6 +42,7 @@ from policies.aws_actions import (
     IAM_ROLE_WRITE_ACTIONS,
     RESOURCE_POLICY_SERVICES,
     TAG_CHANGE_ACTIONS,
+    TAG_ON_CREATE_ACTIONS,
     UNCONDITIONAL_TAG_ACTIONS,
 )
 
@@ -504,15 +505,22 @@ def removes_tags(action: str) -> bool:
     return action in REMOVE_TAG_ACTIONS or action.split(":", 1)[1].lower().startswith(REMOVE_TAG_VERBS)
 
 
-def labctl_tag_denials(owner_tags: Mapping[str, str], changes: Sequence[str] | None = None) -> list[dict]:
+def labctl_tag_denials(
+    owner_tags: Mapping[str, str], changes: Sequence[str] | None = None, creates: Sequence[str] | None = None
+) -> list[dict]:
     """Explicit denials on every tagging API (or on `changes`, a subset): no `labctl:*` tag is ever
     removed; one is written only with the owner's own cohort and student (one statement per key: any
     foreign value is refused); and never on a resource another student owns. Absent keys count as
     foreign (StringNotEquals matches when the key is missing), so a partial `labctl:*` write is
     refused too. Tagging APIs that carry no tag keys (`UNCONDITIONAL_TAG_ACTIONS`) are denied outright:
-    no condition could tell a `labctl:*` change on them."""
+    no condition could tell a `labctl:*` change on them. Create calls that take tags (`creates`, every
+    one of `TAG_ON_CREATE_ACTIONS` by default) are under the foreign-student denial too: a resource is
+    never created as another student's (a foreign cohort tag on a create claims nothing: creates of
+    tag-scoped resources require both owner tags already)."""
     if changes is None:
         changes = [a for actions in TAG_CHANGE_ACTIONS.values() for a in actions]
+    if creates is None:
+        creates = [a for actions in TAG_ON_CREATE_ACTIONS.values() for a in actions]
     unconditional = sorted(UNCONDITIONAL_TAG_ACTIONS & set(changes))
     changes = sorted(set(changes) - UNCONDITIONAL_TAG_ACTIONS)
     removals = [a for a in changes if removes_tags(a)]
@@ -522,8 +530,9 @@ def labctl_tag_denials(owner_tags: Mapping[str, str], changes: Sequence[str] | N
     statements.append(deny("DenyRemovingLabctlTags", removals, touches))
     for key, value in sorted(owner_tags.items()):
         name = key.split(":", 1)[1].capitalize()
+        actions = [*writes, *creates] if key == STUDENT_TAG_KEY else writes
         statements.append(
-            deny(f"DenyForeignLabctl{name}Tag", writes, {**touches, "StringNotEquals": {f"aws:RequestTag/{key}": value}})
+            deny(f"DenyForeignLabctl{name}Tag", actions, {**touches, "StringNotEquals": {f"aws:RequestTag/{key}": value}})
         )
     if STUDENT_TAG_KEY in owner_tags:
         foreign_owner = {
@@ -1149,6 +1158,14 @@ def boundary_tag_actions(services: Sequence[str]) -> list[str]:
     return changes
 
 
+def boundary_create_actions(services: Sequence[str]) -> list[str]:
+    """The create calls taking tags that the boundary lets through (role creation with the roles)."""
+    creates = [a for service in services for a in TAG_ON_CREATE_ACTIONS.get(service, ())]
+    if ROLE_SERVICES.keys() & set(services):
+        creates += TAG_ON_CREATE_ACTIONS["iam"]
+    return creates
+
+
 def student_boundary_policy(
     prefix: str,
     services: Sequence[str],
@@ -1189,7 +1206,7 @@ def student_boundary_policy(
         statements += role_denials(boundary, role_policies)
     statements += resource_policy_denial(wanted, prefix)
     statements.append(deny("DenyIamSelfManagementAndAccount", (*IAM_SELF_MANAGEMENT_PATTERNS, *ACCOUNT_ACTIONS)))
-    statements += labctl_tag_denials(owner_tags, boundary_tag_actions(wanted))
+    statements += labctl_tag_denials(owner_tags, boundary_tag_actions(wanted), boundary_create_actions(wanted))
     document = {"Version": POLICY_VERSION, "Statement": statements}
     if policy_size(document) > MANAGED_POLICY_MAX_CHARS:
         raise ValueError(

@@ -47,6 +47,23 @@ TAG_CHANGE_ACTIONS = {
     "iam": ("iam:TagRole", "iam:UntagRole", "iam:TagUser", "iam:UntagUser", "iam:TagPolicy", "iam:UntagPolicy"),
 }
 
+# Create calls that take tags (and so carry `aws:TagKeys` and `aws:RequestTag`): a tagging path too,
+# under the `labctl:student` denial of the tagging APIs. As Deny patterns they may cover more creates
+# than take tags: a Deny conditioned on the request's tag keys refuses nothing else. EC2 and API
+# Gateway tag at creation through their tagging actions (ec2:CreateTags, apigateway:POST).
+TAG_ON_CREATE_ACTIONS = {
+    "dynamodb": ("dynamodb:Create*",),
+    "lambda": ("lambda:Create*",),
+    "ecs": ("ecs:Create*", "ecs:RegisterTaskDefinition"),
+    "sqs": ("sqs:Create*",),
+    "sns": ("sns:Create*",),
+    "logs": ("logs:Create*",),
+    "cloudwatch": ("cloudwatch:PutMetricAlarm",),
+    "rds": ("rds:Create*",),
+    "cloudformation": ("cloudformation:Create*",),
+    "iam": ("iam:CreateRole",),
+}
+
 # Tagging APIs whose requests carry no `aws:TagKeys` or `aws:RequestTag`: no condition can protect the
 # labctl:* tags on them, so the student policies never grant them and the boundary denies them.
 UNCONDITIONAL_TAG_ACTIONS = frozenset({"s3:PutBucketTagging"})

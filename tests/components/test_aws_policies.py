@@ -917,3 +917,21 @@ def test_a_public_bucket_is_closed_to_students_whose_lab_has_no_s3():
     assert not decide("s3:GetObject", f"{PEER_BUCKET}/index.html", [identity], boundary, [PUBLIC_BUCKET_POLICY])
     assert decide("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:c1-s001-q", [identity], boundary,
                   context=owned_by("s001"))
+
+
+@pytest.mark.parametrize(("services", "action", "resource"), [
+    (["lambda", "logs"], "lambda:CreateFunction", "arn:aws:lambda:us-east-1:123456789012:function:c1-s001-fn"),
+    (["dynamodb"], "dynamodb:CreateTable", "arn:aws:dynamodb:us-east-1:123456789012:table/c1-s001-t"),
+    (["lambda", "logs"], "iam:CreateRole", OWN_ROLE),
+])
+def test_nothing_is_created_already_tagged_as_another_students(services, action, resource):
+    """Creating with tags is a tagging path too: never with another student's labctl:student."""
+    identity, boundary = role_lab(services) if "lambda" in services else (
+        student_identity_policy("c1-s001", services, ["us-east-1"], OWNER),
+        student_boundary_policy("c1-s001", services, ["us-east-1"], OWNER),
+    )
+    context = {"iam:PermissionsBoundary": OWN_BOUNDARY}
+    assert decide(action, resource, [identity], boundary, context={**context, **tagging("s001")})
+    assert decide(action, resource, [identity], boundary, context=context)  # untagged
+    for policy in (identity, ADMIN):
+        assert not decide(action, resource, [policy], boundary, context={**context, **tagging("s002")})

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from labs.catalog import CATALOG_DIR
 from labs.errors import InputError
-from labs.loader import load_lab
+from labs.loader import load_lab, parse_yaml, plain
 
 GOOD = (CATALOG_DIR / "s3-static-website" / "lab.yaml").read_text()
 
@@ -98,14 +98,52 @@ def test_duplicate_ids(tmp_path):
     assert "checks[5].id: duplicate id 'tags'" in error_of(write_lab(tmp_path, text))
 
 
-def test_invalid_yaml_names_the_line(tmp_path):
+def test_invalid_yaml_names_the_line_and_column_of_the_problem(tmp_path):
+    """Where the parser failed (the ':' of the next key inside an unclosed list), not where the list
+    began: the problem's mark, not the context's."""
     text = GOOD.replace("level: beginner", "level: [beginner")
-    assert "invalid YAML" in error_of(write_lab(tmp_path, text))
-    assert "lab.yaml:" in error_of(write_lab(tmp_path, text))
+    line = line_of(text, "minutes:")
+    assert error_of(write_lab(tmp_path, text)).endswith(
+        f"lab.yaml:{line}:{len('minutes:')}: invalid YAML: expected ',' or ']', but got ':'")
+
+
+def test_a_tab_in_the_indentation_is_named_where_it_is(tmp_path):
+    text = GOOD.replace("minutes: 30", "\tminutes: 30")
+    line = line_of(text, "\tminutes")
+    assert error_of(write_lab(tmp_path, text)).endswith(
+        f"lab.yaml:{line}:1: invalid YAML: found character '\\t' that cannot start any token")
+
+
+def test_a_file_that_is_not_utf_8_is_one_line_naming_it(tmp_path):
+    path = write_lab(tmp_path, "")
+    path.write_bytes(GOOD.replace("Hello from", "Hall\xe5 from").encode("latin-1"))
+    assert error_of(path).startswith(f"{path}: cannot read: 'utf-8' codec can't decode byte 0xe5")
+
+
+def test_a_guard_is_checked_and_located_like_a_check(tmp_path):
+    text = GOOD.replace("use: s3.public-read-only", "use: s3.nope")
+    line = line_of(text, "use: s3.nope")
+    column = text.splitlines()[line - 1].index("s3.nope") + 1
+    assert error_of(write_lab(tmp_path, text)).endswith(f"lab.yaml:{line}:{column}: guards[0].use: unknown check 's3.nope'")
 
 
 def test_id_must_match_folder(tmp_path):
-    assert "id: must match the lab's folder name 'other'" in error_of(write_lab(tmp_path, GOOD, folder="other"))
+    assert error_of(write_lab(tmp_path, GOOD, folder="other")).endswith(
+        "lab.yaml:1:5: id: must match the lab's folder name 'other'")
+
+
+def test_a_lab_under_the_working_directory_is_named_relative_to_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = GOOD.replace("use: s3.public-read-only", "use: s3.nope")
+    assert error_of(write_lab(tmp_path, text)).startswith("s3-static-website/lab.yaml:")
+
+
+def test_plain_keeps_yaml_scalars_as_their_python_types(tmp_path):
+    path = tmp_path / "values.yaml"
+    path.write_text("a: true\nb: null\nc: 1\nd: 1.5\ne: x\nf: 2024-01-31\n")
+    values = plain(parse_yaml(path))
+    assert values == {"a": True, "b": None, "c": 1, "d": 1.5, "e": "x", "f": "2024-01-31"}
+    assert [type(v) for v in values.values()] == [bool, type(None), int, float, str, str]
 
 
 def test_not_a_mapping(tmp_path):

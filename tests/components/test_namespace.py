@@ -36,7 +36,6 @@ LABELS = {"labctl/cohort": "c1", "labctl/student": "alice", "labctl/lab": "k8s-b
 SERVER = "https://cluster.example:6443"
 CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n").decode()
 SPEC = KubernetesEnvironment(cpu="4", memory="8Gi", pods=30, services=5, pvcs=2, storage="20Gi")
-PROVIDER = "pulumi:providers:kubernetes"
 
 
 # A lab that lets the student write their own network policies and RBAC, and grades tier isolation.
@@ -71,22 +70,24 @@ def one(recorded: list[dict], name: str) -> dict:
 CLUSTER_VALUES = {"kubernetes:core/v1:Secret": {"data": {"token": base64.b64encode(b"the-sa-token").decode()}}}
 
 
-def test_exact_resource_set(recorded):
-    component = "labctl:k8s:StudentNamespace"
-    assert {(r["type"], r["name"], r["parent"]) for r in recorded} == {
-        (PROVIDER, f"{PREFIX}-k8s-provider", None),
-        (component, f"{PREFIX}-k8s", None),
-        ("kubernetes:core/v1:Namespace", f"{PREFIX}-k8s-ns", component),
-        ("kubernetes:core/v1:ResourceQuota", f"{PREFIX}-k8s-quota", component),
-        ("kubernetes:core/v1:LimitRange", f"{PREFIX}-k8s-limits", component),
-        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{PREFIX}-k8s-default-deny", component),
-        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{PREFIX}-k8s-allow-same-namespace", component),
-        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{PREFIX}-k8s-allow-dns", component),
-        ("kubernetes:core/v1:ServiceAccount", f"{PREFIX}-k8s-sa", component),
-        ("kubernetes:rbac.authorization.k8s.io/v1:Role", f"{PREFIX}-k8s-role", component),
-        ("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", f"{PREFIX}-k8s-binding", component),
-        ("kubernetes:core/v1:Secret", f"{PREFIX}-k8s-token", component),
-    }
+# Kinds the Kubernetes API serves outside any namespace (`kubectl api-resources --namespaced=false`):
+# one of these made for a student would reach past their namespace.
+CLUSTER_SCOPED = {
+    "Namespace", "Node", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding",
+    "CustomResourceDefinition", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    "PriorityClass", "RuntimeClass", "IngressClass", "CertificateSigningRequest",
+}
+
+
+def test_nothing_reaches_past_the_namespace_and_the_fence_is_complete(recorded):
+    """The Namespace is the one cluster-scoped object; the quota, the limit range, a default-deny
+    policy and a namespaced Role bound to the student's service account are all there, under the
+    component. Shown failing with a ClusterRoleBinding added, and with the LimitRange removed."""
+    children = [r for r in recorded if r["type"].startswith("kubernetes:")]
+    kinds = [r["type"].rsplit(":", 1)[1] for r in children]
+    assert [k for k in kinds if k in CLUSTER_SCOPED] == ["Namespace"]
+    assert {"ResourceQuota", "LimitRange", "NetworkPolicy", "Role", "RoleBinding", "ServiceAccount"} <= set(kinds)
+    assert all(r["parent"] == "labctl:k8s:StudentNamespace" for r in children)
 
 
 def test_every_object_is_named_by_the_prefix_labelled_and_in_the_namespace(recorded):
@@ -108,19 +109,30 @@ def test_namespace_enforces_restricted_pod_security(recorded):
     assert pod_security_labels()["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_quota_and_limits_follow_the_lab(recorded):
+# A second lab's figures, all different from SPEC's: a component that ignored the lab would fit one.
+SMALL = KubernetesEnvironment(cpu="1500m", memory="3Gi", pods=7, services=2, pvcs=1, storage="5Gi")
+
+
+@pytest.mark.parametrize("spec", [SPEC, SMALL], ids=["lab", "small-lab"])
+def test_quota_follows_the_lab(spec):
+    """Compute, memory, objects and storage as the lab declares them; no NodePort or LoadBalancer
+    services, which would publish outside the cluster."""
+    recorded = run_recorded(lambda: build(spec), "c1.alice").plan_resources()
     assert one(recorded, "quota")["inputs"]["spec"]["hard"] == {
-        "requests.cpu": "4",
-        "limits.cpu": "4",
-        "requests.memory": "8Gi",
-        "limits.memory": "8Gi",
-        "pods": "30",
-        "services": "5",
+        "requests.cpu": spec.cpu,
+        "limits.cpu": spec.cpu,
+        "requests.memory": spec.memory,
+        "limits.memory": spec.memory,
+        "pods": str(spec.pods),
+        "services": str(spec.services),
         "services.nodeports": "0",
         "services.loadbalancers": "0",
-        "persistentvolumeclaims": "2",
-        "requests.storage": "20Gi",
+        "persistentvolumeclaims": str(spec.pvcs),
+        "requests.storage": spec.storage,
     }
+
+
+def test_containers_without_figures_get_the_platform_defaults(recorded):
     (limit,) = one(recorded, "limits")["inputs"]["spec"]["limits"]
     assert limit == {
         "type": "Container",

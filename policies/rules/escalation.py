@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any, Callable, Iterator
 
 from policies.aws_actions import IAM_ROLE_WRITE_ACTIONS, RESOURCE_POLICY_SERVICES
@@ -29,7 +30,6 @@ from policies.rules.iam import (
     denies,
     own_boundary_arn,
     policy_statements,
-    wildcard_resource,
 )
 
 # A request's ARNs as the checks probe them: any account, a role under a path, a peer's resources.
@@ -109,92 +109,94 @@ def pass_role_limited(statements: list[Any]) -> bool:
 
 
 def outside_own_denied(statements: list[Any], service: str) -> bool:
-    """Every `<service>` action denied outright, or with `NotResource` naming only the student's own
-    resources (no wildcard resource), so a peer's resource ends up denied."""
+    """Every `<service>` action denied outright, or with a `NotResource` that leaves a peer's resource
+    (a name outside the student's prefix) denied."""
     if denies(statements, f"{service}:*"):
         return True
     for statement in deny_statements(statements, f"{service}:*"):
         own = as_list(statement.get("NotResource"))
-        if own and not any(wildcard_resource(r) for r in own):
-            if not any(isinstance(r, str) and fnmatchcase(PEER_RESOURCE[service], r) for r in own):
-                return True
+        if own and not any(isinstance(r, str) and fnmatchcase(PEER_RESOURCE[service], r) for r in own):
+            return True
     return False
 
 
 @dataclass(frozen=True)
 class Escalation:
-    """A published escalation method: reachable when the boundary allows `needs`, blocked when `blocked`."""
+    """A published escalation method: reachable when the boundary allows one of `needs` (always, when
+    there are none: the identity may grant it); blocked when the boundary denies every `denied` action
+    outright and `check`, if any, holds."""
 
     method: str
-    needs: tuple[str, ...]
-    blocked: Callable[[list[Any], str], bool]
     blocker: str
+    needs: tuple[str, ...] = ()
+    denied: tuple[str, ...] = ()
+    check: Callable[[list[Any], str], bool] | None = None
 
     def reachable(self, statements: list[Any]) -> bool:
-        """No `needs`: the boundary must block the method whatever it allows (the identity may grant it)."""
         return not self.needs or any(allowed(statements, need) for need in self.needs)
 
-
-def unconditional(*actions: str) -> Callable[[list[Any], str], bool]:
-    return lambda statements, prefix: all(denies(statements, action) for action in actions)
+    def blocked(self, statements: list[Any], prefix: str) -> bool:
+        outright = all(denies(statements, action) for action in self.denied)
+        return outright and (self.check is None or self.check(statements, prefix))
 
 
 def own_boundary_kept(statements: list[Any], prefix: str) -> bool:
     return all(denied_unless_own_boundary(statements, action, prefix) for action in IAM_ROLE_WRITE_ACTIONS)
 
 
-IAM_ANY: tuple[str, ...] = ()
+def attach_kept(statements: list[Any], prefix: str) -> bool:
+    return own_boundary_kept(statements, prefix) and attach_limited(statements)
+
+
+def no_pathed_role(statements: list[Any], prefix: str) -> bool:
+    return denied_on(statements, "iam:CreateRole", PATHED_ROLE.format(prefix=prefix))
+
+
+def passing_limited(statements: list[Any], prefix: str) -> bool:
+    return pass_role_limited(statements)
+
+
+def peers_policies_closed(service: str, statements: list[Any], prefix: str) -> bool:
+    return outside_own_denied(statements, service)
+
+
+SELF = "DenyIamSelfManagementAndAccount"
+ROLE_WRITES = "DenyRoleWritesWithoutOwnBoundary"
 ESCALATIONS: tuple[Escalation, ...] = (
-    Escalation("CreatePolicyVersion", IAM_ANY, unconditional("iam:CreatePolicyVersion"), "DenyIamSelfManagementAndAccount"),
-    Escalation("SetDefaultPolicyVersion", IAM_ANY, unconditional("iam:SetDefaultPolicyVersion"), "DenyIamSelfManagementAndAccount"),
-    Escalation("CreateLoginProfile", IAM_ANY, unconditional("iam:CreateLoginProfile"), "DenyIamSelfManagementAndAccount"),
-    Escalation("UpdateLoginProfile", IAM_ANY, unconditional("iam:UpdateLoginProfile"), "DenyIamSelfManagementAndAccount"),
-    Escalation("CreateAccessKey", IAM_ANY, unconditional("iam:CreateAccessKey"), "DenyIamSelfManagementAndAccount"),
-    Escalation("AttachUserPolicy", IAM_ANY, unconditional("iam:AttachUserPolicy"), "DenyIamSelfManagementAndAccount"),
-    Escalation("PutUserPolicy", IAM_ANY, unconditional("iam:PutUserPolicy"), "DenyIamSelfManagementAndAccount"),
-    Escalation("AttachGroupPolicy", IAM_ANY, unconditional("iam:AttachGroupPolicy"), "DenyIamSelfManagementAndAccount"),
-    Escalation("PutGroupPolicy", IAM_ANY, unconditional("iam:PutGroupPolicy"), "DenyIamSelfManagementAndAccount"),
-    Escalation("AddUserToGroup", IAM_ANY, unconditional("iam:AddUserToGroup"), "DenyIamSelfManagementAndAccount"),
+    Escalation("CreatePolicyVersion", SELF, denied=("iam:CreatePolicyVersion",)),
+    Escalation("SetDefaultPolicyVersion", SELF, denied=("iam:SetDefaultPolicyVersion",)),
+    Escalation("CreateLoginProfile", SELF, denied=("iam:CreateLoginProfile",)),
+    Escalation("UpdateLoginProfile", SELF, denied=("iam:UpdateLoginProfile",)),
+    Escalation("CreateAccessKey", SELF, denied=("iam:CreateAccessKey",)),
+    Escalation("AttachUserPolicy", SELF, denied=("iam:AttachUserPolicy",)),
+    Escalation("PutUserPolicy", SELF, denied=("iam:PutUserPolicy",)),
+    Escalation("AttachGroupPolicy", SELF, denied=("iam:AttachGroupPolicy",)),
+    Escalation("PutGroupPolicy", SELF, denied=("iam:PutGroupPolicy",)),
+    Escalation("AddUserToGroup", SELF, denied=("iam:AddUserToGroup",)),
+    Escalation("DeleteUserPermissionsBoundary", SELF, denied=("iam:DeleteUserPermissionsBoundary",)),
+    Escalation("DeleteRolePermissionsBoundary", SELF, denied=("iam:DeleteRolePermissionsBoundary",)),
     Escalation(
-        "DeleteUserPermissionsBoundary", IAM_ANY, unconditional("iam:DeleteUserPermissionsBoundary"),
-        "DenyIamSelfManagementAndAccount",
+        "UpdateAssumeRolePolicy + AssumeRole", SELF, needs=("iam:UpdateAssumeRolePolicy", "iam:CreateRole"),
+        denied=("sts:AssumeRole",),
     ),
+    Escalation("PutRolePolicy", ROLE_WRITES, needs=("iam:PutRolePolicy",), check=own_boundary_kept),
+    Escalation("PutRolePermissionsBoundary", ROLE_WRITES, needs=("iam:PutRolePermissionsBoundary",), check=own_boundary_kept),
     Escalation(
-        "DeleteRolePermissionsBoundary", IAM_ANY, unconditional("iam:DeleteRolePermissionsBoundary"),
-        "DenyIamSelfManagementAndAccount",
+        "AttachRolePolicy", f"{ROLE_WRITES}, DenyOtherRolePolicies", needs=("iam:AttachRolePolicy",), check=attach_kept
     ),
+    Escalation("CreateRole (role-path squatting)", "DenyRolesUnderAPath", needs=("iam:CreateRole",), check=no_pathed_role),
     Escalation(
-        "UpdateAssumeRolePolicy + AssumeRole", ("iam:UpdateAssumeRolePolicy", "iam:CreateRole"),
-        unconditional("sts:AssumeRole"), "DenyIamSelfManagementAndAccount",
-    ),
-    Escalation("PutRolePolicy", ("iam:PutRolePolicy",), own_boundary_kept, "DenyRoleWritesWithoutOwnBoundary"),
-    Escalation("PutRolePermissionsBoundary", ("iam:PutRolePermissionsBoundary",), own_boundary_kept, "DenyRoleWritesWithoutOwnBoundary"),
-    Escalation(
-        "AttachRolePolicy", ("iam:AttachRolePolicy",),
-        lambda statements, prefix: own_boundary_kept(statements, prefix) and attach_limited(statements),
-        "DenyRoleWritesWithoutOwnBoundary, DenyOtherRolePolicies",
-    ),
-    Escalation(
-        "CreateRole (role-path squatting)", ("iam:CreateRole",),
-        lambda statements, prefix: denied_on(statements, "iam:CreateRole", PATHED_ROLE.format(prefix=prefix)),
-        "DenyRolesUnderAPath",
-    ),
-    Escalation(
-        "PassRole to EC2 / Lambda / CloudFormation / Glue / DataPipeline / CodeBuild / ECS", ("iam:PassRole",),
-        lambda statements, prefix: pass_role_limited(statements), "IamPassOwnRolesCap (iam:PassedToService)",
+        "PassRole to EC2 / Lambda / CloudFormation / Glue / DataPipeline / CodeBuild / ECS",
+        "IamPassOwnRolesCap (iam:PassedToService)", needs=("iam:PassRole",), check=passing_limited,
     ),
     # A peer's resource policy grants whatever the boundary does not explicitly deny, whether or not
     # the student's lab has the service: always reachable.
     Escalation(
-        "UpdateFunctionCode of a peer's function (resource policy)", (),
-        lambda statements, prefix: outside_own_denied(statements, "lambda"), "DenyOutsideOwnResources",
+        "UpdateFunctionCode of a peer's function (resource policy)", "DenyOutsideOwnResources",
+        check=partial(peers_policies_closed, "lambda"),
     ),
     *(
-        Escalation(
-            f"{service} resource policy of a peer", (),
-            lambda statements, prefix, service=service: outside_own_denied(statements, service),
-            "DenyOutsideOwnResources",
-        )
+        Escalation(f"{service} resource policy of a peer", "DenyOutsideOwnResources", check=partial(peers_policies_closed, service))
         for service in sorted(RESOURCE_POLICY_SERVICES - {"lambda"})
     ),
 )

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from labs.catalog import CATALOG_DIR
 from labs.errors import InputError
-from labs.loader import load_lab, parse_yaml, plain
+from labs.loader import load_lab, parse_yaml, plain, position
 
 GOOD = (CATALOG_DIR / "s3-static-website" / "lab.yaml").read_text()
 
@@ -118,6 +118,20 @@ def test_a_file_that_is_not_utf_8_is_one_line_naming_it(tmp_path):
     path = write_lab(tmp_path, "")
     path.write_bytes(GOOD.replace("Hello from", "Hall\xe5 from").encode("latin-1"))
     assert error_of(path).startswith(f"{path}: cannot read: 'utf-8' codec can't decode byte 0xe5")
+
+
+def test_a_control_character_is_one_line_naming_the_file(tmp_path):
+    """ruamel's reader error carries no mark: the file alone is named, with the first line of it."""
+    path = write_lab(tmp_path, GOOD.replace("Host a static", "Host a \x07static"))
+    assert error_of(path) == (
+        f"{path}: invalid YAML: unacceptable character #x0007: special characters are not allowed")
+
+
+def test_position_points_at_the_value_unless_asked_for_the_key(tmp_path):
+    doc = parse_yaml(write_lab(tmp_path, GOOD))
+    line = line_of(GOOD, "title: Host")
+    assert position(doc, ("title",)) == (line, len("title: ") + 1)
+    assert position(doc, ("title",), at_key=True) == (line, 1)
 
 
 def test_a_guard_is_checked_and_located_like_a_check(tmp_path):

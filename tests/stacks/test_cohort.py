@@ -281,3 +281,20 @@ def test_a_roster_written_by_any_spreadsheet_reads_back(tmp_path_factory, rows, 
         return
     assert [(s.roster_id, s.name, s.email) for s in students] == [
         (i, n, f"{i.lower()}@example.org") for i, n in rows]
+
+
+# --- edges the mutation run found untested (docs/testing.md) -------------------------------------
+
+def test_an_empty_row_between_students_is_skipped_not_the_end():
+    assert [s.student for s in roster("id,name\nada,Ada\n,\nbob,Bob\n")] == ["ada", "bob"]
+
+
+def test_a_student_slug_of_exactly_the_limit_is_accepted():
+    assert [s.student for s in roster("id\n" + "a" * 20 + "\n")] == ["a" * 20]
+
+
+def test_a_bad_cohort_name_is_one_line_naming_the_argument():
+    with pytest.raises(InputError) as caught:
+        check_cohort_name("Fall")
+    assert str(caught.value) == (
+        "NAME: cohort name 'Fall' must be 2-24 characters: a lowercase letter, then a-z, 0-9 or '-'")

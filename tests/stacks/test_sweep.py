@@ -125,7 +125,8 @@ def test_outside_prefixes_reads_the_name_at_the_end_of_each_arn():
     cohort = make_cohort("http://127.0.0.1:4566")
     ada = cohort.student("ada")
     legacy = "arn:aws:iam::123456789012:policy/labctl/c1/legacy-policy"
-    found = [Resource("iam-policy", "legacy", "ada", legacy)]
+    topic = "arn:aws:sns:us-east-1:123456789012:legacy-topic"
+    found = [Resource("iam-policy", "legacy", "ada", legacy), Resource("sns", "legacy", "ada", topic)]
     arns = [
         "arn:aws:s3:::c1-ada-site",
         "arn:aws:sqs:us-east-1:123456789012:c1-ada-q",
@@ -133,6 +134,7 @@ def test_outside_prefixes_reads_the_name_at_the_end_of_each_arn():
         "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/c1-ada-fn",
         "arn:aws:sqs:us-east-1:123456789012:c1-bob-q",
         legacy,
+        topic,
         "arn:aws:sns:us-east-1:123456789012:shared-alerts",
     ]
     assert outside_prefixes(arns, found, cohort, [ada]) == ["arn:aws:sns:us-east-1:123456789012:shared-alerts"]

@@ -431,6 +431,16 @@ def test_a_view_that_returns_a_right_row_twice_fails(server):
     ((("b", 2), ("a", 1)), [["a", 1], ["b", 2]], True, ["the rows are right but in the wrong order: (b, 2), (a, 1)"]),
     ((("a", None),), [["a", 0]], False, ["missing (a, 0)", "unexpected (a, NULL)"]),
     ((), [[n] for n in range(5)], False, ["missing (0), (1), (2) and 2 more"]),
+    ((), [[n] for n in range(4)], False, ["missing (0), (1), (2) and 1 more"]),
+    ((), [[n] for n in range(3)], False, ["missing (0), (1), (2)"]),
+    (tuple((n,) for n in range(5)), [], False, ["unexpected (0), (1), (2) and 2 more"]),
+    (tuple((n,) for n in range(3)), [], False, ["unexpected (0), (1), (2)"]),
+    (tuple((n,) for n in range(7, 0, -1)), [[n] for n in range(1, 8)], True,
+     ["the rows are right but in the wrong order: (7), (6), (5), (4), (3), (2)"]),
+    # a boolean column against the lab's text, -0 against 0, an infinite float against its name
+    (((True, False),), [["true", "false"]], False, []),
+    (((-0.0,),), [[0]], False, []),
+    (((float("inf"),),), [["Infinity"]], False, []),
 ])
 def test_compare_rows_as_multisets_or_in_order(actual, expected, ordered, problems):
     assert compare_rows(actual, expected, ordered) == problems

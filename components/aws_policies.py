@@ -526,8 +526,7 @@ def labctl_tag_denials(
     removals = [a for a in changes if removes_tags(a)]
     writes = [a for a in changes if not removes_tags(a)]
     touches = {"ForAnyValue:StringLike": {"aws:TagKeys": [LABCTL_TAG_KEYS]}}
-    statements = [deny("DenyTaggingWithoutTagKeys", unconditional)] if unconditional else []
-    statements.append(deny("DenyRemovingLabctlTags", removals, touches))
+    statements = [deny("DenyTaggingWithoutTagKeys", unconditional), deny("DenyRemovingLabctlTags", removals, touches)]
     for key, value in sorted(owner_tags.items()):
         name = key.split(":", 1)[1].capitalize()
         actions = [*writes, *creates] if key == STUDENT_TAG_KEY else writes
@@ -541,7 +540,8 @@ def labctl_tag_denials(
             "Null": {f"aws:ResourceTag/{STUDENT_TAG_KEY}": "false"},
         }
         statements.append(deny("DenyRetaggingOthersResources", writes, foreign_owner))
-    return statements
+    # A statement with no action is malformed to IAM: a lab whose only tagging API is keyless has none.
+    return [s for s in statements if s["Action"]]
 
 
 def regional_arns(service: str, regions: Sequence[str], *resources: str) -> list[str]:

@@ -56,7 +56,8 @@ def clause_holds(operator: str, key: str, wanted: Any, context: dict) -> bool:
     values = [resolve(v, context) if isinstance(v, str) else v for v in as_list(wanted)]
     got = context.get(key)
     if operator == "Null":
-        return (got is None) == (str(values[0]).lower() == "true")
+        assert values[0] in ("true", "false"), f"Null takes 'true' or 'false', not {values[0]!r}"
+        return (got is None) == (values[0] == "true")
     if operator.startswith("ForAnyValue:"):
         base = operator.split(":", 1)[1]
         return got is not None and any(compare(base, g, v) for g in as_list(got) for v in values)

@@ -898,7 +898,8 @@ def test_bucket_tags_which_no_condition_can_guard_are_never_written():
 
 
 def test_ec2_and_roles_never_share_a_shared_account_lab():
-    with pytest.raises(ValueError, match="service 'ec2' cannot share a shared-account lab with lambda or ecs"):
+    with pytest.raises(ValueError, match=r"service 'ec2' cannot share a shared-account lab with lambda or ecs: the "
+                       r"student's roles would get every EC2 action in the region \(give the lab its own account\)"):
         student_boundary_policy("c1-s001", ["ec2", "lambda"], ["us-east-1"], OWNER)
 
 

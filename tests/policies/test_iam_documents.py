@@ -44,16 +44,25 @@ def aws_labs() -> list:
     return [lab.spec for lab in load_catalog() if lab.spec.environment and lab.spec.environment.aws]
 
 
-def lab_documents(spec) -> dict[str, dict]:
-    """The identity policy's managed documents and the boundary, as AwsSandbox writes them."""
+
+def lab_documents(spec, role_policies: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """The identity policy's managed documents and the boundary, as AwsSandbox writes them (with the
+    lab's own `role_policies` unless others are given)."""
     aws = spec.environment.aws
+    declared = aws.role_policies if role_policies is None else role_policies
     owner = owner_tags(student_tags(COHORT, STUDENT, spec.id))
     identity = student_identity_policy(
-        PREFIX, aws.services, aws.regions, owner, aws.instance_types, boundary_arn(COHORT, PREFIX), aws.role_policies
+        PREFIX, aws.services, aws.regions, owner, aws.instance_types, boundary_arn(COHORT, PREFIX), declared
     )
     documents = {f"identity-{n}": d for n, d in enumerate(split_identity_policy(identity), start=1)}
-    documents["boundary"] = student_boundary_policy(PREFIX, aws.services, aws.regions, owner, aws.role_policies)
+    documents["boundary"] = student_boundary_policy(PREFIX, aws.services, aws.regions, owner, declared)
     return documents
+
+
+# Every catalog lab as it is, and a role lab that declares a managed policy for its roles.
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+VARIANTS = [(spec, None) for spec in aws_labs()] + [(get_lab("lambda-function-config").spec, (BASIC_EXECUTION,))]
+VARIANT_IDS = [spec.id for spec in aws_labs()] + ["lambda-function-config+role-policy"]
 
 
 def redteam_bucket_policy() -> dict:
@@ -93,10 +102,28 @@ def test_parliament_reports_what_the_lint_must_catch():
     assert any(f.startswith("UNKNOWN_CONDITION_FOR_ACTION") and "iam:PolicyARN" in f for f in found)
 
 
-@pytest.mark.parametrize("spec", aws_labs(), ids=lambda spec: spec.id)
-def test_every_catalog_labs_iam_documents_pass_parliament(spec):
-    for name, document in lab_documents(spec).items():
+@pytest.mark.parametrize(("spec", "role_policies"), VARIANTS, ids=VARIANT_IDS)
+def test_every_catalog_labs_iam_documents_pass_parliament(spec, role_policies):
+    for name, document in lab_documents(spec, role_policies).items():
         assert failing_findings(document) == [], f"{spec.id} {name}"
+
+
+@pytest.mark.parametrize(("spec", "role_policies"), VARIANTS, ids=VARIANT_IDS)
+def test_every_statement_has_its_own_sid_and_some_action(spec, role_policies):
+    for name, document in lab_documents(spec, role_policies).items():
+        sids = [s["Sid"] for s in document["Statement"]]
+        assert len(sids) == len(set(sids)), f"{spec.id} {name}"
+        assert all(s["Action"] for s in document["Statement"]), f"{spec.id} {name}: a statement without actions"
+
+
+@pytest.mark.parametrize(("spec", "role_policies"), VARIANTS, ids=VARIANT_IDS)
+def test_every_catalog_labs_documents_pass_the_isolation_rules(spec, role_policies):
+    """The identity documents as the grants they are, the boundary as the boundary."""
+    documents = lab_documents(spec, role_policies)
+    resources = boundary_resources(documents["boundary"]) + [
+        managed_policy(name, document) for name, document in documents.items() if name != "boundary"
+    ]
+    assert [(v.policy, v.message) for v in evaluate(resources).violations if v.pack == "isolation"] == []
 
 
 def test_the_resource_policy_labctl_writes_passes_parliament():
@@ -104,6 +131,19 @@ def test_the_resource_policy_labctl_writes_passes_parliament():
 
 
 # --- the escalation catalog ----------------------------------------------------------------------
+
+
+def managed_policy(name: str, document: dict) -> PolicyResource:
+    """One of AwsSandbox's identity policies `<prefix>-<name>` under `/labctl/<cohort>/`."""
+    return PolicyResource(
+        type="aws:iam/policy:Policy",
+        name=f"{PREFIX}-aws-{name}",
+        urn=f"urn:pulumi:{COHORT}.{STUDENT}::labctl::aws:iam/policy:Policy::{PREFIX}-aws-{name}",
+        props={"name": f"{PREFIX}-{name}", "path": f"/labctl/{COHORT}/", "tags": student_tags(COHORT, STUDENT, "lab"),
+               "policy": policy_json(document)},
+        student=STUDENT,
+        prefix=PREFIX,
+    )
 
 
 def boundary_resources(document: dict) -> list[PolicyResource]:
@@ -134,9 +174,9 @@ def without_blocker(statements: list[dict], sid: str) -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("spec", aws_labs(), ids=lambda spec: spec.id)
-def test_every_reachable_escalation_is_blocked_by_the_statement_the_catalog_names(spec):
-    boundary = lab_documents(spec)["boundary"]
+@pytest.mark.parametrize(("spec", "role_policies"), VARIANTS, ids=VARIANT_IDS)
+def test_every_reachable_escalation_is_blocked_by_the_statement_the_catalog_names(spec, role_policies):
+    boundary = lab_documents(spec, role_policies)["boundary"]
     statements = boundary["Statement"]
     assert escalation_problems(statements, PREFIX) == []
     sids = {s["Sid"] for s in statements}

@@ -9,6 +9,7 @@ from policies.rules.escalation import (
     attach_limited,
     denied_on,
     denied_unless_own_boundary,
+    no_pathed_role,
     outside_own_denied,
     pass_role_limited,
 )
@@ -63,6 +64,12 @@ def test_a_pathed_role_is_blocked_only_by_an_unconditional_deny_covering_it():
     assert denied_on([deny(["iam:CreateRole"], ["arn:aws:iam::*:role/*/*"])], "iam:CreateRole", pathed)
     assert not denied_on([deny(["iam:CreateRole"], ["arn:aws:iam::*:role/c1-s002-*"])], "iam:CreateRole", pathed)
     assert not denied_on([deny(["iam:CreateRole"], ["arn:aws:iam::*:role/*/*"], Null={"x": "true"})], "iam:CreateRole", pathed)
+
+
+def test_a_deny_of_paths_under_the_students_own_prefix_is_enough():
+    """`role/<prefix>-*` reaches a pathed role only through a path that starts with the prefix."""
+    assert no_pathed_role([deny(["iam:CreateRole"], [f"arn:aws:iam::*:role/{PREFIX}-*/*"])], PREFIX)
+    assert not no_pathed_role([deny(["iam:CreateRole"], ["arn:aws:iam::*:role/c1-s002-*/*"])], PREFIX)
 
 
 @pytest.mark.parametrize(("statement", "limited"), [

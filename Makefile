@@ -31,7 +31,7 @@ MUTATION_TARGETS := \
 	stacks/sweep.py@owner,SweepReport.proof,outside_prefixes=tests/stacks/test_sweep.py \
 	validators/checks/postgres.py@cell,row_key,shown_row,compare_rows,view_rows=tests/validators/test_postgres.py \
 	cosmic-ray:validators/checks/s3.py=tests/validators/test_s3_checks.py,tests/validators/test_grade_s3.py \
-	stacks/cohort.py@check_cohort_name,student_slug,prefix_for,parse_roster,check_prefix_free=tests/stacks/test_cohort.py
+	cohorts/cohort.py@check_cohort_name,student_slug,prefix_for,parse_roster,check_prefix_free=tests/cohorts/test_cohort.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

@@ -126,7 +126,7 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table
 
 
 def registry():
-    from stacks.registry import Registry
+    from cohorts.registry import Registry
 
     return Registry()
 
@@ -205,8 +205,9 @@ def labs_show(lab_id: str, fmt: str) -> None:
 def labs_validate(paths: tuple[Path, ...]) -> None:
     """Validate lab folders or lab.yaml files (default: the whole catalog)."""
     from labs.catalog import lab_folders, validate_paths
+    from validators.checks import params_by_name
 
-    specs = validate_paths(list(paths) or lab_folders())
+    specs = validate_paths(list(paths) or lab_folders(), params_by_name())
     click.echo(f"{len(specs)} lab(s) valid: {', '.join(s.id for s in specs)}")
 
 
@@ -227,7 +228,7 @@ def emulator_group() -> None:
 @click.option("--enforce-iam", is_flag=True, help="Enforce IAM: requests need valid keys and permissions.")
 def emulator_start(port: int, enforce_iam: bool) -> None:
     """Start the emulator in the background and wait until it answers."""
-    from stacks import emulator
+    from app import emulator
 
     saved = emulator.saved_state()
     status = emulator.start(port=port, enforce_iam=enforce_iam)
@@ -239,7 +240,7 @@ def emulator_start(port: int, enforce_iam: bool) -> None:
 @click.command("stop")
 def emulator_stop() -> None:
     """Stop the emulator; it saves its state first, and the next start restores it."""
-    from stacks import emulator
+    from app import emulator
 
     click.echo("emulator stopped, state saved" if emulator.stop() else "emulator was not running")
 
@@ -250,7 +251,7 @@ def emulator_reset(yes: bool) -> None:
     """Erase everything the emulator holds (every student's buckets, tables, queues, users and keys):
     the one way to empty it. The emulator must be stopped.
     """
-    from stacks import emulator
+    from app import emulator
 
     emulator.ensure_stopped()
     saved = emulator.saved_state()
@@ -272,9 +273,9 @@ def emulator_reset(yes: bool) -> None:
 @click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 def emulator_status(fmt: str) -> None:
     """Is the emulator running, where, with IAM enforcement?"""
-    from stacks import emulator
+    from cohorts import emulator_client
 
-    status = emulator.status()
+    status = emulator_client.status()
     if fmt == "json":
         emit_json(status.to_dict())
     elif status.running:
@@ -288,9 +289,9 @@ def emulator_status(fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["shell", "json"]), default="shell", show_default=True)
 def emulator_env(fmt: str) -> None:
     """Print the instructor's environment for the emulator (eval "$(labctl emulator env)")."""
-    from stacks import emulator
+    from cohorts import emulator_client
 
-    env = emulator.credentials()
+    env = emulator_client.credentials()
     if fmt == "json":
         emit_json(env)
     else:
@@ -337,7 +338,7 @@ def cohort_create(
     budget_usd: float | None, instructor_email: str | None, expires: str | None, ttl: str | None,
 ) -> None:
     """Validate and record a cohort. Nothing is provisioned."""
-    from stacks.cohort import build_cohort, make_services, make_target
+    from cohorts.cohort import build_cohort, make_services, make_target
     from stacks.leases import format_instant, lease_end
 
     lease = lease_end(expires, ttl)
@@ -423,7 +424,7 @@ def cohort_option(fn: Callable) -> Callable:
 def resolve_cohort(cohort_name: str | None, lab_id: str | None, students: int | None):
     """The cohort and its lab specs, from the registry or synthetic."""
     from labs.catalog import get_lab
-    from stacks.cohort import synthetic_cohort
+    from cohorts.cohort import synthetic_cohort
 
     if cohort_name and (lab_id or students):
         raise InputError("give either --cohort or --lab with --students, not both", "--cohort")
@@ -967,7 +968,7 @@ student_group.add_command(student_deploy)
 @pass_settings
 def demo(settings: Settings) -> None:
     """Run the whole story on the embedded emulator: cohort, plan, policy check, solutions, grades."""
-    from stacks.demo import run_demo
+    from app.demo import run_demo
     from validators.report.render_table import rich_table
 
     result = run_demo(lambda line: settings.out.print(f"[cyan]›[/] {line}", highlight=False))
@@ -998,7 +999,7 @@ def selftest_isolation(settings: Settings, students: int, fmt: str) -> None:
 
     Exit 1 if any cell is not as expected; `?` marks cells the emulator cannot evaluate.
     """
-    from stacks.selftest import ESCALATIONS, matrix_rows, run_isolation
+    from app.selftest import ESCALATIONS, matrix_rows, run_isolation
 
     report = run_isolation(students, progress=lambda line: None if settings.quiet or fmt == "json"
                            else settings.err.print(f"[cyan]›[/] {line}", highlight=False))
@@ -1034,7 +1035,7 @@ selftest_group.add_command(selftest_isolation)
 @pass_settings
 def doctor(settings: Settings, fmt: str) -> None:
     """Check this machine: Python, packages, engine (Pulumi CLI, plugins), emulator, credentials, PostgreSQL."""
-    from stacks.doctor import run_checks
+    from app.doctor import run_checks
 
     results = run_checks()
     if fmt == "json":

@@ -24,8 +24,8 @@ from moto.server import ThreadedMotoServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cohorts.cohort import Cohort, Target, synthetic_students  # noqa: E402
 from labs.catalog import get_lab  # noqa: E402
-from stacks.cohort import Cohort, Target, synthetic_students  # noqa: E402
 from validators.runner import grade_cohort  # noqa: E402
 
 LAB = "s3-static-website"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cohorts.cohort import Cohort, Target, synthetic_students  # noqa: E402
 from labs.catalog import CATALOG_DIR  # noqa: E402
 from labs.loader import parse_yaml, plain  # noqa: E402
 from labs.spec import LabSpec  # noqa: E402
-from stacks.cohort import Cohort, Target, synthetic_students  # noqa: E402
 from stacks.plan import plan_cohort  # noqa: E402
 from stacks.program import TargetSettings  # noqa: E402
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cohorts.cohort import synthetic_cohort  # noqa: E402
 from labs.catalog import get_lab  # noqa: E402
 from policies.engine import evaluate  # noqa: E402
 from policies.loaders import from_plan  # noqa: E402
-from stacks.cohort import synthetic_cohort  # noqa: E402
 from stacks.plan import plan_cohort  # noqa: E402
 from stacks.program import TargetSettings  # noqa: E402
 

@@ -1,7 +1,7 @@
 """A lab's starting state, built at `up` time through the components: its database seed and its AWS setup.
 
 Each is a Pulumi dynamic resource whose provider runs the lab's own script when the engine creates
-it: the seed (`environment.database.seed`) through `stacks.seed.seed_student_database` as the
+it: the seed (`environment.database.seed`) through `components.seed.seed_student_database` as the
 student's role, the setup script (`environment.aws.setup`) as `setup(session, endpoint_url, prefix,
 student)` with the instructor's AWS access. Credentials travel only as secret inputs (encrypted in
 the state, "[secret]" in a plan); the providers hold no state of their own, so their serialized form
@@ -93,7 +93,7 @@ class SeedProvider(ScriptProvider):
     def run(self, props: Mapping[str, Any]) -> str:
         from psycopg.conninfo import make_conninfo
 
-        from stacks.seed import seed_student_database
+        from components.seed import seed_student_database
 
         checked_script(props)
         server = {"host": props["host"], "port": str(int(props["port"]))}

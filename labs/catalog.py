@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labs.errors import InputError, choices_hint
-from labs.loader import load_lab
+from labs.loader import CheckParams, load_lab
 from labs.spec import LabSpec
 
 CATALOG_DIR = Path(__file__).resolve().parent
@@ -67,13 +67,14 @@ def check_solutions(folder: Path) -> None:
             raise InputError(f"solutions/{solution.name} must declare the checks it fails", where)
 
 
-def validate_paths(paths: list[Path], catalog: Path = CATALOG_DIR) -> list[LabSpec]:
-    """Validate lab files or lab folders; the first problem raises InputError with its location."""
+def validate_paths(paths: list[Path], checks: CheckParams, catalog: Path = CATALOG_DIR) -> list[LabSpec]:
+    """Validate lab files or lab folders against the known `checks`; the first problem raises
+    InputError with its location."""
     known = {p.name for p in lab_folders(catalog)}
     specs = []
     for path in paths:
         file = path / "lab.yaml" if path.is_dir() else path
-        spec = load_lab(file)
+        spec = load_lab(file, checks)
         readme = file.parent / "README.md"
         if not readme.is_file() or not readme.read_text(encoding="utf-8").strip():
             raise InputError("the lab has no README.md with the student's instructions", str(readme))

@@ -1,21 +1,26 @@
-"""Load `lab.yaml` files with line numbers: every error names file:line:col and the field."""
+"""Load `lab.yaml` files with line numbers: every error names file:line:col and the field.
+
+The checks a lab may `use:` are the validators' registry, which sits above labs: whoever has it hands
+it in (`validators.checks.params_by_name()`), and a lab loaded without it is not judged on them.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from labs.errors import InputError
 from labs.spec import LabSpec
-from validators import checks as check_modules
 
 Loc = tuple[str | int, ...]
+CheckParams = Mapping[str, type[BaseModel]]
+"""The known checks by the name a lab `use:`s, each with the model its `with:` must fit."""
 
 
 def display_path(path: Path) -> str:
@@ -105,21 +110,22 @@ def fail(path: Path, doc: Any, loc: Loc, message: str) -> InputError:
     return InputError(f"{field_name(loc)}: {message}", f"{display_path(path)}:{line}:{col}")
 
 
-def semantic_errors(spec: LabSpec) -> Iterable[tuple[Loc, str]]:
-    """Cross-field rules: unique ids, known checks, params that fit the check."""
-    known = check_modules.load()
+def semantic_errors(spec: LabSpec, checks: CheckParams | None) -> Iterable[tuple[Loc, str]]:
+    """Cross-field rules: unique ids and, given the known checks, checks that exist with params that fit."""
     seen: set[str] = set()
     for kind, items in (("checks", spec.checks), ("guards", spec.guards)):
         for index, item in enumerate(items):
             if item.id in seen:
                 yield (kind, index, "id"), f"duplicate id {item.id!r}"
             seen.add(item.id)
-            registered = known.get(item.use)
-            if registered is None:
+            if checks is None:
+                continue
+            params = checks.get(item.use)
+            if params is None:
                 yield (kind, index, "use"), f"unknown check {item.use!r}"
                 continue
             try:
-                registered.params.model_validate(item.with_)
+                params.model_validate(item.with_)
             except ValidationError as exc:
                 first = first_error(exc)
                 yield (kind, index, "with", *first["loc"]), describe(first)
@@ -143,8 +149,9 @@ def missing_files(spec: LabSpec, folder: Path) -> Iterable[tuple[Loc, str]]:
             yield loc, f"file {name} does not exist in the lab folder"
 
 
-def load_lab(path: Path) -> LabSpec:
-    """Parse and validate one lab file; raises InputError naming file:line:col and field."""
+def load_lab(path: Path, checks: CheckParams | None = None) -> LabSpec:
+    """Parse and validate one lab file (with `checks`, its `use:` and `with:` too); raises InputError
+    naming file:line:col and field."""
     path = Path(path)
     doc = parse_yaml(path)
     if not isinstance(doc, CommentedMap):
@@ -154,7 +161,7 @@ def load_lab(path: Path) -> LabSpec:
     except ValidationError as exc:
         first = first_error(exc)
         raise fail(path, doc, tuple(first["loc"]), describe(first)) from None
-    for loc, message in semantic_errors(spec):
+    for loc, message in semantic_errors(spec, checks):
         raise fail(path, doc, loc, message)
     for loc, message in missing_files(spec, path.parent):
         raise fail(path, doc, loc, message)

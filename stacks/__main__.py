@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pulumi  # noqa: E402
 
+from cohorts.registry import Registry  # noqa: E402
 from stacks.engine import student_program  # noqa: E402
-from stacks.registry import Registry  # noqa: E402
 
 cohort_name, _, student_slug = pulumi.get_stack().partition(".")
 with Registry() as registry:

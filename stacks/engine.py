@@ -30,9 +30,9 @@ from typing import Any, Callable, Iterable
 
 from pulumi import automation as auto
 
+from cohorts.cohort import Cohort, Student, check_cluster_service
+from cohorts.home import home, write_secret
 from labs.errors import InputError, LabctlError
-from stacks.cohort import Cohort, Student, check_cluster_service
-from stacks.home import home, write_secret
 
 PROJECT = "labctl"
 REPO = Path(__file__).resolve().parent.parent
@@ -568,10 +568,10 @@ def cohort_lab(cohort: Cohort, lab: str | None) -> str:
 
 
 def target_settings(cohort: Cohort):
-    from stacks import emulator
+    from cohorts import emulator_client
     from stacks.program import TargetSettings
 
     if cohort.target.kind == "emulator":
-        creds = emulator.credentials()
+        creds = emulator_client.credentials()
         return TargetSettings.from_target(cohort.target, creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"])
     return TargetSettings.from_target(cohort.target)

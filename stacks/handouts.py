@@ -18,9 +18,9 @@ import shlex
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from cohorts.cohort import Cohort, Student
+from cohorts.home import write_secret
 from labs.catalog import get_lab
-from stacks.cohort import Cohort, Student
-from stacks.home import write_secret
 
 FORMATS = ("md", "env")
 NO_CREDENTIALS = "Your credentials appear here after your instructor runs `labctl up --cohort {cohort}`."

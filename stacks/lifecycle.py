@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from labs.errors import InputError, LabctlError
-from stacks.cohort import Cohort, Student
+from cohorts.cohort import Cohort, Student
 from stacks.engine import OPERATIONS, Engine, cohort_lab, first_line, stack_name
-from stacks.home import home
-from stacks.registry import Registry, now
+from cohorts.home import home
+from cohorts.registry import Registry, now
 
 DEFAULT_CONCURRENCY = 4
 

@@ -25,8 +25,8 @@ from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from cohorts.cohort import Cohort, Student
 from labs.spec import LabSpec
-from stacks.cohort import Cohort, Student
 from stacks.cost import estimate_cost
 from stacks.program import TargetSettings, student_program
 

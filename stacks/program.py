@@ -20,12 +20,12 @@ import pulumi_docker as docker
 import pulumi_kubernetes as k8s
 import pulumi_postgresql as postgresql
 
+from cohorts.cohort import TARGETS, Cohort, Services, Student, Target
 from components.kubeconfig import cluster_endpoint
 from components.lab_setup import AwsAccess
 from components.student_lab import WORKSPACE_BASE_PORT, SharedServices, StudentLab, StudentLabArgs
 from labs.catalog import CATALOG_DIR
 from labs.spec import LabSpec
-from stacks.cohort import TARGETS, Cohort, Services, Student, Target
 
 EMULATED = ("emulator", "localstack")
 EMULATOR_CREDENTIALS = ("test", "test")

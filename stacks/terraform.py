@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from cohorts.cohort import Cohort, Student
+from cohorts.home import home
 from labs.errors import LabctlError, one_line
-from stacks.cohort import Cohort, Student
 from stacks.engine import OperationLog
-from stacks.home import home
 
 MIN_VERSION = (1, 5)
 INSTALL = "install Terraform ≥ 1.5"

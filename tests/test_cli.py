@@ -120,6 +120,19 @@ def test_labs_validate_rejects_an_unknown_next_lab(tmp_path):
     assert result.exit_code == 2 and "next: unknown lab 'no-such-lab'" in one_line_error(result)
 
 
+def test_labs_validate_judges_checks_and_their_params_against_the_registry(tmp_path):
+    lab = tmp_path / "s3-static-website"
+    lab.mkdir()
+    good = (REPO / "labs/s3-static-website/lab.yaml").read_text()
+    (lab / "README.md").write_text("# x\n")
+    (lab / "lab.yaml").write_text(good.replace("use: s3.website-config", "use: s3.websit"))
+    result = run("labs", "validate", str(lab))
+    assert result.exit_code == 2 and "checks[1].use: unknown check 's3.websit'" in one_line_error(result)
+    (lab / "lab.yaml").write_text(good.replace('with: {bucket: "{prefix}-site", key: lab', 'with: {bucket: "{prefix}-site", kee: lab'))
+    result = run("labs", "validate", str(lab))
+    assert result.exit_code == 2 and "checks[5].with.kee: unknown field" in one_line_error(result)
+
+
 def test_labs_validate_requires_solutions(tmp_path):
     lab = tmp_path / "s3-static-website"
     lab.mkdir()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Callable
 
+from cohorts.cohort import Cohort
+from cohorts.registry import Registry
+from cohorts.targets import instructor_session
 from labs.catalog import get_lab
 from labs.errors import InputError, LabctlError
-from stacks.cohort import Cohort
-from stacks.registry import Registry
-from stacks.targets import instructor_session
 from validators.report.model import GradeReport
 from validators.runner import grade_cohort
 

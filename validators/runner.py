@@ -19,8 +19,8 @@ import boto3
 from pydantic import ValidationError
 
 from labs.spec import CheckSpec, GuardSpec, LabSpec, render
-from stacks.cohort import Cohort, Student
-from stacks.registry import now
+from cohorts.cohort import Cohort, Student
+from cohorts.registry import now
 from validators import checks as check_modules
 from validators.collectors import COLLECTORS, CollectRequest, Snapshot
 from validators.collectors.base import unreachable

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from cohorts.cohort import Cohort, Services, Target, synthetic_students
 from components.lab_setup import (
     AwsAccess,
     AwsSetupProvider,
@@ -28,7 +29,6 @@ from labs.catalog import CATALOG_DIR, get_lab
 from labs.errors import InputError, LabctlError
 from labs.loader import load_lab
 from labs.spec import Environment
-from stacks.cohort import Cohort, Services, Target, synthetic_students
 from stacks.plan import run_recorded
 from stacks.program import TargetSettings, setup_access, student_program
 

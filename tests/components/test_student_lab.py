@@ -21,7 +21,7 @@ from labs.loader import parse_yaml, plain
 from labs.spec import LabSpec
 from policies.engine import evaluate
 from policies.loaders import from_plan
-from stacks.cohort import Cohort, Services, Target, synthetic_students
+from cohorts.cohort import Cohort, Services, Target, synthetic_students
 from stacks.plan import plan_student
 from stacks.program import TargetSettings, provider_endpoints
 

@@ -16,10 +16,10 @@ from typing import Iterator
 import pytest
 from kubernetes import client as k8s
 
+from cohorts.cohort import Cohort, Services, Student, Target, prefix_for
 from components.lab_setup import AwsSetupProvider, script_digest
 from labs.catalog import Lab, load_catalog
 from labs.solutions import Solution, apply, apply_sql, kubernetes_objects, solutions_for
-from stacks.cohort import Cohort, Services, Student, Target, prefix_for
 from tests.kube_fake import FakeLists
 from validators.collectors import COLLECTORS
 from validators.collectors.kubernetes import collect_kubernetes

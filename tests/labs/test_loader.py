@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from labs.catalog import CATALOG_DIR
 from labs.errors import InputError
 from labs.loader import load_lab, parse_yaml, plain, position
+from validators.checks import params_by_name
 
 GOOD = (CATALOG_DIR / "s3-static-website" / "lab.yaml").read_text()
+CHECKS = params_by_name()
 
 
 def write_lab(tmp_path: Path, text: str, folder: str = "s3-static-website") -> Path:
@@ -26,7 +28,7 @@ def write_lab(tmp_path: Path, text: str, folder: str = "s3-static-website") -> P
 
 def error_of(path: Path) -> str:
     with pytest.raises(InputError) as caught:
-        load_lab(path)
+        load_lab(path, CHECKS)
     return str(caught.value)
 
 
@@ -42,7 +44,7 @@ def line_of(text: str, needle: str) -> int:
 
 
 def test_the_shipped_lab_loads_with_its_rubric():
-    spec = load_lab(CATALOG_DIR / "s3-static-website" / "lab.yaml")
+    spec = load_lab(CATALOG_DIR / "s3-static-website" / "lab.yaml", CHECKS)
     assert [c.id for c in spec.checks] == [
         "bucket-exists", "website-config", "index-content", "public-read", "versioning", "tags"
     ]
@@ -56,6 +58,16 @@ def test_unknown_check_names_file_line_column_and_field(tmp_path):
     path = write_lab(tmp_path, text)
     line = line_of(text, "use: s3.websit")
     assert error_of(path).endswith(f"lab.yaml:{line}:10: checks[1].use: unknown check 's3.websit'")
+
+
+def test_without_the_known_checks_a_lab_is_judged_on_everything_but_its_checks(tmp_path):
+    """labs sits below validators: a caller without the check registry still gets the structure,
+    the ids and the files checked, and no verdict on `use:` names it cannot know."""
+    path = write_lab(tmp_path, GOOD.replace("use: s3.website-config", "use: s3.websit"))
+    assert [c.use for c in load_lab(path).checks][1] == "s3.websit"
+    duplicate = write_lab(tmp_path / "dup", GOOD.replace("- id: versioning", "- id: tags"))
+    with pytest.raises(InputError, match=r"checks\[5\]\.id: duplicate id 'tags'"):
+        load_lab(duplicate)
 
 
 def test_wrong_type_points_at_the_value(tmp_path):
@@ -173,7 +185,7 @@ def test_missing_file(tmp_path):
 def test_arbitrary_text_is_an_input_error_or_a_lab(tmp_path_factory, text):
     path = write_lab(tmp_path_factory.mktemp("fuzz"), text)
     try:
-        load_lab(path)
+        load_lab(path, CHECKS)
     except InputError as exc:
         assert_one_line_naming(exc, path)
 
@@ -183,7 +195,7 @@ def test_arbitrary_text_is_an_input_error_or_a_lab(tmp_path_factory, text):
 def test_mutated_lab_is_an_input_error_or_a_lab(tmp_path_factory, at, junk):
     path = write_lab(tmp_path_factory.mktemp("mut"), GOOD[:at] + junk + GOOD[at + 1 :])
     try:
-        load_lab(path)
+        load_lab(path, CHECKS)
     except InputError as exc:
         assert "\n" not in str(exc) and "lab.yaml" in str(exc)
 
@@ -226,4 +238,4 @@ def test_a_starting_state_file_inside_the_lab_folder_loads_and_a_missing_one_is_
     assert error_of(path).endswith(f"{field}: file sub/../start.txt does not exist in the lab folder")
     (path.parent / "start.txt").rmdir()
     (path.parent / "start.txt").write_text("")
-    assert load_lab(path).id == lab
+    assert load_lab(path, CHECKS).id == lab

@@ -8,13 +8,13 @@ from itertools import combinations
 
 import pytest
 
+from cohorts.cohort import Cohort, Target, synthetic_students
 from components.k8s_namespace import NamespaceArgs, StudentNamespace
 from components.tags import student_tags
 from labs.catalog import load_catalog
 from labs.spec import KubernetesEnvironment, LabSpec
 from policies.engine import evaluate
 from policies.loaders import from_plan
-from stacks.cohort import Cohort, Target, synthetic_students
 from stacks.plan import plan_cohort, run_recorded
 from stacks.program import TargetSettings
 

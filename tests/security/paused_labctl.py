@@ -26,7 +26,7 @@ def pause() -> None:
 
 
 def pause_grading(after: int) -> None:
-    from stacks.registry import Registry
+    from cohorts.registry import Registry
 
     record = Registry.record_grade
     done = []
@@ -59,8 +59,8 @@ def pause_up(after: int) -> None:
 
 
 def report_lock() -> None:
+    from cohorts.registry import Registry, pid_alive
     from labs.errors import LabctlError
-    from stacks.registry import Registry, pid_alive
 
     acquire = Registry.acquire_grading_lock
 

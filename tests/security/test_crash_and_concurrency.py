@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app import emulator
 from cli import cli
-from stacks import emulator
-from stacks.registry import Registry
+from cohorts.registry import Registry
 from tests.conftest import free_port
 from tests.stacks.fake_pulumi import FakePulumi
 

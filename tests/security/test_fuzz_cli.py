@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cli import cli
-from stacks.registry import Registry
+from cohorts.registry import Registry
 
 FUZZ_EXAMPLES = int(os.environ.get("LABCTL_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,

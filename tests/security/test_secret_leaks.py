@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from app import emulator
 from cli import cli
-from stacks import emulator
+from cohorts import emulator_client
 from stacks import engine as engine_mod
 from tests.conftest import free_port
 from tests.stacks.fake_pulumi import FakePulumi
@@ -67,7 +68,7 @@ def test_secrets_appear_only_where_designed(labctl_home, tmp_path, monkeypatch):
 
     status = emulator.start(port=free_port(), enforce_iam=True)
     try:
-        creds = json.loads(emulator.credentials_path().read_text(encoding="utf-8"))
+        creds = json.loads(emulator_client.credentials_path().read_text(encoding="utf-8"))
         admin_key, admin_secret = creds["aws_access_key_id"], creds["aws_secret_access_key"]
         env_out = run("emulator env", ["emulator", "env"])
         assert admin_key in env_out and admin_secret in env_out  # by design, for eval
@@ -107,7 +108,7 @@ def test_secrets_appear_only_where_designed(labctl_home, tmp_path, monkeypatch):
 
     assert leaks(outputs, secrets) == []
     # The emulator's saved state is everything moto holds, the keys it issued included: 0600, by design.
-    designed = {emulator.credentials_path(), emulator.saved_state_path()}
+    designed = {emulator_client.credentials_path(), emulator.saved_state_path()}
     assert stat.S_IMODE(emulator.saved_state_path().stat().st_mode) == 0o600
     assert leaks(home_text(labctl_home, designed), secrets) == []
     # The fake engine was handed the passphrase only through the environment, never an argument.

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli import cli
-from stacks.registry import Registry
+from cohorts.registry import Registry
 
 
 def run(*args: str):

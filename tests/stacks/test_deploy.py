@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from fake_pulumi import FakePulumi
 
 from cli import cli
+from cohorts.cohort import Cohort, make_target, parse_roster
+from cohorts.registry import Registry
 from stacks import engine as engine_mod
-from stacks.cohort import Cohort, make_target, parse_roster
 from stacks.engine import Engine
 from stacks.lifecycle import run_cohort
-from stacks.registry import Registry
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ from fake_pulumi import FakePulumi
 from semver import VersionInfo
 
 from cli import cli
+from cohorts.cohort import Cohort, make_target, parse_roster
+from cohorts.registry import Registry
 from labs.errors import InputError, LabctlError
 from stacks import engine as engine_mod
-from stacks.cohort import Cohort, make_target, parse_roster
 from stacks.engine import Engine
 from stacks.lifecycle import run_cohort, status_rows
-from stacks.registry import Registry
 
 ROSTER = "id,name\nada,Ada\nbob,Bob\ncy,Cy\ndee,Dee\n"
 

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from fake_pulumi import FakePulumi
 
 from cli import cli
+from cohorts.cohort import Cohort, make_target, parse_roster
+from cohorts.registry import Registry
 from stacks import engine as engine_mod
-from stacks.cohort import Cohort, make_target, parse_roster
 from stacks.engine import Engine
 from stacks.lifecycle import run_cohort
-from stacks.registry import Registry
 
 ROSTER = "id,name\nada,Ada\nbob,Bob\n"
 
@@ -284,7 +284,7 @@ def test_a_cli_older_than_the_minimum_is_refused_and_doctor_says_so(reg):
     """Destroy and refresh of an inline program need `--client`, which the CLI has since 3.181.0
     (Stack._check_inline_support, pulumi/automation/_stack.py): an older CLI would break destroy,
     reset and reap, so it is refused before any stack is touched."""
-    from stacks.doctor import check_engine
+    from app.doctor import check_engine
 
     fake_cli(engine_mod.cli_root(), "3.180.2")
     result = CliRunner().invoke(cli, ["up", "--cohort", "c1"])

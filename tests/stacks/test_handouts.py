@@ -12,11 +12,11 @@ from fake_pulumi import FakePulumi
 
 from cli import cli
 from stacks import engine as engine_mod
-from stacks.cohort import Cohort, make_target, parse_roster
+from cohorts.cohort import Cohort, make_target, parse_roster
 from stacks.engine import Engine
 from stacks.handouts import env_text, markdown_text, write_handouts
 from stacks.lifecycle import run_cohort
-from stacks.registry import Registry
+from cohorts.registry import Registry
 
 
 def make_cohort() -> Cohort:
@@ -176,8 +176,8 @@ def test_fake_engine_multi_lab_handouts_and_student_env_follow_the_current_lab(c
 
 def test_handouts_carry_the_real_commands_not_placeholders(tmp_path):
     from labs.catalog import get_lab, lab_folders
-    from stacks.cohort import Cohort, Target, prefix_for
-    from stacks.cohort import Student as RosterStudent
+    from cohorts.cohort import Cohort, Target, prefix_for
+    from cohorts.cohort import Student as RosterStudent
     from stacks.handouts import markdown_text
 
     ada = RosterStudent("ada", "ada", "Ada", "", prefix_for("c9", "ada"))

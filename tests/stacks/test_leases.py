@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli import cli
+from cohorts.home import home
+from cohorts.registry import Registry
 from labs.errors import InputError
 from stacks import engine as engine_mod
 from stacks.engine import Engine
-from stacks.home import home
 from stacks.leases import MAX_LEASE, lease_end, parse_duration
 from stacks.lifecycle import reap, run_cohort
-from stacks.registry import Registry
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

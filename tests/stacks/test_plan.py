@@ -9,9 +9,9 @@ import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
 
+from cohorts.cohort import Cohort, Target, synthetic_students
 from labs.loader import parse_yaml, plain
 from labs.spec import LabSpec
-from stacks.cohort import Cohort, Target, synthetic_students
 from stacks.plan import plan_cohort, plan_student, wire_value
 from stacks.program import TargetSettings
 

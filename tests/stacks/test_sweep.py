@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from stacks.cohort import Cohort, Student, make_target, parse_roster
-from stacks.registry import Registry
+from cohorts.cohort import Cohort, Student, make_target, parse_roster
+from cohorts.registry import Registry
 from stacks.sweep import Resource, outside_prefixes, owner, sweep
 
 pytestmark = pytest.mark.emulator

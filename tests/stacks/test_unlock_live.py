@@ -12,13 +12,13 @@ from fake_pulumi import FakePulumi
 from rich.console import Console
 
 from cli import cli
+from cohorts.cohort import Cohort, make_target, parse_roster
+from cohorts.registry import Registry
 from labs.errors import LabctlError
 from stacks import engine as engine_mod
-from stacks.cohort import Cohort, make_target, parse_roster
 from stacks.engine import Engine
 from stacks.lifecycle import INTERRUPTED, run_cohort, unlock
 from stacks.live import LiveRuns
-from stacks.registry import Registry
 
 
 @pytest.fixture

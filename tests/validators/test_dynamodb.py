@@ -7,9 +7,9 @@ from typing import Iterable
 import boto3
 import pytest
 
+from cohorts.cohort import Cohort, Student, Target, prefix_for
 from labs.catalog import get_lab
 from labs.spec import LabSpec, render
-from stacks.cohort import Cohort, Student, Target, prefix_for
 from validators import checks as check_modules
 from validators.collectors import COLLECTORS, CollectRequest
 from validators.collectors import dynamodb as dynamodb_collector

@@ -17,8 +17,8 @@ from typing import Callable, Iterator
 import boto3
 import pytest
 
+from cohorts.cohort import Cohort, Student, Target, prefix_for
 from labs.spec import LabSpec
-from stacks.cohort import Cohort, Student, Target, prefix_for
 from validators import safe_http
 from validators.checks.http import RespondsParams, responds
 from validators.collectors import COLLECTORS, CollectRequest

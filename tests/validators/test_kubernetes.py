@@ -19,7 +19,7 @@ from kubernetes import client as k8s
 
 from labs.catalog import get_lab
 from labs.spec import LabSpec, render
-from stacks.cohort import Cohort, Student, Target, prefix_for
+from cohorts.cohort import Cohort, Student, Target, prefix_for
 from tests.kube_fake import LIST_METHODS, FakeLists
 from labs.solutions import kubernetes_objects, solutions_for
 from validators import checks as check_modules

@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from cohorts.cohort import Cohort, Student, Target
 from labs.catalog import get_lab
 from labs.spec import LabSpec, render
-from stacks.cohort import Cohort, Student, Target
 from validators import checks as check_modules
 from validators.checks.postgres import compare_rows
 from validators.collectors import COLLECTORS, CollectRequest
@@ -644,7 +644,7 @@ def test_the_index_tuning_plan_check_names_the_index_the_planner_chose(server):
     assert result.message == "the plan uses events_created_at_idx (created_at), which does not start with account_id"
 
 
-# ---- stacks/seed.py: a lab's seed, applied as the student's own role ----
+# ---- components/seed.py: a lab's seed, applied as the student's own role ----
 
 
 def login_student(server: Server, student: str) -> str:
@@ -656,7 +656,7 @@ def login_student(server: Server, student: str) -> str:
 
 @pytest.mark.parametrize("lab_id", ["sql-joins-report", "sql-index-tuning", "sql-injection-safe"])
 def test_seed_runs_as_the_student_and_can_run_again(server, lab_id):
-    from stacks.seed import seed_student_database
+    from components.seed import seed_student_database
 
     database = login_student(server, "ada")
     lab = get_lab(lab_id)
@@ -678,8 +678,8 @@ def test_seed_runs_as_the_student_and_can_run_again(server, lab_id):
 
 
 def test_a_failing_seed_leaves_nothing_and_says_why(server, tmp_path):
+    from components.seed import seed_student_database
     from labs.errors import LabctlError
-    from stacks.seed import seed_student_database
 
     database = login_student(server, "ada")
     (tmp_path / "seed.sql").write_text("CREATE TABLE t (id integer);\nINSERT INTO nowhere VALUES (1);\n")
@@ -690,8 +690,8 @@ def test_a_failing_seed_leaves_nothing_and_says_why(server, tmp_path):
 
 
 def test_a_seed_cannot_do_more_than_the_student(server, tmp_path):
+    from components.seed import seed_student_database
     from labs.errors import LabctlError
-    from stacks.seed import seed_student_database
 
     database = login_student(server, "ada")
     (tmp_path / "seed.sql").write_text("CREATE ROLE labctl_seed_should_not_exist;\n")
@@ -700,8 +700,8 @@ def test_a_seed_cannot_do_more_than_the_student(server, tmp_path):
 
 
 def test_a_seed_path_must_stay_inside_the_lab_folder(tmp_path):
+    from components.seed import seed_student_database
     from labs.errors import InputError
-    from stacks.seed import seed_student_database
 
     (tmp_path / "lab").mkdir()
     (tmp_path / "outside.sql").write_text("SELECT 1;")
@@ -714,7 +714,7 @@ def test_a_seed_path_must_stay_inside_the_lab_folder(tmp_path):
 def test_the_student_connection_never_carries_the_admin_password():
     from psycopg.conninfo import conninfo_to_dict
 
-    from stacks.seed import student_conninfo
+    from components.seed import student_conninfo
 
     admin = "postgresql://admin:s3cret@db.example:6432/postgres?sslmode=require"
     info = conninfo_to_dict(student_conninfo(admin, "c_ada"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.cohort import Cohort, Student, Target
+from cohorts.cohort import Cohort, Student, Target
 from tests.conftest import service_missing
 from validators.report import (
     CheckResult,

@@ -130,7 +130,7 @@ def test_owner_prefers_the_longest_prefix():
 
 
 def test_on_result_rows_commit_to_the_registry(aws, moto_endpoint, s3, lab, tmp_path):
-    from stacks.registry import Registry
+    from cohorts.registry import Registry
 
     cohort = make_cohort("cls", ["ada", "bob"], moto_endpoint)
     deploy(s3, "cls-ada", "ada")

@@ -9,9 +9,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from cohorts.cohort import Cohort, Services, Student, Target, prefix_for
+from cohorts.registry import Registry
 from labs.catalog import get_lab
-from stacks.cohort import Cohort, Services, Student, Target, prefix_for
-from stacks.registry import Registry
 from tests.conftest import free_port
 from validators.report import history_json, history_rows, student_text, table_rows, to_json, to_junit
 from validators.runner import grade_cohort
@@ -101,7 +101,7 @@ def test_the_registry_stores_the_reason_once_and_no_score(tmp_path: Path):
 def test_grades_kept_by_an_older_registry_survive_the_migration(tmp_path: Path):
     import sqlite3
 
-    from stacks.registry import MIGRATIONS
+    from cohorts.registry import MIGRATIONS
 
     path = tmp_path / "registry.db"
     old = sqlite3.connect(path)
@@ -122,14 +122,15 @@ def test_grades_kept_by_an_older_registry_survive_the_migration(tmp_path: Path):
 
 def test_credentials_the_target_refuses_grade_nobody(moto_endpoint: str):
     """An IAM-enforcing emulator that does not know the grader's key: an infrastructure error."""
-    from stacks import emulator
+    from app import emulator
+    from cohorts import emulator_client
 
     emulator.start(port=free_port(), enforce_iam=True)
     try:
-        endpoint = emulator.status().endpoint
+        endpoint = emulator_client.status().endpoint
         cohort = cohort_of(("s3-static-website",), endpoint=endpoint)
         report = grade_cohort(cohort, [get_lab("s3-static-website").spec],
-                              emulator.session("AKIAUNKNOWN000000000", "wrong"), endpoint)
+                              emulator_client.session("AKIAUNKNOWN000000000", "wrong"), endpoint)
     finally:
         emulator.stop()
     assert report.results == ()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from validators.registry import CHECKS, Check
+from validators.registry import CHECKS, Check, Params
 
 CHECK_MODULES = (
     "validators.checks.s3",
@@ -29,3 +29,8 @@ def load() -> dict[str, Check]:
     for module in CHECK_MODULES:
         importlib.import_module(module)
     return CHECKS
+
+
+def params_by_name() -> dict[str, type[Params]]:
+    """Every check's name with its params model: what a lab's `use:` and `with:` are validated against."""
+    return {name: registered.params for name, registered in load().items()}

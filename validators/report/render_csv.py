@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 
-from stacks.cohort import Cohort
+from cohorts.cohort import Cohort
 from validators.report.model import GradeReport, StudentResult
 
 BASE_COLUMNS = ("student", "name", "email", "lab", "score", "percent", "passed", "graded_at")

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from stacks.registry import MIGRATIONS, Registry
+from cohorts.registry import MIGRATIONS, Registry
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.emulator
@@ -82,9 +82,10 @@ CLOUD_LABS = ("s3-static-website", "dynamodb-orders", "sqs-dlq", "iam-function-r
 def test_grades_are_the_same_after_the_emulator_restarts_on_another_port(tmp_path: Path):
     """Reference solutions of several cloud labs, graded, the emulator stopped and started elsewhere,
     graded again: every score is the same, because the students' work is still there."""
+    from app import emulator
+    from cohorts import emulator_client
     from labs.catalog import get_lab
     from labs.solutions import apply, solutions_for
-    from stacks import emulator
 
     roster = tmp_path / "roster.csv"
     roster.write_text("id\nada\nbob\n")
@@ -92,8 +93,8 @@ def test_grades_are_the_same_after_the_emulator_restarts_on_another_port(tmp_pat
     assert run(*args).exit_code == 0
     try:
         emulator.start(port=free_port())
-        env = emulator.credentials()
-        session = emulator.session(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+        env = emulator_client.credentials()
+        session = emulator_client.session(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
         for lab in CLOUD_LABS:
             reference = next(s for s in solutions_for(get_lab(lab).folder) if s.name == "reference")
             apply(reference, session, env["AWS_ENDPOINT_URL"], "keep-ada", "ada")
@@ -110,7 +111,7 @@ def test_grades_are_the_same_after_the_emulator_restarts_on_another_port(tmp_pat
 
 
 def test_emulator_reset_says_what_it_erases_and_asks(tmp_path: Path):
-    from stacks import emulator
+    from app import emulator
 
     assert run("emulator", "reset").output == "nothing to reset: the emulator has no saved state\n"
     roster = tmp_path / "roster.csv"

@@ -113,9 +113,9 @@ def check_engine() -> list[Finding]:
 
 
 def check_emulator() -> Finding:
-    from stacks import emulator
+    from cohorts import emulator_client
 
-    status = emulator.status()
+    status = emulator_client.status()
     if status.running:
         mode = ", IAM enforced" if status.enforce_iam else ""
         return Finding("emulator", "ok", f"running at {status.endpoint} (pid {status.pid}{mode})")
@@ -123,8 +123,8 @@ def check_emulator() -> Finding:
 
 
 def check_credentials() -> list[Finding]:
-    from stacks.registry import Registry
-    from stacks.targets import has_credentials
+    from cohorts.registry import Registry
+    from cohorts.targets import has_credentials
 
     with Registry() as reg:
         cohorts = [reg.cohort(name) for name in reg.cohort_names()]
@@ -152,7 +152,7 @@ def answers(endpoint: str, timeout: float = ENDPOINT_TIMEOUT_S) -> bool:
 
 def check_cohort_endpoints() -> list[Finding]:
     """One finding per emulator or LocalStack endpoint the registry's cohorts use, as resolved now."""
-    from stacks.registry import Registry
+    from cohorts.registry import Registry
 
     with Registry() as reg:
         cohorts = [reg.cohort(name) for name in reg.cohort_names()]

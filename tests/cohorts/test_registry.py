@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
+from cohorts.cohort import Cohort, make_target, parse_roster
+from cohorts.registry import MIGRATIONS, Registry
 from labs.errors import InputError, LabctlError
-from stacks.cohort import Cohort, make_target, parse_roster
-from stacks.registry import MIGRATIONS, Registry
 
 
 def cohort(name: str = "fall24") -> Cohort:
@@ -91,7 +91,7 @@ def test_cohorts_whose_prefixes_overlap_are_refused(tmp_path):
 def test_services_budget_and_email_round_trip(tmp_path):
     from dataclasses import replace
 
-    from stacks.cohort import Services
+    from cohorts.cohort import Services
 
     full = replace(cohort(), services=Services("postgresql://postgres@127.0.0.1/postgres", "/k/config", "kind"),
                    budget_usd=12.5, instructor_email="prof@example.edu")

@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import boto3
 
+from cohorts import emulator_client
+from cohorts.cohort import DEFAULT_EMULATOR_ENDPOINT, Target
 from labs.errors import LabctlError
-from stacks import emulator
-from stacks.cohort import DEFAULT_EMULATOR_ENDPOINT, Target
 
 LOCALSTACK_KEYS = ("test", "test")
 
@@ -21,16 +21,16 @@ def resolve(target: Target) -> Target:
     whatever needs it fails as unreachable, never on another server's state)."""
     if target.kind != "emulator" or target.endpoint:
         return target
-    current = emulator.status()
+    current = emulator_client.status()
     return replace(target, endpoint=current.endpoint if current.running else DEFAULT_EMULATOR_ENDPOINT)
 
 
 def instructor_session(target: Target) -> boto3.Session:
     """A boto3 session with the instructor's credentials for `target`."""
     if target.kind == "emulator":
-        creds = emulator.credentials()
-        # emulator.session, not boto3.Session: it signs so that moto verifies Lambda and API Gateway.
-        return emulator.session(creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"], target.region)
+        creds = emulator_client.credentials()
+        # emulator_client.session, not boto3.Session: it signs so that moto verifies Lambda and API Gateway.
+        return emulator_client.session(creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"], target.region)
     if target.kind == "localstack":
         key, secret = LOCALSTACK_KEYS
         return boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=target.region)

@@ -215,7 +215,8 @@ def run_isolation(students: int = 3, progress: Callable[[str], None] | None = No
     """Start an enforcing emulator in a temporary home, build the sandboxes, try every cell, stop."""
     if not 2 <= students <= MAX_STUDENTS:
         raise InputError(f"students must be between 2 and {MAX_STUDENTS}, not {students}", "--students")
-    from stacks import emulator
+    from app import emulator
+    from cohorts import emulator_client
 
     saved = os.environ.get("LABCTL_HOME")
     with tempfile.TemporaryDirectory(prefix="labctl-selftest-") as home:
@@ -223,7 +224,7 @@ def run_isolation(students: int = 3, progress: Callable[[str], None] | None = No
         try:
             status = emulator.start(port=emulator.free_port(), enforce_iam=True)
             try:
-                return exercise(status.endpoint, emulator.credentials(), students, progress or (lambda _: None))
+                return exercise(status.endpoint, emulator_client.credentials(), students, progress or (lambda _: None))
             finally:
                 emulator.stop()
         finally:
@@ -235,7 +236,7 @@ def run_isolation(students: int = 3, progress: Callable[[str], None] | None = No
 
 def exercise(endpoint: str, admin_env: dict[str, str], students: int,
              progress: Callable[[str], None]) -> IsolationReport:
-    from stacks.emulator import session
+    from cohorts.emulator_client import session
 
     admin = session(admin_env["AWS_ACCESS_KEY_ID"], admin_env["AWS_SECRET_ACCESS_KEY"], REGION)
 
@@ -290,7 +291,7 @@ def create_sandbox(client, admin: boto3.Session, slug: str) -> Sandbox:
                                 PolicyDocument=policy_json(part))["Policy"]["Arn"]
         iam.attach_user_policy(UserName=prefix, PolicyArn=arn)
     key = iam.create_access_key(UserName=prefix)["AccessKey"]
-    from stacks.emulator import session
+    from cohorts.emulator_client import session
 
     return Sandbox(slug, prefix, policy, session(key["AccessKeyId"], key["SecretAccessKey"], REGION))
 

@@ -1,9 +1,11 @@
-"""The embedded AWS emulator (DESIGN decision 5): moto's server in the background on 127.0.0.1.
+"""Starting, stopping and resetting the embedded AWS emulator (DESIGN decision 5): moto's server in
+the background on 127.0.0.1. Whether it runs, its credentials and sessions for it are
+`cohorts.emulator_client`'s, which every part reads.
 
-State lives under `stacks.home.emulator_dir()`: `state.json` (pid, port, enforce_iam, started_at),
+State lives under `cohorts.home.emulator_dir()`: `state.json` (pid, port, enforce_iam, started_at),
 `server.log`, with IAM enforcement `credentials.json` (0600) holding the administrator's key, and
 `saved-state.pickle` (0600): everything the emulator holds, written by the server at stop and every
-half minute (`stacks.emulator_server`) and restored at start, so students' work survives a stop, a
+half minute (`app.emulator_server`) and restored at start, so students' work survives a stop, a
 start on another port and a machine restart. `reset()` is the one way to empty it.
 
 IAM enforcement uses moto's `INITIAL_NO_AUTH_ACTION_COUNT`: moto serves that many authorised
@@ -13,12 +15,6 @@ exactly the number of calls the bootstrap makes, so the administrator's user, po
 last unauthenticated actions the server ever accepts. Note that moto's `/moto-api/reset-auth` and
 `/moto-api/reset` endpoints are unauthenticated: enforcement is a teaching aid, not a security
 boundary against anyone who can reach the port.
-
-Clients of an enforced emulator must come from `session()`: moto 5.2.5 verifies a SigV4 signature by
-rebuilding the request with the *parsed query string, or failing that the request headers* as its
-body whenever the body is empty (see `sign_payload_in_header`), so every bodiless GET/DELETE of a
-REST-JSON service (Lambda, API Gateway) is refused with `SignatureDoesNotMatch` unless the client
-states its payload hash in a signed `X-Amz-Content-SHA256` header, which moto's check then uses.
 """
 
 from __future__ import annotations
@@ -34,24 +30,31 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.auth import SigV4Auth
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cohorts.aws_errors import error_text
+from cohorts.emulator_client import (
+    HOST,
+    REGION,
+    SERVER_MODULE,
+    EmulatorStatus,
+    credentials_path,
+    endpoint_for,
+    is_emulator,
+    read_state,
+    state_path,
+    status,
+)
+from cohorts.home import emulator_dir, write_secret
 from labs.errors import InputError, LabctlError
-from stacks.aws_errors import error_text
-from stacks.home import emulator_dir, write_secret
 
-HOST = "127.0.0.1"
-SERVER_MODULE = "stacks.emulator_server"
 DEFAULT_PORT = 4566
-REGION = "us-east-1"
 ADMIN_USER = "labctl-admin"
 ADMIN_POLICY_NAME = "labctl-administrator"
 ADMIN_POLICY = {
@@ -60,7 +63,6 @@ ADMIN_POLICY = {
 }
 # CreateUser, PutUserPolicy, CreateAccessKey: the bootstrap's calls, each one counted action.
 BOOTSTRAP_ACTIONS = 3
-NOT_RUNNING = "emulator is not running (start it with `labctl emulator start`)"
 STOP_GRACE_SECONDS = 30.0
 """The server saves its state when told to stop: time for that before it is killed."""
 # One attempt per call: a retry would spend another of the counted unauthenticated actions.
@@ -68,58 +70,8 @@ BOOTSTRAP_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@dataclass(frozen=True)
-class EmulatorStatus:
-    running: bool
-    endpoint: str | None
-    pid: int | None
-    enforce_iam: bool
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-STOPPED = EmulatorStatus(running=False, endpoint=None, pid=None, enforce_iam=False)
-
-
-def state_path() -> Path:
-    return emulator_dir() / "state.json"
-
-
 def log_path() -> Path:
     return emulator_dir() / "server.log"
-
-
-def credentials_path() -> Path:
-    return emulator_dir() / "credentials.json"
-
-
-def endpoint_for(port: int) -> str:
-    return f"http://{HOST}:{port}"
-
-
-def sign_payload_in_header(request: Any, signature_version: str | None = None, **kwargs: Any) -> None:
-    """botocore `before-sign` hook: put the SigV4 payload hash in a signed `X-Amz-Content-SHA256` header.
-
-    moto's signature check (`moto.iam.access_control.IAMRequestBase._create_aws_request`) rebuilds
-    the request as `AWSRequest(data=self._body or self._data)`; for an empty body `_data` is the
-    query string dict, or, when there is none, the request's headers (`BaseResponse.setup_class`
-    falls back to `querystring.update(headers)`). botocore form-encodes that dict into a body, so
-    the payload hash moto signs is not the empty-body hash the client signed. botocore's
-    `SigV4Auth.canonical_request` takes the hash from this header whenever it is present, on our
-    side and on moto's (it is a signed header, so moto copies it), and the two then agree. The hash
-    is the real one, so the header is true for every request. S3 (`s3v4`) sets it itself.
-    """
-    if signature_version != "v4" or "X-Amz-Content-SHA256" in request.headers:
-        return
-    request.headers["X-Amz-Content-SHA256"] = SigV4Auth(None, "", "").payload(request)
-
-
-def session(key_id: str, secret: str, region: str = REGION) -> boto3.Session:
-    """A boto3 session whose clients the emulator (enforcing or not) verifies correctly."""
-    result = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region)
-    result.events.register("before-sign", sign_payload_in_header)
-    return result
 
 
 def saved_state_path() -> Path:
@@ -219,43 +171,6 @@ def stop() -> bool:
         stopped = True
     clear_state()
     return stopped
-
-
-def status() -> EmulatorStatus:
-    """What the state file says, checked against the process table: a dead pid means not running."""
-    state = read_state()
-    if state is None or not is_emulator(state["pid"]):
-        return STOPPED
-    return EmulatorStatus(
-        running=True,
-        endpoint=endpoint_for(state["port"]),
-        pid=state["pid"],
-        enforce_iam=state["enforce_iam"],
-    )
-
-
-def credentials() -> dict[str, str]:
-    """Environment variables that point an AWS SDK or CLI at the running emulator."""
-    current = status()
-    if not current.running:
-        raise LabctlError(NOT_RUNNING)
-    key_id, secret = "test", "test"
-    if current.enforce_iam:
-        path = credentials_path()
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            key_id, secret = stored["aws_access_key_id"], stored["aws_secret_access_key"]
-        except (OSError, ValueError, KeyError, TypeError):
-            raise LabctlError(
-                f"the emulator's administrator credentials are missing or unreadable ({path}); "
-                "restart it with `labctl emulator stop` and `labctl emulator start --enforce-iam`"
-            ) from None
-    return {
-        "AWS_ENDPOINT_URL": current.endpoint,
-        "AWS_ACCESS_KEY_ID": key_id,
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "AWS_DEFAULT_REGION": REGION,
-    }
 
 
 def port_is_free(port: int) -> bool:
@@ -368,20 +283,6 @@ def last_log_line() -> str:
     return f"{last} (log: {log_path()})"
 
 
-def read_state() -> dict[str, Any] | None:
-    """The recorded state, or None when there is none; a corrupt file counts as stale."""
-    try:
-        state = json.loads(state_path().read_text(encoding="utf-8"))
-        return {
-            "pid": int(state["pid"]),
-            "port": int(state["port"]),
-            "enforce_iam": bool(state["enforce_iam"]),
-            "started_at": str(state.get("started_at", "")),
-        }
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def write_state(state: dict[str, Any]) -> None:
     path = state_path()
     tmp = path.with_suffix(".tmp")
@@ -392,26 +293,6 @@ def write_state(state: dict[str, Any]) -> None:
 def clear_state() -> None:
     """Forget the process; the administrator's key stays with the saved state it belongs to."""
     state_path().unlink(missing_ok=True)
-
-
-def is_emulator(pid: int) -> bool:
-    """True when `pid` is alive and (where /proc tells) is a moto server, not a recycled pid."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    if not Path("/proc/self").exists():
-        return True
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    # A zombie has an empty command line: it is dead.
-    return SERVER_MODULE.encode() in argv or b"moto.server" in argv  # the latter: started by labctl < 0.2
 
 
 def terminate(pid: int) -> None:

@@ -212,7 +212,7 @@ DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
 def make_target(kind: str, endpoint: str | None, region: str, profile: str | None) -> Target:
     """Validate a cohort's target. LocalStack defaults to 127.0.0.1:4566; the emulator without
     --endpoint is labctl's own, wherever it listens when used (its endpoint stays None here and is
-    resolved by `stacks.targets.resolve`)."""
+    resolved by `cohorts.targets.resolve`)."""
     if kind not in TARGETS:
         raise InputError(f"unknown target {kind!r} (choose from {', '.join(TARGETS)})", "--target")
     if endpoint is not None and not re.match(r"^https?://[^\s/]+(:\d+)?/?$", endpoint):

@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from cohorts.cohort import Cohort, Services, Student, Target
+from cohorts.home import registry_path
+from cohorts.targets import resolve
 from labs.errors import InputError, LabctlError, choices_hint
-from stacks.cohort import Cohort, Services, Student, Target
-from stacks.home import registry_path
-from stacks.targets import resolve
 
 MIGRATIONS: tuple[str, ...] = (
     """

@@ -13,10 +13,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from app import emulator
+from cohorts import emulator_client
+from cohorts.cohort import Target
+from cohorts.targets import instructor_session
 from labs.errors import LabctlError
-from stacks import emulator
-from stacks.cohort import Target
-from stacks.targets import instructor_session
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.emulator
@@ -42,13 +43,13 @@ def client(service: str, env: dict[str, str]):
 def test_start_status_stop_round_trip(port: int) -> None:
     started = emulator.start(port=port)
     endpoint = f"http://127.0.0.1:{port}"
-    assert started == emulator.EmulatorStatus(running=True, endpoint=endpoint, pid=started.pid, enforce_iam=False)
-    assert emulator.status() == started
+    assert started == emulator_client.EmulatorStatus(running=True, endpoint=endpoint, pid=started.pid, enforce_iam=False)
+    assert emulator_client.status() == started
     assert started.to_dict() == {"running": True, "endpoint": endpoint, "pid": started.pid, "enforce_iam": False}
-    state = json.loads(emulator.state_path().read_text())
+    state = json.loads(emulator_client.state_path().read_text())
     assert set(state) == {"pid", "port", "enforce_iam", "started_at"}
 
-    env = emulator.credentials()
+    env = emulator_client.credentials()
     assert env == {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "test",
@@ -62,12 +63,42 @@ def test_start_status_stop_round_trip(port: int) -> None:
         emulator.start(port=free_port())
 
     assert emulator.stop() is True
-    assert emulator.status() == emulator.STOPPED
-    assert not emulator.state_path().exists()
-    assert not emulator.is_emulator(started.pid)
+    assert emulator_client.status() == emulator_client.STOPPED
+    assert not emulator_client.state_path().exists()
+    assert not emulator_client.is_emulator(started.pid)
     assert emulator.stop() is False
     with pytest.raises(LabctlError, match=r"emulator is not running \(start it with `labctl emulator start`\)"):
-        emulator.credentials()
+        emulator_client.credentials()
+
+
+def sleeper(argument: str) -> subprocess.Popen:
+    """A process with `argument` on its command line, returned once it runs its own program (before
+    that, a forked child still shows the test runner's command line)."""
+    process = subprocess.Popen([sys.executable, "-c", "print('up', flush=True); input()", argument],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "up\n"
+    return process
+
+
+@pytest.mark.parametrize("module", ["app.emulator_server", "stacks.emulator_server", "moto.server"])
+def test_a_server_of_this_or_an_earlier_labctl_is_recognised_by_its_command_line(module: str) -> None:
+    """An emulator started before an upgrade moved its entry module can still be stopped."""
+    process = sleeper(module)
+    try:
+        assert emulator_client.is_emulator(process.pid)
+    finally:
+        process.kill()
+        process.communicate()
+    assert not emulator_client.is_emulator(process.pid)
+
+
+def test_another_process_is_not_taken_for_the_emulator() -> None:
+    process = sleeper("my.server")
+    try:
+        assert not emulator_client.is_emulator(process.pid)
+    finally:
+        process.kill()
+        process.communicate()
 
 
 def test_busy_port_is_a_clear_error_before_anything_is_launched(port: int, monkeypatch) -> None:
@@ -80,17 +111,17 @@ def test_busy_port_is_a_clear_error_before_anything_is_launched(port: int, monke
         busy.listen()
         with pytest.raises(LabctlError, match=rf"port {port} on 127.0.0.1 is already in use"):
             emulator.start(port=port)
-    assert emulator.status() == emulator.STOPPED
-    assert not emulator.state_path().exists()
+    assert emulator_client.status() == emulator_client.STOPPED
+    assert not emulator_client.state_path().exists()
 
 
 def test_enforced_iam_admits_only_the_admin_key(port: int) -> None:
     started = emulator.start(port=port, enforce_iam=True)
-    assert started.enforce_iam and emulator.status().enforce_iam
+    assert started.enforce_iam and emulator_client.status().enforce_iam
 
-    env = emulator.credentials()
+    env = emulator_client.credentials()
     assert env["AWS_ACCESS_KEY_ID"] not in ("", "test")
-    assert stat.S_IMODE(emulator.credentials_path().stat().st_mode) == 0o600
+    assert stat.S_IMODE(emulator_client.credentials_path().stat().st_mode) == 0o600
     assert client("sts", env).get_caller_identity()["Arn"].endswith(":user/labctl-admin")
     client("s3", env).create_bucket(Bucket="admin-bucket")
 
@@ -102,9 +133,9 @@ def test_enforced_iam_admits_only_the_admin_key(port: int) -> None:
 
     assert emulator.stop() is True
     # The administrator's key stays with the saved state it belongs to: the next start keeps both.
-    assert stat.S_IMODE(emulator.credentials_path().stat().st_mode) == 0o600
+    assert stat.S_IMODE(emulator_client.credentials_path().stat().st_mode) == 0o600
     restarted = emulator.start(port=free_port(), enforce_iam=True)
-    again = emulator.credentials()
+    again = emulator_client.credentials()
     assert again["AWS_ACCESS_KEY_ID"] == env["AWS_ACCESS_KEY_ID"] and restarted.endpoint != started.endpoint
     assert [b["Name"] for b in client("s3", again).list_buckets()["Buckets"]] == ["admin-bucket"]
     with pytest.raises(ClientError, match="InvalidAccessKeyId"):
@@ -112,9 +143,9 @@ def test_enforced_iam_admits_only_the_admin_key(port: int) -> None:
 
 
 def test_enforced_emulator_verifies_admin_signed_lambda_and_api_gateway_requests(port: int) -> None:
-    """Bodiless GETs of REST-JSON services: moto 5.2.5 refuses them unless signed via emulator.session."""
+    """Bodiless GETs of REST-JSON services: moto 5.2.5 refuses them unless signed via emulator_client.session."""
     emulator.start(port=port, enforce_iam=True)
-    env = emulator.credentials()
+    env = emulator_client.credentials()
     session = instructor_session(Target(kind="emulator", endpoint=env["AWS_ENDPOINT_URL"], region="us-east-1"))
 
     def c(service: str):
@@ -134,16 +165,16 @@ def test_enforced_emulator_verifies_admin_signed_lambda_and_api_gateway_requests
     assert c("sts").get_caller_identity()["Arn"].endswith(":user/labctl-admin")
 
     # The payload header does not weaken the check: a wrong secret is still refused.
-    wrong = emulator.session(env["AWS_ACCESS_KEY_ID"], "not-the-secret")
+    wrong = emulator_client.session(env["AWS_ACCESS_KEY_ID"], "not-the-secret")
     with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
         wrong.client("lambda", endpoint_url=env["AWS_ENDPOINT_URL"]).list_functions()
 
 
 def test_moto_still_refuses_bodiless_lambda_and_api_gateway_gets_signed_without_payload_header(port: int) -> None:
     """Pins moto's bug (docs/security.md): when this fails, moto verifies plain SigV4 for these
-    services and `emulator.sign_payload_in_header` can go."""
+    services and `emulator_client.sign_payload_in_header` can go."""
     emulator.start(port=port, enforce_iam=True)
-    env = emulator.credentials()
+    env = emulator_client.credentials()
     for service, call in (("lambda", "list_functions"), ("apigateway", "get_rest_apis"), ("apigatewayv2", "get_apis")):
         with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
             getattr(client(service, env), call)()
@@ -154,9 +185,9 @@ def test_stale_state_means_not_running_and_is_cleaned_quietly() -> None:
     dead.wait()
     emulator.write_state({"pid": dead.pid, "port": free_port(), "enforce_iam": False, "started_at": "x"})
 
-    assert emulator.status() == emulator.STOPPED
+    assert emulator_client.status() == emulator_client.STOPPED
     assert emulator.stop() is False
-    assert not emulator.state_path().exists()
+    assert not emulator_client.state_path().exists()
 
 
 def test_server_that_exits_during_start_reports_its_last_log_line(
@@ -167,7 +198,7 @@ def test_server_that_exits_during_start_reports_its_last_log_line(
     monkeypatch.setattr(emulator, "server_command", lambda port, persist: [sys.executable, "-c", crash])
     with pytest.raises(LabctlError, match=r"exited during start \(exit code 3\): boom: no luck \(log: "):
         emulator.start(port=port, timeout=10)
-    assert emulator.status() == emulator.STOPPED
+    assert emulator_client.status() == emulator_client.STOPPED
 
 
 def test_server_that_never_answers_is_stopped_after_the_timeout(
@@ -186,13 +217,13 @@ def test_server_that_never_answers_is_stopped_after_the_timeout(
     with pytest.raises(LabctlError, match=r"did not answer on http://127.0.0.1:\d+ within 0.5s: still booting"):
         emulator.start(port=port, timeout=0.5)
     assert launched[0].poll() is not None
-    assert emulator.status() == emulator.STOPPED
+    assert emulator_client.status() == emulator_client.STOPPED
 
 
 def test_students_work_survives_stop_start_on_another_port_until_reset(port: int) -> None:
     """moto keeps state in memory; labctl's server saves it at stop and restores it at start."""
     emulator.start(port=port)
-    env = emulator.credentials()
+    env = emulator_client.credentials()
     s3, iam, sqs = client("s3", env), client("iam", env), client("sqs", env)
     s3.create_bucket(Bucket="c1-ada-site")
     s3.put_object(Bucket="c1-ada-site", Key="index.html", Body=b"Hello from ada")
@@ -205,7 +236,7 @@ def test_students_work_survives_stop_start_on_another_port_until_reset(port: int
     assert size > 0 and stat.S_IMODE(emulator.saved_state_path().stat().st_mode) == 0o600
 
     emulator.start(port=free_port())
-    env = emulator.credentials()
+    env = emulator_client.credentials()
     s3, iam, sqs = client("s3", env), client("iam", env), client("sqs", env)
     assert s3.get_object(Bucket="c1-ada-site", Key="index.html")["Body"].read() == b"Hello from ada"
     assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="c1-ada")["AccessKeyMetadata"]] == [key["AccessKeyId"]]
@@ -217,7 +248,7 @@ def test_students_work_survives_stop_start_on_another_port_until_reset(port: int
     emulator.stop()
     assert emulator.reset() is True and emulator.saved_state() is None
     emulator.start(port=free_port())
-    assert client("s3", emulator.credentials()).list_buckets()["Buckets"] == []
+    assert client("s3", emulator_client.credentials()).list_buckets()["Buckets"] == []
 
 
 def test_a_server_killed_without_warning_keeps_what_it_saved_periodically(port: int, monkeypatch) -> None:
@@ -228,7 +259,7 @@ def test_a_server_killed_without_warning_keeps_what_it_saved_periodically(port: 
 
     monkeypatch.setenv("LABCTL_EMULATOR_SAVE_EVERY_S", "0.5")
     started = emulator.start(port=port)
-    client("s3", emulator.credentials()).create_bucket(Bucket="c1-bob-site")
+    client("s3", emulator_client.credentials()).create_bucket(Bucket="c1-bob-site")
     created = time.time()
     deadline = time.monotonic() + 20
 
@@ -241,4 +272,4 @@ def test_a_server_killed_without_warning_keeps_what_it_saved_periodically(port: 
     os.killpg(started.pid, signal.SIGKILL)
     emulator.wait_gone(started.pid, 10)
     emulator.start(port=free_port())
-    assert [b["Name"] for b in client("s3", emulator.credentials()).list_buckets()["Buckets"]] == ["c1-bob-site"]
+    assert [b["Name"] for b in client("s3", emulator_client.credentials()).list_buckets()["Buckets"]] == ["c1-bob-site"]

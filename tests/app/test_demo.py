@@ -4,10 +4,10 @@ is present (here the recording fake of PulumiCommand), one line and the rest of 
 from __future__ import annotations
 
 import pytest
-from fake_pulumi import FakePulumi
 
-from stacks import demo
+from app import demo
 from stacks import engine as engine_mod
+from tests.stacks.fake_pulumi import FakePulumi
 
 
 def test_without_the_pulumi_cli_the_engine_steps_are_one_line(monkeypatch):

@@ -16,20 +16,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from app import emulator
+from cohorts import emulator_client
+from cohorts.cohort import Cohort, build_cohort, make_target
+from cohorts.registry import Registry
+from cohorts.targets import instructor_session
 from labs.catalog import get_lab
 from labs.errors import LabctlError
 from labs.solutions import apply, solutions_for
 from policies.engine import evaluate
 from policies.loaders import from_plan
-from stacks import emulator
-from stacks.cohort import Cohort, build_cohort, make_target
 from stacks.engine import Engine
 from stacks.lifecycle import run_cohort
 from stacks.plan import plan_cohort
 from stacks.program import TargetSettings
-from stacks.registry import Registry
 from stacks.sweep import sweep_target
-from stacks.targets import instructor_session
 from validators.grading import grade_and_record
 from validators.report.model import GradeReport
 
@@ -53,7 +54,7 @@ class DemoResult:
 
 def ensure_emulator(say: Callable[[str], None]) -> tuple[str, bool]:
     """The emulator's endpoint and whether the demo started it (and so must stop it)."""
-    status = emulator.status()
+    status = emulator_client.status()
     if status.running and not status.enforce_iam:
         say(f"reusing the running emulator at {status.endpoint}")
         return status.endpoint, False

@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
+from app import doctor
 from cli import cli
-from stacks import doctor
 
 
 def test_engine_absent_is_a_warning_naming_engine_install(monkeypatch):

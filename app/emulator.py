@@ -79,8 +79,10 @@ def saved_state_path() -> Path:
 
 
 def server_command(port: int, persist: bool = True) -> list[str]:
-    """moto's server through labctl's entry point, which keeps its state in `saved_state_path()`."""
-    command = [sys.executable, "-m", SERVER_MODULE, "--host", HOST, "--port", str(port)]
+    """moto's server through labctl's entry point, which keeps its state in `saved_state_path()`.
+    `-P`: the working directory is not put first on the module path, so a folder named `app` where
+    labctl was run cannot stand in for labctl's own."""
+    command = [sys.executable, "-P", "-m", SERVER_MODULE, "--host", HOST, "--port", str(port)]
     return command + (["--state", str(saved_state_path())] if persist else [])
 
 

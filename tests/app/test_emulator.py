@@ -71,6 +71,16 @@ def test_start_status_stop_round_trip(port: int) -> None:
         emulator_client.credentials()
 
 
+def test_an_app_folder_in_the_working_directory_does_not_replace_the_server(port: int, tmp_path, monkeypatch) -> None:
+    """`app` is a common folder name: started from a project that has one, the emulator is still moto."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "emulator_server.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.chdir(tmp_path)
+    started = emulator.start(port=port)
+    assert emulator_client.status() == started and started.running
+
+
 def sleeper(argument: str) -> subprocess.Popen:
     """A process with `argument` on its command line, returned once it runs its own program (before
     that, a forked child still shows the test runner's command line)."""

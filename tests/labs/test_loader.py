@@ -144,6 +144,7 @@ def test_position_points_at_the_value_unless_asked_for_the_key(tmp_path):
     line = line_of(GOOD, "title: Host")
     assert position(doc, ("title",)) == (line, len("title: ") + 1)
     assert position(doc, ("title",), at_key=True) == (line, 1)
+    assert position("a document that is one scalar", ()) == (1, 1)  # labs/solutions.py names such a file at 1:1
 
 
 def test_a_guard_is_checked_and_located_like_a_check(tmp_path):

@@ -83,3 +83,36 @@ def test_missing_bucket_skips_every_check_but_bucket_exists() -> None:
         (s3.public_read_only, ONLY),
     ):
         assert fn(empty, params) == s3.Result.skipped(f"bucket {NAME} does not exist")
+
+
+# --- edges the mutation run found untested (docs/testing.md) -------------------------------------
+
+def test_the_guard_names_each_public_statement_by_sid_or_position_after_a_private_one() -> None:
+    """A private statement first must not end the scan; unnamed statements are numbered from 1."""
+    policy = {"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "s3:*"},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject"},
+        {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "s3:DeleteObject"},
+    ]}
+    result = s3.public_read_only(inv(policy=policy), ONLY)
+    assert (result.status, result.message) == ("failed", (
+        "statement #2 grants s3:PutObject to principal *; statement Open grants s3:DeleteObject to principal *"
+        " (the public may only have s3:GetObject)"))
+    nothing = s3.public_read_only(inv(policy=public("s3:GetObject")), s3.PublicReadOnlyParams(bucket=NAME, allow=[]))
+    assert nothing.message == "statement #1 grants s3:GetObject to principal * (the public may only have nothing)"
+
+
+def test_either_public_access_block_setting_stops_public_read() -> None:
+    for setting in ("RestrictPublicBuckets", "BlockPublicPolicy"):
+        blocked = inv(policy=public("s3:GetObject"), public_access_block={setting: True})
+        assert s3.public_read(blocked, READ).status == "failed", setting
+
+
+def test_versioning_off_or_suspended_fails_and_a_tag_must_equal_exactly() -> None:
+    for state, shown in ((None, "off"), ("Suspended", "Suspended")):
+        result = s3.versioning(inv(versioning=state), s3.BucketParams(bucket=NAME))
+        assert (result.status, result.message) == ("failed", f"versioning is {shown}")
+    params = s3.TagParams(bucket=NAME, key="lab", value="s3-static-website")
+    for value in ("s3-static-websitf", "s3-static-websitd", "s3-static-website "):
+        assert s3.tag(inv(tags={"lab": value}), params).status == "failed", value
+    assert s3.tag(inv(tags={"lab": "s3-static-website"}), params).status == "passed"

@@ -434,6 +434,7 @@ def test_a_view_that_returns_a_right_row_twice_fails(server):
     ((), [[n] for n in range(4)], False, ["missing (0), (1), (2) and 1 more"]),
     ((), [[n] for n in range(3)], False, ["missing (0), (1), (2)"]),
     (tuple((n,) for n in range(5)), [], False, ["unexpected (0), (1), (2) and 2 more"]),
+    (tuple((n,) for n in range(4)), [], False, ["unexpected (0), (1), (2) and 1 more"]),
     (tuple((n,) for n in range(3)), [], False, ["unexpected (0), (1), (2)"]),
     (tuple((n,) for n in range(7, 0, -1)), [[n] for n in range(1, 8)], True,
      ["the rows are right but in the wrong order: (7), (6), (5), (4), (3), (2)"]),

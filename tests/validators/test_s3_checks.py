@@ -116,3 +116,15 @@ def test_versioning_off_or_suspended_fails_and_a_tag_must_equal_exactly() -> Non
     for value in ("s3-static-websitf", "s3-static-websitd", "s3-static-website "):
         assert s3.tag(inv(tags={"lab": value}), params).status == "failed", value
     assert s3.tag(inv(tags={"lab": "s3-static-website"}), params).status == "passed"
+
+
+def test_object_content_says_why_it_could_not_judge_or_what_differs() -> None:
+    """The collector reads at most 1 MiB of an object (validators/inventory/s3.py)."""
+    large = S3Object("index.html", "text/html", 5 * 1024 * 1024, None, too_large=True)
+    result = s3.object_content(inv(objects={"index.html": large}), CONTENT)
+    assert (result.status, result.message) == ("failed", "index.html is larger than 1 MiB, so its content was not read")
+    plain = S3Object("index.html", None, 20, b"<p>Hello from ada</p>")
+    assert s3.object_content(inv(objects={"index.html": plain}), CONTENT).message == (
+        "index.html has Content-Type (none), expected text/html")
+    anything = s3.ObjectContentParams(bucket=NAME, key="index.html")
+    assert s3.object_content(inv(objects={"index.html": large}), anything).status == "passed"

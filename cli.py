@@ -982,6 +982,53 @@ def demo(settings: Settings) -> None:
     )
 
 
+# --- portal -------------------------------------------------------------------------------------
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+def serve(host: str, port: int) -> None:
+    """The lab portal: students check their own work in a browser, instructors watch their cohorts.
+
+    Prints the instructor's sign-in link once; students' links come from `labctl portal tokens`.
+    """
+    from app.portal.server import serve as run_portal
+
+    run_portal(host, port, click.echo)
+
+
+@click.group("portal")
+def portal_group() -> None:
+    """The lab portal's sign-in tokens."""
+
+
+@click.command("tokens")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort.")
+@click.option("--student", "students", multiple=True, help="Only this student (repeatable; default: every student).")
+@click.option("--url", help="The portal's address for the links (default: where `labctl serve` last listened).")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@pass_settings
+def portal_tokens(settings: Settings, cohort_name: str, students: tuple[str, ...], url: str | None, fmt: str) -> None:
+    """Issue fresh sign-in tokens (a student's older token stops working); shown this once only."""
+    from app.portal.tokens import DEFAULT_URL, check_url, issue_student_tokens, known_url
+
+    base = check_url(url) if url else (known_url() or DEFAULT_URL)
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+        for slug in students:
+            cohort.student(slug)
+        issued = issue_student_tokens(reg, cohort, list(students), base)
+    if fmt == "json":
+        emit_json(issued)
+        return
+    settings.out.print(table(f"portal tokens · {cohort.name} (shown once; hand each link to its student only)",
+                             ["student", "token", "url"], [[i["student"], i["token"], i["url"]] for i in issued]))
+
+
+portal_group.add_command(portal_tokens)
+
+
 # --- selftest -----------------------------------------------------------------------------------
 
 
@@ -1051,7 +1098,7 @@ def doctor(settings: Settings, fmt: str) -> None:
 
 for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, grades_group, student_group, demo, doctor, engine_group, up, destroy, reset, status, sweep, handouts, selftest_group):
     cli.add_command(command)
-for command in (reap, unlock):
+for command in (reap, unlock, serve, portal_group):
     cli.add_command(command)
 
 
@@ -1089,6 +1136,8 @@ EXAMPLES = {
     "selftest isolation": "labctl selftest isolation --students 3",
     "reap": "labctl reap --dry-run",
     "unlock": "labctl unlock --cohort fall24",
+    "serve": "labctl serve --host 127.0.0.1 --port 8080",
+    "portal tokens": "labctl portal tokens --cohort fall24 --student ada --format json",
 }
 
 

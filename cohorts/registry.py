@@ -132,6 +132,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     UPDATE cohorts SET endpoint = NULL WHERE target = 'emulator' AND endpoint = 'http://127.0.0.1:4566';
     """,
+    # Portal sign-in tokens: one per student, only its SHA-256 (a new token replaces the old one).
+    """
+    CREATE TABLE portal_tokens (
+        cohort TEXT NOT NULL,
+        student TEXT NOT NULL,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        issued_at TEXT NOT NULL,
+        PRIMARY KEY (cohort, student),
+        FOREIGN KEY (cohort, student) REFERENCES students(cohort, student) ON DELETE CASCADE
+    );
+    """,
 )
 
 
@@ -294,6 +305,19 @@ class Registry:
             problem = "matches several runs" if chosen else "is no grading run of this cohort"
             raise InputError(f"{run!r} {problem} (see labctl grades history --cohort {cohort})", "--run")
         return [entry for entry in self.grade_history(cohort) if entry["run_id"] == chosen[0]]
+
+    def set_portal_tokens(self, cohort: str, hashes: dict[str, str]) -> None:
+        """Student slug → the SHA-256 of their new portal token; each replaces the student's old one."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO portal_tokens (cohort, student, token_sha256, issued_at) VALUES (?, ?, ?, ?)",
+                [(cohort, student, digest, now()) for student, digest in hashes.items()],
+            )
+
+    def portal_student(self, token_sha256: str) -> tuple[str, str] | None:
+        """(cohort, student) whose current portal token has this SHA-256, or None."""
+        row = self.db.execute("SELECT cohort, student FROM portal_tokens WHERE token_sha256 = ?", (token_sha256,)).fetchone()
+        return (row["cohort"], row["student"]) if row else None
 
     def set_stack_status(
         self, cohort: str, student: str, operation: str, status: str, *, started_at: str | None = None,

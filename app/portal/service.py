@@ -20,6 +20,7 @@ from app.portal.tokens import digest, same
 from cohorts.cohort import Cohort, Student
 from cohorts.registry import Registry
 from labs.catalog import get_lab
+from labs.errors import InputError
 from stacks.handouts import Outputs, engine_outputs, env_text, personal
 from validators.grading import grade_and_record, next_labs
 from validators.report import GradeReport, stored_report, student_json
@@ -236,10 +237,19 @@ class Portal:
         return {**self.summary(name), "boards": labs, "job": self.job(name)}
 
     def stored(self, name: str) -> tuple[Cohort, GradeReport]:
-        """The cohort and its last stored grading run (InputError when there is none)."""
+        """The cohort and its last stored run that graded the whole roster (Grade all, `labctl
+        grade`), rendered without regrading; students' own checks are runs of one and not the
+        gradebook. InputError when there is none."""
         with Registry() as registry:
             cohort = registry.cohort(name)
-            return cohort, stored_report(cohort.name, registry.grade_run(cohort.name))
+            runs: dict[str, list[dict]] = {}
+            for entry in registry.grade_history(cohort.name):
+                runs.setdefault(entry["run_id"], []).append(entry)
+        roster = {s.student for s in cohort.students}
+        full = [entries for entries in runs.values() if {e["student"] for e in entries} >= roster]
+        if not full:
+            raise InputError(f"cohort {name!r} has no grading run of the whole roster yet (Grade all)", "--cohort")
+        return cohort, stored_report(cohort.name, full[-1])
 
     def job(self, name: str) -> dict[str, Any] | None:
         job = self.jobs.get(name)

@@ -49,9 +49,14 @@ def instructor_token() -> str:
 
 def check_url(url: str) -> str:
     """A portal base URL (http or https, a host, no query); without a trailing slash."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise InputError(f"portal URL {url!r} must be http(s)://HOST[:PORT][/PATH]", "--url")
+    problem = InputError(f"portal URL {url!r} must be http(s)://HOST[:PORT][/PATH]", "--url")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise problem from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or url != url.strip():
+        raise problem
     return url.rstrip("/")
 
 

@@ -85,8 +85,8 @@ class Sessions:
             self.by_id.pop(sid or "", None)
 
 
-def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    response = HTMLResponse(templates.get_template(name).render(**context), status_code=status)
+def page(name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    response = HTMLResponse(templates.get_template(name).render(**context), status_code=code)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -148,7 +148,7 @@ def create_app(portal: Portal) -> FastAPI:
             raise HTTPException(403, "instructors only")
         return who
 
-    async def csrf_checked(request: Request) -> None:
+    async def csrf_checked(request: Request, who: Identity = Depends(caller)) -> None:
         """A cookie caller's state change must carry the session's CSRF token."""
         session = getattr(request.state, "session", None)
         if session is None:

@@ -903,17 +903,24 @@ def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) 
 @click.option("--cohort", "cohort_name", required=True, help="The cohort.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the handouts.")
 @click.option("--format", "fmt", type=click.Choice(["md", "env"]), default="md", show_default=True)
+@click.option("--portal-links", is_flag=True, help="Issue fresh portal tokens and put each student's sign-in link in their handout.")
 @backend_option
-def handouts(cohort_name: str, out: Path, fmt: str, backend: str | None) -> None:
-    """One file per student (0600): lab instructions, endpoint, region and, after `up`, credentials."""
+def handouts(cohort_name: str, out: Path, fmt: str, portal_links: bool, backend: str | None) -> None:
+    """One file per student (0600): lab instructions, endpoint, region, the portal and, after `up`, credentials."""
+    from app.portal.tokens import DEFAULT_URL, issue_student_tokens, known_url
     from stacks.handouts import engine_outputs, write_handouts
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
         current = reg.current_labs(cohort_name)
+        base = known_url()
+        if portal_links:
+            portal = {i["student"]: i["url"] for i in issue_student_tokens(reg, cohort, None, base or DEFAULT_URL)}
+        else:
+            portal = {s.student: base + "/" for s in cohort.students} if base else {}
     outputs, reason = engine_outputs(cohort, backend)
     try:
-        paths = write_handouts(cohort, out, fmt, outputs, current)
+        paths = write_handouts(cohort, out, fmt, outputs, current, portal)
     except OSError as exc:
         raise InputError(f"cannot write handouts to {exc.filename or out}: {exc.strerror or exc}", "--out") from None
     note = f" without credentials ({reason})" if reason else ""
@@ -978,6 +985,11 @@ def demo(settings: Settings) -> None:
         f"[bold]demo done in {result.seconds:.1f}s[/]: cohort {result.cohort}, {result.resources} planned resources, "
         f"{result.mandatory_violations} mandatory policy violations, {passed}/{len(result.report.results)} students passed. "
         f"Explore: labctl cohort show {result.cohort} · labctl plan --cohort {result.cohort}",
+        highlight=False,
+    )
+    settings.out.print(
+        f"Open the portal: labctl serve (prints the instructor's sign-in link; the board of {result.cohort} is there) · "
+        f"students' links: labctl portal tokens --cohort {result.cohort}",
         highlight=False,
     )
 
@@ -1132,7 +1144,7 @@ EXAMPLES = {
     "reset": "labctl reset --cohort fall24 --student ada",
     "status": "labctl status --cohort fall24",
     "sweep": "labctl sweep --cohort fall24 --dry-run",
-    "handouts": "labctl handouts --cohort fall24 --out handouts/",
+    "handouts": "labctl handouts --cohort fall24 --out handouts/ --portal-links",
     "selftest isolation": "labctl selftest isolation --students 3",
     "reap": "labctl reap --dry-run",
     "unlock": "labctl unlock --cohort fall24",

@@ -89,9 +89,12 @@ def kubeconfig_lines(student: Student, kubeconfig: str) -> list[str]:
     ]
 
 
-def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None) -> str:
+def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None,
+             portal: str | None = None) -> str:
     env = student_env(cohort, student, outputs, lab)
     lines = [f"# labctl: {cohort.name} / {student.student} — source this file in your shell"]
+    if portal:
+        lines.append(f"# check your work in the lab portal: {portal}")
     lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
     if outputs.get("kubeconfig"):
         lines += kubeconfig_lines(student, str(outputs["kubeconfig"]))
@@ -118,7 +121,23 @@ def personal(readme: str, cohort: Cohort, student: Student) -> str:
     return readme
 
 
-def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None) -> str:
+def portal_lines(portal: str | None) -> list[str]:
+    """The handout's portal section: the student's sign-in link (personal: it signs them in), or
+    the portal's address when links are handed out separately."""
+    if not portal:
+        return []
+    personal_link = "/signin?token=" in portal
+    return [
+        "## Check your work",
+        "",
+        f"- lab portal: <{portal}>" + (" (your personal sign-in link: keep it to yourself)" if personal_link
+                                        else " (sign in with the link your instructor gives you)"),
+        "",
+    ]
+
+
+def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None,
+                  portal: str | None = None) -> str:
     current = current_lab(cohort, outputs, lab)
     labs = [get_lab(lab_id) for lab_id in ([current] if current else cohort.labs)]
     who = student.name or student.student
@@ -136,6 +155,7 @@ def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab
         f"- target: {target.kind}" + (f" at `{target.endpoint}`" if target.endpoint else ""),
         f"- region: `{target.region}`",
         "",
+        *portal_lines(portal),
         "## Your credentials",
         "",
     ]
@@ -172,10 +192,12 @@ def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab
 
 
 def write_handouts(
-    cohort: Cohort, out: Path, fmt: str, outputs: Outputs, current_labs: Mapping[str, str] | None = None
+    cohort: Cohort, out: Path, fmt: str, outputs: Outputs, current_labs: Mapping[str, str] | None = None,
+    portal: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """One 0600 file per student, `<student>.md` or `<student>.env`, under `out`, for the student's
-    current lab (`current_labs`: student slug → lab, as the registry records them)."""
+    current lab (`current_labs`: student slug → lab, as the registry records them), with their
+    portal link (`portal`: student slug → URL) when there is one."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown handout format {fmt!r}")
     render = markdown_text if fmt == "md" else env_text
@@ -183,7 +205,8 @@ def write_handouts(
     paths = []
     for student in cohort.students:
         path = Path(out) / f"{student.student}.{fmt}"
-        write_secret(path, render(cohort, student, outputs(student), labs.get(student.student)))
+        write_secret(path, render(cohort, student, outputs(student), labs.get(student.student),
+                                  (portal or {}).get(student.student)))
         paths.append(path)
     return paths
 

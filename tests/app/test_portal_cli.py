@@ -86,3 +86,25 @@ def test_check_url_accepts_only_http_urls_with_a_host(url: str) -> None:
     except InputError:
         return
     assert checked.split("://")[0] in ("http", "https") and not checked.endswith("/")
+
+
+def test_handouts_carry_each_students_own_portal_link(cohort: str, tmp_path: Path) -> None:
+    result = run("handouts", "--cohort", cohort, "--out", str(tmp_path / "h"), "--portal-links")
+    assert result.exit_code == 0, result.output
+    digests = stored_digests()
+    for student, other in (("ada", "bob"), ("bob", "ada")):
+        text = (tmp_path / "h" / f"{student}.md").read_text()
+        [link] = [line for line in text.splitlines() if line.startswith("- lab portal: <")]
+        token = link.split("/signin?token=")[1].split(">")[0]
+        assert digest(token) == digests[student] and digest(token) != digests[other]
+        assert "keep it to yourself" in link
+
+
+def test_handouts_name_the_portal_without_a_token_unless_asked(monkeypatch, cohort: str, tmp_path: Path) -> None:
+    assert run("handouts", "--cohort", cohort, "--out", str(tmp_path / "a")).exit_code == 0
+    assert "lab portal" not in (tmp_path / "a" / "ada.md").read_text()  # no portal known yet
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: None)
+    run("serve", "--port", "8111")
+    assert run("handouts", "--cohort", cohort, "--out", str(tmp_path / "b"), "--format", "env").exit_code == 0
+    assert "# check your work in the lab portal: http://127.0.0.1:8111/\n" in (tmp_path / "b" / "ada.env").read_text()
+    assert not stored_digests()  # no token was issued

@@ -143,6 +143,20 @@ MIGRATIONS: tuple[str, ...] = (
         FOREIGN KEY (cohort, student) REFERENCES students(cohort, student) ON DELETE CASCADE
     );
     """,
+    # A student's own check (the portal) locks that student only: checks of different students run
+    # side by side, and a second check of the same student waits or is refused.
+    """
+    CREATE TABLE student_grading_locks (
+        cohort TEXT NOT NULL,
+        student TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        PRIMARY KEY (cohort, student),
+        FOREIGN KEY (cohort, student) REFERENCES students(cohort, student) ON DELETE CASCADE
+    );
+    """,
 )
 
 
@@ -385,27 +399,42 @@ class Registry:
     def acquire_grading_lock(self, cohort: str, run_id: str, wait: bool = False, poll_s: float = 0.5) -> None:
         """Take the cohort's grading lock; if another live run holds it, refuse in one line, or with
         `wait` poll until it is free. A holder that died (kill -9) on this host is replaced."""
-        host = socket.gethostname()
-        while True:
-            with self.transaction() as db:
-                row = db.execute("SELECT * FROM grading_locks WHERE cohort = ?", (cohort,)).fetchone()
-                if row is None or (row["host"] == host and not pid_alive(row["pid"])):
-                    db.execute(
-                        "INSERT OR REPLACE INTO grading_locks (cohort, run_id, pid, host, acquired_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (cohort, run_id, os.getpid(), host, now()),
-                    )
-                    return
-            if not wait:
-                raise LabctlError(
-                    f"cohort {cohort!r} is being graded since {row['acquired_at']} (pid {row['pid']} on"
-                    f" {row['host']}); rerun with --wait to wait for it"
-                )
-            time.sleep(poll_s)
+        self.take_lock("grading_locks", {"cohort": cohort}, run_id, wait, poll_s, f"cohort {cohort!r}")
 
     def release_grading_lock(self, cohort: str, run_id: str) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM grading_locks WHERE cohort = ? AND run_id = ?", (cohort, run_id))
+
+    def acquire_student_grading_lock(self, cohort: str, student: str, run_id: str, wait: bool = False,
+                                     poll_s: float = 0.1) -> None:
+        """Take one student's grading lock (their own check), as `acquire_grading_lock` does a cohort's."""
+        self.take_lock("student_grading_locks", {"cohort": cohort, "student": student}, run_id, wait, poll_s,
+                       f"student {student!r} of cohort {cohort!r}")
+
+    def release_student_grading_lock(self, cohort: str, student: str, run_id: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM student_grading_locks WHERE cohort = ? AND student = ? AND run_id = ?",
+                       (cohort, student, run_id))
+
+    def take_lock(self, table: str, key: dict[str, str], run_id: str, wait: bool, poll_s: float, what: str) -> None:
+        host = socket.gethostname()
+        where = " AND ".join(f"{column} = ?" for column in key)
+        columns = ", ".join((*key, "run_id", "pid", "host", "acquired_at"))
+        while True:
+            with self.transaction() as db:
+                row = db.execute(f"SELECT * FROM {table} WHERE {where}", tuple(key.values())).fetchone()
+                if row is None or (row["host"] == host and not pid_alive(row["pid"])):
+                    db.execute(
+                        f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({', '.join('?' * (len(key) + 4))})",
+                        (*key.values(), run_id, os.getpid(), host, now()),
+                    )
+                    return
+            if not wait:
+                raise LabctlError(
+                    f"{what} is being graded since {row['acquired_at']} (pid {row['pid']} on"
+                    f" {row['host']}); rerun with --wait to wait for it"
+                )
+            time.sleep(poll_s)
 
     def set_lease(self, cohort: str, expires: str | None) -> None:
         with self.transaction() as db:

@@ -28,10 +28,16 @@ def grade_and_record(
     students: list[str] | None = None,
     progress: Callable[[], None] | None = None,
     wait: bool = False,
+    own_check: str | None = None,
 ) -> GradeReport:
     """Grade against the live target with the instructor's credentials; each result is committed
     the moment it completes, so an interrupted run keeps what it finished. One run per cohort at a
-    time: a second refuses (or with `wait` waits) on the registry's grading lock."""
+    time: a second refuses (or with `wait` waits) on the registry's grading lock.
+
+    `own_check` (a student slug) grades that student alone under their own grading lock instead of
+    the cohort's: students' checks (the portal) run side by side and beside a cohort run."""
+    if own_check is not None:
+        students = [own_check]
     labs = labs_of(cohort, lab)
     run_id = uuid.uuid4().hex
     # Kubernetes and SQL labs read no AWS inventory: grading them needs no emulator or AWS credentials.
@@ -42,11 +48,17 @@ def grade_and_record(
         if progress:
             progress()
 
-    registry.acquire_grading_lock(cohort.name, run_id, wait=wait)
+    if own_check is None:
+        registry.acquire_grading_lock(cohort.name, run_id, wait=wait)
+    else:
+        registry.acquire_student_grading_lock(cohort.name, own_check, run_id, wait=wait)
     try:
         return grade_cohort(cohort, labs, session, cohort.target.endpoint, students=students, on_result=record)
     finally:
-        registry.release_grading_lock(cohort.name, run_id)
+        if own_check is None:
+            registry.release_grading_lock(cohort.name, run_id)
+        else:
+            registry.release_student_grading_lock(cohort.name, own_check, run_id)
 
 
 def next_labs(report: GradeReport) -> dict[str, list[tuple[str, str]]]:

@@ -3,8 +3,9 @@ an instructor's board and Grade all. Grading goes through `validators.grading.gr
 (the registry's grading lock, each result committed as it completes), like `labctl student check`.
 
 A student's check is limited three ways: one at a time per student (a second while one runs is
-refused), at most one every `min_interval` seconds per student, and a bounded pool server-wide
-(further checks queue for a worker)."""
+refused here, and the registry's per-student grading lock covers other processes), at most one every
+`min_interval` seconds per student, and a bounded pool server-wide (further checks queue for a worker).
+Students' checks do not wait for each other or for a cohort's Grade all."""
 
 from __future__ import annotations
 
@@ -192,7 +193,7 @@ class Portal:
         with Registry() as registry:
             cohort = registry.cohort(who.cohort)
             lab = student_lab(registry, cohort, who.student)
-            report = grade_and_record(registry, cohort, lab=lab, students=[who.student], wait=True)
+            report = grade_and_record(registry, cohort, lab=lab, own_check=who.student, wait=True)
         if report.ungraded:
             return CheckOutcome(lab, report.graded_at, None, report.ungraded[0].reason, [])
         return CheckOutcome(lab, report.graded_at, student_json(report.results[0]), None,

@@ -134,8 +134,6 @@ def test_the_rate_limit_refuses_a_second_check_within_ten_seconds(world, client:
 
 
 def test_a_second_check_while_one_runs_is_refused(world) -> None:
-    from app.portal.service import Identity
-
     key = (COHORT, "ada")
     world.portal.admit(key)
     world.clock.now += 60
@@ -282,3 +280,13 @@ def test_markdown_shows_raw_html_as_text() -> None:
     assert "<script>" not in rendered and "&lt;script&gt;" in rendered
     assert 'href="javascript:' not in rendered
     assert "<h1>Title</h1>" in rendered and "<code>code</code>" in rendered
+
+
+def test_a_students_check_does_not_wait_for_a_cohort_run(world, client: TestClient) -> None:
+    from cohorts.registry import Registry
+
+    with Registry() as registry:
+        registry.acquire_grading_lock(COHORT, "a-long-cohort-run")  # held by this live process
+        response = client.post("/api/v1/check", headers=bearer(world.tokens["ada"]))
+        assert response.status_code == 200 and response.json()["score"] == 100
+        registry.release_grading_lock(COHORT, "a-long-cohort-run")

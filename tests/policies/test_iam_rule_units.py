@@ -166,3 +166,35 @@ def test_a_boundary_listed_in_a_roles_managed_policies_is_a_grant():
     inline = PolicyResource(type="aws:iam/userPolicy:UserPolicy", name="u", urn="urn:u",
                             props={"name": f"{PREFIX}-boundary", "path": "/labctl/c1/"}, student=STUDENT, prefix=PREFIX)
     assert boundary_policies(Stack([inline])) == set()  # only managed policies can be boundaries
+
+
+def test_request_tags_of_another_student_do_not_make_a_tag_write_the_owners():
+    other_request = {"StringEquals": {"aws:RequestTag/labctl:student": "s2"}, "Null": {"aws:ResourceTag/labctl:student": "true"}}
+    assert not tagging_scoped_to_owner({"Condition": other_request}, STUDENT)
+    # The owner's request tags on a resource pinned to another student: still not the owner's write.
+    crossed = {"Sid": "Crossed", "Effect": "Allow", "Action": ["sqs:TagQueue"], "Resource": "*", "Condition": {
+        "StringEquals": {"aws:RequestTag/labctl:student": STUDENT, "aws:ResourceTag/labctl:student": "s2"}}}
+    assert any("re-tag another student's resource" in p for p in problems(crossed))
+
+
+def test_role_actions_naming_both_resource_and_not_resource_are_refused():
+    statement = {"Action": ["iam:GetRole"], "Resource": ["arn:aws:iam::*:role/c1-s1-*"], "NotResource": ["x"]}
+    assert role_action_problem("iam:GetRole", statement, PREFIX) is not None
+
+
+def test_an_action_without_a_service_is_no_service_of_ours():
+    statement = {"Effect": "Allow", "Action": ["iam"], "Resource": "arn:aws:s3:::c1-s1-site"}
+    assert problems(statement) == []
+    assert allowed_services([{"Action": "foo"}]) == allowed_services([{"Action": "*"}])
+
+
+def test_an_inline_policy_named_and_tagged_like_a_boundary_is_still_no_boundary():
+    inline = PolicyResource(type="aws:iam/userPolicy:UserPolicy", name="u", urn="urn:u",
+                            props={"name": f"{PREFIX}-boundary", "path": "/labctl/c1/", "tags": {"labctl:cohort": "c1"}},
+                            student=STUDENT, prefix=PREFIX)
+    assert boundary_policies(Stack([inline])) == set()
+
+
+def test_every_bad_trust_statement_is_reported_not_only_the_first():
+    found = list(trust_problems(trust({"Principal": "*"}, {"Principal": {"AWS": "arn:aws:iam::999999999999:root"}})))
+    assert found == ["principal '*'", "AWS principal arn:aws:iam::999999999999:root"]

@@ -31,7 +31,10 @@ MUTATION_TARGETS := \
 	stacks/sweep.py@owner,SweepReport.proof,outside_prefixes=tests/stacks/test_sweep.py \
 	validators/checks/postgres.py@cell,row_key,shown_row,compare_rows,view_rows=tests/validators/test_postgres.py \
 	cosmic-ray:validators/checks/s3.py=tests/validators/test_s3_checks.py,tests/validators/test_grade_s3.py \
-	cohorts/cohort.py@check_cohort_name,student_slug,prefix_for,parse_roster,check_prefix_free=tests/cohorts/test_cohort.py
+	cohorts/cohort.py@check_cohort_name,student_slug,prefix_for,parse_roster,check_prefix_free=tests/cohorts/test_cohort.py \
+	components/aws_policies.py@role_statements,role_denials,resource_policy_denial,labctl_tag_denials,boundary_apigateway_statements,check_role_services,boundary_create_actions,own_roles,boundary_arn=tests/components/test_aws_policies.py,tests/policies/test_iam_documents.py \
+	policies/rules/escalation.py=tests/policies/test_escalation.py,tests/policies/test_iam_documents.py,tests/policies/test_policy_rules.py \
+	policies/rules/iam.py@tagging_verb,read_only_verb,wildcard_resource,scoped_to_owner,tagging_scoped_to_owner,own_role_arn,own_boundary_arn,role_action_problem,statement_problems,covers,denies,boundary_by_convention,boundary_policies,trust_problems,allowed_services=tests/policies/test_iam_rule_units.py,tests/policies/test_policy_rules.py,tests/policies/test_iam_documents.py,tests/policies/test_escalation.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

@@ -198,3 +198,47 @@ def test_an_inline_policy_named_and_tagged_like_a_boundary_is_still_no_boundary(
 def test_every_bad_trust_statement_is_reported_not_only_the_first():
     found = list(trust_problems(trust({"Principal": "*"}, {"Principal": {"AWS": "arn:aws:iam::999999999999:root"}})))
     assert found == ["principal '*'", "AWS principal arn:aws:iam::999999999999:root"]
+
+
+@pytest.mark.parametrize("operator", ["StringEquals", "StringLike", "ArnEquals", "ArnLike"])
+def test_role_writes_may_name_the_own_boundary_with_any_string_or_arn_operator(operator):
+    boundary = "arn:aws:iam::*:policy/labctl/c1/c1-s1-boundary"
+    statement = {"Action": ["iam:CreateRole"], "Resource": ["arn:aws:iam::*:role/c1-s1-*"],
+                 "Condition": {operator: {"iam:PermissionsBoundary": boundary}}}
+    assert role_action_problem("iam:CreateRole", statement, PREFIX) is None
+    other = {**statement, "Condition": {operator: {"iam:PermissionsBoundary": boundary.replace("c1-s1", "c1-s2")}}}
+    assert role_action_problem("iam:CreateRole", other, PREFIX) is not None
+
+
+@pytest.mark.parametrize(("operator", "service", "ok"), [
+    ("StringEquals", "lambda.amazonaws.com", True), ("StringLike", "lambda.amazonaws.com", True),
+    ("StringLike", "lambda.amazonaws.co?", False), ("StringEquals", "*", False), ("StringEquals", "", False),
+])
+def test_passing_roles_names_its_services_exactly(operator, service, ok):
+    statement = {"Action": ["iam:PassRole"], "Resource": ["arn:aws:iam::*:role/c1-s1-*"],
+                 "Condition": {operator: {"iam:PassedToService": service}}}
+    assert (role_action_problem("iam:PassRole", statement, PREFIX) is None) is ok
+
+
+def test_role_actions_of_an_unknown_owner_and_role_names_with_a_single_wildcard():
+    statement = {"Action": ["iam:GetRole"], "Resource": ["arn:aws:iam::*:role/c1-s1-*"]}
+    assert role_action_problem("iam:GetRole", statement, None) == "the student's prefix is unknown, so its roles cannot be told apart"
+    assert not own_role_arn("arn:aws:iam::*:role/c1-s1-f?", PREFIX)
+
+
+def test_what_a_statement_must_not_do_word_for_word():
+    assert problems("text") == ["contain a statement that is not an object"]
+    assert problems({"Sid": "S", "Effect": "Allow", "Action": ["*:*"], "Resource": "arn:aws:s3:::c1-s1-x"}) == [
+        "allow Action '*' (statement 'S')"]
+    assert problems({"Sid": "S", "Effect": "Allow", "Action": ["*:GetObject"], "Resource": "arn:aws:s3:::c1-s1-x"}) == [
+        "allow *:GetObject (statement 'S'): * actions are forbidden to students"]
+    not_resource = problems({"Sid": "N", "Effect": "Allow", "Action": ["s3:DeleteBucket"], "NotResource": ["arn:aws:s3:::x"]})
+    assert not_resource == ["allow s3:DeleteBucket on every resource (statement 'N'): only List*/Describe* actions, or "
+                            "statements conditioned on the owner's labctl:student tag, may use Resource '*'"]
+    everything = problems({"Sid": "E", "Effect": "Allow", "Action": ["*", "*:*", "s3:DeleteBucket"], "Resource": "*"})
+    assert everything[-1].startswith("allow s3:DeleteBucket on every resource (statement 'E')")
+
+
+def test_a_trust_policy_with_not_principal_is_reported():
+    assert list(trust_problems(trust({"NotPrincipal": {"AWS": "x"}, "Principal": {"Service": "lambda.amazonaws.com"}}))) == [
+        "NotPrincipal"]

@@ -86,7 +86,8 @@ MIGRATIONS: tuple[str, ...] = (
     # Leases: when a cohort's stacks expire (UTC, ISO 8601); NULL means no lease.
     """
     ALTER TABLE cohorts ADD COLUMN lease_expires TEXT;
-    """,    # Grading runs: one at a time per cohort, apart from the engine's lock (grading may run during `up`).
+    """,
+    # Grading runs: one at a time per cohort, apart from the engine's lock (grading may run during `up`).
     """
     CREATE TABLE grading_locks (
         cohort TEXT PRIMARY KEY REFERENCES cohorts(name) ON DELETE CASCADE,

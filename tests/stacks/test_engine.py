@@ -40,14 +40,6 @@ def reg():
         yield registry
 
 
-@pytest.fixture
-def fake(monkeypatch) -> FakePulumi:
-    """The fake CLI, also what `labctl` commands get when they open the engine."""
-    fake = FakePulumi()
-    monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
-    return fake
-
-
 def up(reg, fake, **kw):
     return run_cohort(reg, reg.cohort("c1"), kw.pop("operation", "up"), Engine(command=fake), **kw)
 

@@ -11,7 +11,6 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from fake_pulumi import FakePulumi
 
 from cli import cli
 from cohorts.cohort import Cohort, make_target, parse_roster
@@ -32,13 +31,6 @@ def reg():
     with Registry() as registry:
         registry.create_cohort(make_cohort())
         yield registry
-
-
-@pytest.fixture
-def fake(monkeypatch) -> FakePulumi:
-    fake = FakePulumi()
-    monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
-    return fake
 
 
 def up(reg, fake, cohort: str = "c1", **kw):

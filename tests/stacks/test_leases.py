@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-from fake_pulumi import FakePulumi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +16,6 @@ from cli import cli
 from cohorts.home import home
 from cohorts.registry import Registry
 from labs.errors import InputError
-from stacks import engine as engine_mod
 from stacks.engine import Engine
 from stacks.leases import MAX_LEASE, lease_end, parse_duration
 from stacks.lifecycle import reap, run_cohort
@@ -132,13 +130,6 @@ def test_bad_lease_flags_exit_2_in_one_line_and_record_nothing():
     assert result.exit_code == 2 and "either --expires or --ttl" in result.output
     with Registry() as reg:
         assert reg.cohort_names() == []
-
-
-@pytest.fixture
-def fake(monkeypatch) -> FakePulumi:
-    fake = FakePulumi()
-    monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
-    return fake
 
 
 @pytest.fixture

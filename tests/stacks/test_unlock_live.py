@@ -15,7 +15,6 @@ from cli import cli
 from cohorts.cohort import Cohort, make_target, parse_roster
 from cohorts.registry import Registry
 from labs.errors import LabctlError
-from stacks import engine as engine_mod
 from stacks.engine import Engine
 from stacks.lifecycle import INTERRUPTED, run_cohort, unlock
 from stacks.live import LiveRuns
@@ -28,13 +27,6 @@ def reg():
         registry.create_cohort(Cohort("c1", ("s3-static-website",), make_target("localstack", None, "us-east-1", None),
                                       students))
         yield registry
-
-
-@pytest.fixture
-def fake(monkeypatch) -> FakePulumi:
-    fake = FakePulumi()
-    monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
-    return fake
 
 
 def crash(reg: Registry, fake: FakePulumi) -> None:

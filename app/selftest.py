@@ -38,6 +38,7 @@ from components.aws_policies import (
     student_boundary_policy,
     student_identity_policy,
 )
+from cohorts import emulator_client
 from components.tags import COHORT_TAG, STUDENT_TAG
 from labs.errors import InputError
 from validators.iam import covers_action, covers_resource, effect, statements
@@ -216,7 +217,6 @@ def run_isolation(students: int = 3, progress: Callable[[str], None] | None = No
     if not 2 <= students <= MAX_STUDENTS:
         raise InputError(f"students must be between 2 and {MAX_STUDENTS}, not {students}", "--students")
     from app import emulator
-    from cohorts import emulator_client
 
     saved = os.environ.get("LABCTL_HOME")
     with tempfile.TemporaryDirectory(prefix="labctl-selftest-") as home:
@@ -236,9 +236,7 @@ def run_isolation(students: int = 3, progress: Callable[[str], None] | None = No
 
 def exercise(endpoint: str, admin_env: dict[str, str], students: int,
              progress: Callable[[str], None]) -> IsolationReport:
-    from cohorts.emulator_client import session
-
-    admin = session(admin_env["AWS_ACCESS_KEY_ID"], admin_env["AWS_SECRET_ACCESS_KEY"], REGION)
+    admin = emulator_client.session(admin_env["AWS_ACCESS_KEY_ID"], admin_env["AWS_SECRET_ACCESS_KEY"], REGION)
 
     def client(session: boto3.Session, service: str):
         return session.client(service, endpoint_url=endpoint, config=CLIENT_CONFIG)
@@ -291,9 +289,7 @@ def create_sandbox(client, admin: boto3.Session, slug: str) -> Sandbox:
                                 PolicyDocument=policy_json(part))["Policy"]["Arn"]
         iam.attach_user_policy(UserName=prefix, PolicyArn=arn)
     key = iam.create_access_key(UserName=prefix)["AccessKey"]
-    from cohorts.emulator_client import session
-
-    return Sandbox(slug, prefix, policy, session(key["AccessKeyId"], key["SecretAccessKey"], REGION))
+    return Sandbox(slug, prefix, policy, emulator_client.session(key["AccessKeyId"], key["SecretAccessKey"], REGION))
 
 
 def create_resources(client, admin: boto3.Session, box: Sandbox, report: IsolationReport) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 from pathlib import Path
 from typing import Iterator
 
@@ -30,6 +31,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def registry_before(path: Path, marker: str) -> sqlite3.Connection:
+    """A registry at `path` as an older labctl left it: every migration before the first whose script
+    contains `marker`, and the schema version that says so."""
+    from cohorts.registry import MIGRATIONS
+
+    before = next(i for i, script in enumerate(MIGRATIONS) if marker in script)
+    old = sqlite3.connect(path)
+    for script in MIGRATIONS[:before]:
+        old.executescript(script)
+    old.execute(f"PRAGMA user_version = {before}")
+    return old
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,7 @@ from policies.rules.iam import (
     condition_clauses,
     covers,
     denies,
+    deny_statements,
     own_boundary_arn,
     policy_statements,
 )
@@ -55,12 +56,6 @@ def allowed(statements: list[Any], need: str) -> bool:
         )
         for s in statements
     )
-
-
-def deny_statements(statements: list[Any], action: str) -> Iterator[dict[str, Any]]:
-    for statement in statements:
-        if isinstance(statement, dict) and statement.get("Effect") == "Deny" and covers(as_list(statement.get("Action")), action):
-            yield statement
 
 
 def denied_unless_own_boundary(statements: list[Any], action: str, prefix: str) -> bool:

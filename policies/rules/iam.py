@@ -373,13 +373,18 @@ def covers(patterns: Iterable[Any], action: str) -> bool:
     return any(isinstance(p, str) and fnmatchcase(action.lower(), p.lower()) for p in patterns)
 
 
+def deny_statements(statements: list[Any], action: str) -> Iterator[dict[str, Any]]:
+    """The Deny statements whose actions cover `action`, on whatever resources."""
+    for statement in statements:
+        if isinstance(statement, dict) and statement.get("Effect") == "Deny" and covers(as_list(statement.get("Action")), action):
+            yield statement
+
+
 def denies(statements: list[Any], action: str, when: Mapping[str, Any] | None = None) -> bool:
     """True when a Deny statement on every resource covers `action` unconditionally, or (with `when`,
     an operator and key that must be among its conditions) under that condition."""
-    for statement in statements:
-        if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
-            continue
-        if "*" not in as_list(statement.get("Resource")) or not covers(as_list(statement.get("Action")), action):
+    for statement in deny_statements(statements, action):
+        if "*" not in as_list(statement.get("Resource")):
             continue
         condition = statement.get("Condition")
         if not condition:

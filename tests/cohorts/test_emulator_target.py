@@ -4,15 +4,14 @@ reports cohorts whose endpoint does not answer."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from cohorts.registry import MIGRATIONS, Registry
-from tests.conftest import free_port
+from cohorts.registry import Registry
+from tests.conftest import free_port, registry_before
 
 pytestmark = pytest.mark.emulator
 
@@ -59,11 +58,7 @@ def test_a_localstack_cohort_that_does_not_answer_is_reported(tmp_path: Path):
 
 def test_cohorts_that_froze_the_default_port_follow_the_emulator_after_migration(tmp_path: Path):
     path = tmp_path / "registry.db"
-    old = sqlite3.connect(path)
-    before = next(i for i, script in enumerate(MIGRATIONS) if "SET endpoint = NULL" in script)
-    for script in MIGRATIONS[:before]:
-        old.executescript(script)
-    old.execute(f"PRAGMA user_version = {before}")
+    old = registry_before(path, "SET endpoint = NULL")
     rows = [("frozen", "emulator", "http://127.0.0.1:4566"), ("chosen", "emulator", "http://127.0.0.1:4599"),
             ("stack", "localstack", "http://127.0.0.1:4566")]
     for name, kind, endpoint in rows:

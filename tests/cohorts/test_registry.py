@@ -8,6 +8,7 @@ import pytest
 
 from cohorts.cohort import Cohort, make_target, parse_roster
 from cohorts.registry import MIGRATIONS, Registry
+from tests.conftest import registry_before
 from labs.errors import InputError, LabctlError
 
 
@@ -102,10 +103,7 @@ def test_services_budget_and_email_round_trip(tmp_path):
 
 def test_migration_records_the_only_lab_as_current_and_later_statuses_keep_it(tmp_path):
     path = tmp_path / "r.db"
-    old = sqlite3.connect(path)
-    for script in MIGRATIONS[:5]:  # a registry from before students' current labs were recorded
-        old.executescript(script)
-    old.execute("PRAGMA user_version = 5")
+    old = registry_before(path, "ALTER TABLE stack_status ADD COLUMN lab")  # before students' current labs
     old.execute("INSERT INTO cohorts (name, labs, target, region, created_at) VALUES"
                 " ('one', '[\"s3-static-website\"]', 'emulator', 'us-east-1', 'then'),"
                 " ('two', '[\"s3-static-website\", \"dynamodb-orders\"]', 'emulator', 'us-east-1', 'then')")

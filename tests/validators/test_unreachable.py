@@ -12,7 +12,7 @@ import pytest
 from cohorts.cohort import Cohort, Services, Student, Target, prefix_for
 from cohorts.registry import Registry
 from labs.catalog import get_lab
-from tests.conftest import free_port
+from tests.conftest import free_port, registry_before
 from validators.report import history_json, history_rows, student_text, table_rows, to_json, to_junit
 from validators.runner import grade_cohort
 
@@ -99,16 +99,8 @@ def test_the_registry_stores_the_reason_once_and_no_score(tmp_path: Path):
 
 
 def test_grades_kept_by_an_older_registry_survive_the_migration(tmp_path: Path):
-    import sqlite3
-
-    from cohorts.registry import MIGRATIONS
-
     path = tmp_path / "registry.db"
-    old = sqlite3.connect(path)
-    before = next(i for i, script in enumerate(MIGRATIONS) if "grades_v2" in script)
-    for script in MIGRATIONS[:before]:
-        old.executescript(script)
-    old.execute(f"PRAGMA user_version = {before}")
+    old = registry_before(path, "grades_v2")
     old.execute("INSERT INTO cohorts (name, labs, target, region, created_at) VALUES ('cls', '[]', 'aws', 'r', 't')")
     old.execute("INSERT INTO grades (run_id, cohort, student, lab, graded_at, score, max_score, percent, passed, result)"
                 " VALUES ('r1', 'cls', 'ada', 'lab', 't', 55, 100, 55.0, 0, '{\"score\": 55}')")

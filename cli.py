@@ -207,7 +207,12 @@ def labs_validate(paths: tuple[Path, ...]) -> None:
     from labs.catalog import lab_folders, validate_paths
     from validators.checks import params_by_name
 
-    specs = validate_paths(list(paths) or lab_folders(), params_by_name())
+    from components.aws_policies import check_lab_sandbox
+
+    files = [path / "lab.yaml" if path.is_dir() else path for path in (list(paths) or lab_folders())]
+    specs = validate_paths(files, params_by_name())
+    for spec, file in zip(specs, files):
+        check_lab_sandbox(spec, str(file))
     click.echo(f"{len(specs)} lab(s) valid: {', '.join(s.id for s in specs)}")
 
 
@@ -339,6 +344,8 @@ def cohort_create(
 ) -> None:
     """Validate and record a cohort. Nothing is provisioned."""
     from cohorts.cohort import build_cohort, make_services, make_target
+    from components.aws_policies import check_lab_sandbox
+    from labs.catalog import get_lab
     from stacks.leases import format_instant, lease_end
 
     lease = lease_end(expires, ttl)
@@ -346,6 +353,8 @@ def cohort_create(
         name, labs, roster, make_target(target, endpoint, region, profile),
         make_services(postgres_dsn, kubeconfig, kube_context), budget_usd, instructor_email,
     )
+    for lab in cohort.labs:
+        check_lab_sandbox(get_lab(lab).spec, "--lab")
     with registry() as reg:
         reg.create_cohort(cohort)
         if lease:
@@ -423,8 +432,9 @@ def cohort_option(fn: Callable) -> Callable:
 
 def resolve_cohort(cohort_name: str | None, lab_id: str | None, students: int | None):
     """The cohort and its lab specs, from the registry or synthetic."""
-    from labs.catalog import get_lab
     from cohorts.cohort import synthetic_cohort
+    from components.aws_policies import check_lab_sandbox
+    from labs.catalog import get_lab
 
     if cohort_name and (lab_id or students):
         raise InputError("give either --cohort or --lab with --students, not both", "--cohort")
@@ -435,7 +445,10 @@ def resolve_cohort(cohort_name: str | None, lab_id: str | None, students: int | 
         cohort = synthetic_cohort(lab_id, students)
     else:
         raise InputError("give --cohort NAME, or --lab ID with --students N", "--cohort")
-    return cohort, [get_lab(lab).spec for lab in cohort.labs]
+    specs = [get_lab(lab).spec for lab in cohort.labs]
+    for spec in specs:
+        check_lab_sandbox(spec, "--lab" if lab_id else "--cohort")
+    return cohort, specs
 
 
 def progress_bar(settings: Settings, total: int, label: str):

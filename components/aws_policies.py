@@ -36,6 +36,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from labs.errors import InputError
+from labs.spec import LabSpec
 from policies.aws_actions import (
     IAM_ROLE_ATTACH_ACTIONS,
     IAM_ROLE_OTHER_ACTIONS,
@@ -1214,6 +1216,36 @@ def student_boundary_policy(
             f"the {MANAGED_POLICY_MAX_CHARS} of an IAM managed policy: give the lab fewer services"
         )
     return document
+
+
+# The longest names a cohort can give a student (cohort slug 24, student slug 20 characters): the
+# documents' sizes grow with them, so a lab fits IAM's limits for every student once it fits for these.
+LONGEST_COHORT, LONGEST_STUDENT = "c" * 24, "s" * 20
+
+
+def check_aws_environment(
+    services: Sequence[str], regions: Sequence[str], instance_types: Sequence[str] = (), role_policies: Sequence[str] = ()
+) -> None:
+    """ValueError when no student could get this lab's AWS sandbox: services never granted or not yet
+    scoped, EC2 beside roles, or documents beyond IAM's size limits even for the longest names."""
+    prefix = f"{LONGEST_COHORT}-{LONGEST_STUDENT}"
+    owner = {COHORT_TAG_KEY: LONGEST_COHORT, STUDENT_TAG_KEY: LONGEST_STUDENT}
+    identity = student_identity_policy(
+        prefix, services, regions, owner, instance_types, boundary_arn(LONGEST_COHORT, prefix), role_policies
+    )
+    split_identity_policy(identity)
+    student_boundary_policy(prefix, services, regions, owner, role_policies)
+
+
+def check_lab_sandbox(spec: LabSpec, where: str) -> None:
+    """InputError at `where` (the lab's file) when the lab's AWS environment cannot be a sandbox."""
+    aws = spec.environment.aws if spec.environment else None
+    if aws is None:
+        return
+    try:
+        check_aws_environment(aws.services, aws.regions, aws.instance_types, aws.role_policies)
+    except ValueError as exc:
+        raise InputError(f"environment.aws: lab {spec.id}: {exc}", where) from None
 
 
 def policy_json(document: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,17 @@ def test_every_command_shows_an_example_and_human_output_is_called_table():
         fmt = next((p for p in command.params if p.name == "fmt"), None)
         if fmt is not None and isinstance(fmt.type, click.Choice) and "json" in fmt.type.choices:
             assert "text" not in fmt.type.choices, path  # one word for the human-readable output: table
+
+
+@pytest.mark.parametrize(("services", "message"), [
+    ("[s3, lambda, ec2]", "service 'ec2' cannot share a shared-account lab with lambda or ecs"),
+    ("[s3, iam]", "service 'iam' is never granted to students"),
+])
+def test_labs_validate_refuses_an_aws_environment_no_sandbox_can_hold(tmp_path, services, message):
+    """Found at plan time before, as a traceback: the sandbox's own rules are the lab's now."""
+    lab = tmp_path / "s3-static-website"
+    shutil.copytree(REPO / "labs/s3-static-website", lab)
+    (lab / "lab.yaml").write_text((lab / "lab.yaml").read_text().replace("services: [s3]", f"services: {services}"))
+    result = run("labs", "validate", str(lab))
+    assert result.exit_code == 2 and message in one_line_error(result)
+    assert "environment.aws: lab s3-static-website:" in one_line_error(result)

@@ -337,18 +337,25 @@ def cohort_group() -> None:
 @click.option("--instructor-email", help="Budget alerts at 80%% and 100%% go here.")
 @click.option("--expires", metavar="DATE", help="Lease end: ISO 8601 date (through that day, UTC) or datetime; `labctl reap` destroys the stacks after it.")
 @click.option("--ttl", metavar="DURATION", help="Lease length from now, like 14d, 36h or 90m (instead of --expires).")
+@click.option("--isolation", type=click.Choice(["shared", "account"]), default="shared", show_default=True,
+              help="shared: every student in the target's account; account: one pool account per student.")
+@click.option("--pool", help="With --isolation account: the account pool to lease from.")
 def cohort_create(
     name: str, labs: tuple[str, ...], roster: Path, target: str, endpoint: str | None, region: str,
     profile: str | None, postgres_dsn: str | None, kubeconfig: Path | None, kube_context: str | None,
     budget_usd: float | None, instructor_email: str | None, expires: str | None, ttl: str | None,
+    isolation: str, pool: str | None,
 ) -> None:
-    """Validate and record a cohort. Nothing is provisioned."""
+    """Validate and record a cohort. Nothing is provisioned; with --isolation account each student
+    leases an account of the pool."""
+    from cohorts.accounts import check_isolation
     from cohorts.cohort import build_cohort, make_services, make_target
     from components.aws_policies import check_lab_sandbox
     from labs.catalog import get_lab
     from stacks.leases import format_instant, lease_end
 
     lease = lease_end(expires, ttl)
+    pool = check_isolation(isolation, pool, target)
     cohort = build_cohort(
         name, labs, roster, make_target(target, endpoint, region, profile),
         make_services(postgres_dsn, kubeconfig, kube_context), budget_usd, instructor_email,
@@ -356,13 +363,14 @@ def cohort_create(
     for lab in cohort.labs:
         check_lab_sandbox(get_lab(lab).spec, "--lab")
     with registry() as reg:
-        reg.create_cohort(cohort)
+        leased = reg.create_cohort(cohort, pool)
         if lease:
             reg.set_lease(cohort.name, format_instant(lease))
     until = f", lease until {format_instant(lease)}" if lease else ""
+    accounts = f", {len(leased)} accounts leased from pool {pool}" if pool else ""
     count = len(cohort.students)
     click.echo(f"cohort {cohort.name}: {count} student{'' if count == 1 else 's'}, labs {', '.join(cohort.labs)},"
-               f" target {target}{until}")
+               f" target {target}{accounts}{until}")
 
 
 @click.command("show")
@@ -370,27 +378,36 @@ def cohort_create(
 @click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 @pass_settings
 def cohort_show(settings: Settings, name: str, fmt: str) -> None:
-    """Show a cohort and its students."""
+    """Show a cohort and its students (with --isolation account, each student's account)."""
+    from cohorts.accounts import cohort_accounts, cohort_pool
+
     with registry() as reg:
         cohort = reg.cohort(name)
+        pool = cohort_pool(reg, cohort.name)
+        leased = cohort_accounts(reg, cohort.name)
     data = {
         "cohort": cohort.name,
         "labs": list(cohort.labs),
         "target": cohort.target.kind,
         "endpoint": cohort.target.endpoint,
         "region": cohort.target.region,
+        "isolation": "account" if pool else "shared",
+        "pool": pool,
         "students": [
-            {"student": s.student, "name": s.name, "email": s.email, "prefix": s.prefix} for s in cohort.students
+            {"student": s.student, "name": s.name, "email": s.email, "prefix": s.prefix,
+             **({"account_id": leased[s.student].account_id if s.student in leased else None} if pool else {})}
+            for s in cohort.students
         ],
     }
     if fmt == "json":
         emit_json(data)
         return
     where = cohort.target.endpoint or cohort.target.region
-    title = f"cohort {cohort.name} · {', '.join(cohort.labs)} · {cohort.target.kind} ({where})"
-    settings.out.print(
-        table(title, ["student", "name", "email", "prefix"], [[s["student"], s["name"], s["email"], s["prefix"]] for s in data["students"]])
-    )
+    mode = f" · one account per student (pool {pool})" if pool else ""
+    title = f"cohort {cohort.name} · {', '.join(cohort.labs)} · {cohort.target.kind} ({where}){mode}"
+    columns = ["student", "name", "email", "prefix", *(["account"] if pool else [])]
+    settings.out.print(table(title, columns, [[s["student"], s["name"], s["email"], s["prefix"],
+                                               *([s["account_id"] or ""] if pool else [])] for s in data["students"]]))
 
 
 @click.command("list")
@@ -418,6 +435,69 @@ def cohort_delete(name: str, force: bool) -> None:
 
 for command in (cohort_create, cohort_show, cohort_list, cohort_delete):
     cohort_group.add_command(command)
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+@click.group("accounts")
+def accounts_group() -> None:
+    """The pool of AWS member accounts leased one per student (cohort create --isolation account)."""
+
+
+@click.command("add")
+@click.option("--pool", required=True, help="The pool the accounts join.")
+@click.option("--csv", "csv_file", required=True, type=click.Path(path_type=Path), help="CSV with account_id,email.")
+def accounts_add(pool: str, csv_file: Path) -> None:
+    """Add member accounts to a pool, all or none (an account already pooled is refused)."""
+    from cohorts.accounts import add_accounts, check_pool_name, read_accounts
+
+    check_pool_name(pool)
+    entries = read_accounts(csv_file)
+    with registry() as reg:
+        added = add_accounts(reg, pool, entries, str(csv_file))
+    click.echo(f"pool {pool}: {added} account{'' if added == 1 else 's'} added, available")
+
+
+@click.command("create")
+@click.option("--pool", required=True, help="The pool the new accounts join.")
+@click.option("--count", required=True, type=click.IntRange(1, 500), help="How many member accounts.")
+def accounts_create(pool: str, count: int) -> None:
+    """On the embedded emulator: create member accounts through Organizations and pool them."""
+    from cohorts.accounts import add_accounts, check_pool_name, create_member_accounts
+    from cohorts.cohort import make_target
+    from cohorts.targets import resolve
+
+    check_pool_name(pool)
+    target = resolve(make_target("emulator", None, "us-east-1", None))
+    entries = create_member_accounts(target, pool, count)
+    with registry() as reg:
+        add_accounts(reg, pool, entries, "Organizations")
+    click.echo(f"pool {pool}: {len(entries)} account{'' if len(entries) == 1 else 's'} created and added:"
+               f" {', '.join(e.account_id for e in entries)}")
+
+
+@click.command("list")
+@click.option("--pool", help="Only this pool.")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+@pass_settings
+def accounts_list(settings: Settings, pool: str | None, fmt: str) -> None:
+    """The pooled accounts: state (available, leased, cleaning, quarantined) and whose they are."""
+    from cohorts.accounts import list_accounts
+
+    with registry() as reg:
+        found = list_accounts(reg, pool)
+    rows = [{k: a.to_dict()[k] for k in ("account_id", "pool", "state", "cohort", "student")} for a in found]
+    if fmt == "json":
+        emit_json(rows)
+        return
+    settings.out.print(table(f"{len(rows)} accounts", ["account", "pool", "state", "cohort", "student", "note"],
+                             [[a.account_id, a.pool, a.state, a.cohort or "", a.student or "", a.note or ""]
+                              for a in found]))
+
+
+for command in (accounts_add, accounts_create, accounts_list):
+    accounts_group.add_command(command)
 
 
 # --- plan ---------------------------------------------------------------------------------------
@@ -1123,7 +1203,7 @@ def doctor(settings: Settings, fmt: str) -> None:
 
 for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, grades_group, student_group, demo, doctor, engine_group, up, destroy, reset, status, sweep, handouts, selftest_group):
     cli.add_command(command)
-for command in (reap, unlock, serve, portal_group):
+for command in (reap, unlock, serve, portal_group, accounts_group):
     cli.add_command(command)
 
 
@@ -1137,6 +1217,9 @@ EXAMPLES = {
     "emulator status": "labctl emulator status --format json",
     "emulator env": 'eval "$(labctl emulator env)"',
     "cohort create": "labctl cohort create fall24 --lab s3-static-website --roster roster.csv --ttl 14d",
+    "accounts add": "labctl accounts add --pool fall24-pool --csv accounts.csv",
+    "accounts create": "labctl accounts create --pool demo --count 5",
+    "accounts list": "labctl accounts list --pool fall24-pool --format json",
     "cohort show": "labctl cohort show fall24",
     "cohort list": "labctl cohort list",
     "cohort delete": "labctl cohort delete fall24",

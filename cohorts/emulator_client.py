@@ -76,9 +76,11 @@ def sign_payload_in_header(request: Any, signature_version: str | None = None, *
     request.headers["X-Amz-Content-SHA256"] = SigV4Auth(None, "", "").payload(request)
 
 
-def session(key_id: str, secret: str, region: str = REGION) -> boto3.Session:
-    """A boto3 session whose clients the emulator (enforcing or not) verifies correctly."""
-    result = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, region_name=region)
+def session(key_id: str, secret: str, region: str = REGION, token: str | None = None) -> boto3.Session:
+    """A boto3 session whose clients the emulator (enforcing or not) verifies correctly; `token` for
+    assumed-role credentials."""
+    result = boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token,
+                           region_name=region)
     result.events.register("before-sign", sign_payload_in_header)
     return result
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from cohorts import accounts
 from cohorts.cohort import Cohort, Services, Student, Target
 from cohorts.home import registry_path
 from cohorts.targets import resolve
@@ -158,6 +159,8 @@ MIGRATIONS: tuple[str, ...] = (
         FOREIGN KEY (cohort, student) REFERENCES students(cohort, student) ON DELETE CASCADE
     );
     """,
+    # One AWS account per student: the account pool and the cohorts that lease from it.
+    accounts.MIGRATION,
 )
 
 
@@ -216,7 +219,9 @@ class Registry:
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
 
-    def create_cohort(self, cohort: Cohort) -> None:
+    def create_cohort(self, cohort: Cohort, pool: str | None = None) -> dict[str, str]:
+        """Record the cohort; with `pool` (isolation mode `account`) lease each student an account of
+        it in the same transaction. Returns student slug → leased account id."""
         self.ensure_file()
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM cohorts WHERE name = ?", (cohort.name,)).fetchone():
@@ -242,6 +247,7 @@ class Registry:
                     for i, s in enumerate(cohort.students)
                 ],
             )
+            return accounts.lease(db, pool, cohort.name, cohort.students) if pool else {}
 
     def cohort(self, name: str) -> Cohort:
         row = self.db.execute("SELECT * FROM cohorts WHERE name = ?", (name,)).fetchone()

@@ -9,8 +9,6 @@ change exactly one row, so two cohort creates at once never lease the same accou
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import time
 from dataclasses import asdict, dataclass
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import boto3
 
-from cohorts.cohort import Student, Target, decode_roster, roster_delimiter, roster_email
+from cohorts.cohort import Student, Target, csv_rows, read_csv_file, roster_email
 from labs.errors import InputError, LabctlError
 
 if TYPE_CHECKING:
@@ -108,21 +106,10 @@ def parse_accounts(text: str, where: str) -> tuple[PoolEntry, ...]:
     """Parse accounts CSV text (header `account_id,email` in any case and order; `,`, `;` or tab
     between fields, as a roster). Ids are 12 digits; an id twice in the file is refused at its second
     line. Rows with nothing in them are skipped."""
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=roster_delimiter(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [column for column in ("account_id", "email") if column not in header]
-    if missing:
-        raise InputError(f"accounts header must have the columns account_id and email (missing: {', '.join(missing)})",
-                         f"{where}:1")
-    reader.fieldnames = header
     entries: list[PoolEntry] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            raise InputError("row has more fields than the header", f"{where}:{line}")
-        if not any((value or "").strip() for value in row.values()):
-            continue
+    rows = csv_rows(text, where, ("account_id", "email"), "accounts header must have the columns account_id and email")
+    for line, row in rows:
         account_id = (row.get("account_id") or "").strip()
         if not ACCOUNT_ID.match(account_id):
             raise InputError(f"account_id {account_id!r} must be 12 digits", f"{where}:{line}")
@@ -139,17 +126,7 @@ def parse_accounts(text: str, where: str) -> tuple[PoolEntry, ...]:
 
 
 def read_accounts(path: Path) -> tuple[PoolEntry, ...]:
-    where = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("accounts file not found", where) from None
-    except OSError as exc:
-        raise InputError(f"cannot read accounts file: {exc.strerror or exc}", where) from None
-    try:
-        return parse_accounts(decode_roster(data, where), where)
-    except csv.Error as exc:
-        raise InputError(f"invalid CSV: {exc}", where) from None
+    return read_csv_file(path, "accounts", parse_accounts)
 
 
 def add_accounts(registry: Registry, pool: str, entries: Iterable[PoolEntry], where: str) -> int:

@@ -8,6 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from text_unidecode import unidecode
@@ -17,6 +18,7 @@ from labs.errors import InputError, choices_hint
 COHORT_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
 STUDENT_MAX = 20
 TARGETS = ("emulator", "localstack", "aws")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -105,22 +107,29 @@ def roster_email(text: str, where: str) -> str:
     return text
 
 
+def csv_rows(text: str, where: str, required: tuple[str, ...], header_error: str) -> Iterator[tuple[int, dict]]:
+    """(line, row) of spreadsheet CSV text: header names stripped and lowercased, `,`, `;` or tab
+    between fields (see `roster_delimiter`), rows with nothing in them skipped; a header without
+    the `required` columns is `header_error` at line 1."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=roster_delimiter(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if any(column not in header for column in required):
+        raise InputError(header_error, f"{where}:1")
+    reader.fieldnames = header
+    for row in reader:
+        if None in row:
+            raise InputError("row has more fields than the header", f"{where}:{reader.line_num}")
+        if any((value or "").strip() for value in row.values()):
+            yield reader.line_num, row
+
+
 def parse_roster(text: str, cohort: str, where: str) -> tuple[Student, ...]:
     """Parse roster CSV text (header with `id`, optional `name`, `email`, in any case; `,`, `;` or
     tab between fields) into students. Rows with nothing in them are skipped."""
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=roster_delimiter(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "id" not in header:
-        raise InputError("roster header must have an 'id' column (optional: name, email)", f"{where}:1")
-    reader.fieldnames = header
     students: list[Student] = []
     seen: dict[str, tuple[int, str]] = {}
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            raise InputError("row has more fields than the header", f"{where}:{line}")
-        if not any((value or "").strip() for value in row.values()):
-            continue
+    rows = csv_rows(text, where, ("id",), "roster header must have an 'id' column (optional: name, email)")
+    for line, row in rows:
         roster_id = (row.get("id") or "").strip()
         if not roster_id:
             raise InputError("empty id", f"{where}:{line}")
@@ -184,19 +193,25 @@ def decode_roster(data: bytes, where: str) -> str:
         ) from None
 
 
-def read_roster(path: Path, cohort: str) -> tuple[Student, ...]:
+def read_csv_file(path: Path, what: str, parse: Callable[[str, str], T]) -> T:
+    """`parse(text, where)` of the spreadsheet CSV file at `path` (decoded as `decode_roster` does);
+    an unreadable file or CSV is an InputError naming it."""
     where = str(path)
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise InputError("roster file not found", where) from None
+        raise InputError(f"{what} file not found", where) from None
     except OSError as exc:
-        raise InputError(f"cannot read roster: {exc.strerror or exc}", where) from None
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}", where) from None
     text = decode_roster(data, where)
     try:
-        return parse_roster(text, cohort, where)
+        return parse(text, where)
     except csv.Error as exc:
         raise InputError(f"invalid CSV: {exc}", where) from None
+
+
+def read_roster(path: Path, cohort: str) -> tuple[Student, ...]:
+    return read_csv_file(path, "roster", lambda text, where: parse_roster(text, cohort, where))
 
 
 def synthetic_students(cohort: str, count: int) -> tuple[Student, ...]:

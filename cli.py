@@ -433,7 +433,39 @@ def cohort_delete(name: str, force: bool) -> None:
         click.echo(delete_cohort(reg, name, force))
 
 
-for command in (cohort_create, cohort_show, cohort_list, cohort_delete):
+@click.command("backend")
+@click.argument("name")
+@click.option("--backend", "url", help="s3://bucket?endpoint=HOST:PORT&region=R, https://api.pulumi.com (with --org) or file:///path.")
+@click.option("--org", help="The Pulumi Cloud organisation (with a Pulumi Cloud backend).")
+@click.option("--secrets-provider", help="passphrase (default) or awskms://… (a KMS key).")
+@click.option("--passphrase-env", help="The environment variable holding the passphrase (default LABCTL_PASSPHRASE); its value is never stored.")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+def cohort_backend(name: str, url: str | None, org: str | None, secrets_provider: str | None,
+                   passphrase_env: str | None, fmt: str) -> None:
+    """Show, or with --backend record, where the cohort's Pulumi state lives and how it is encrypted.
+
+    Used by up, destroy, reset, reap, unlock, status, handouts and student env/deploy on every machine
+    that shares the registry; each needs the passphrase in the named variable (or KMS access).
+    """
+    from cohorts.backend import parse_backend
+
+    with registry() as reg:
+        reg.cohort(name)
+        if url is not None:
+            reg.set_backend(name, parse_backend(url, org, secrets_provider, passphrase_env))
+        elif org or secrets_provider or passphrase_env:
+            raise InputError("--org, --secrets-provider and --passphrase-env go with --backend", "--backend")
+        backend = reg.backend(name)
+    data = backend.to_dict() if backend else {"url": "file:// under the labctl home (default)", "org": None,
+                                             "secrets_provider": "passphrase", "passphrase_env": None}
+    if fmt == "json":
+        emit_json({"cohort": name, **data})
+        return
+    shown = [f"{key} {value}" for key, value in data.items() if value and key != "url"]
+    click.echo(f"cohort {name}: backend {data['url']}" + "".join(f", {part}" for part in shown))
+
+
+for command in (cohort_create, cohort_show, cohort_list, cohort_delete, cohort_backend):
     cohort_group.add_command(command)
 
 
@@ -801,14 +833,14 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
                lab: str | None = None) -> None:
     """Fan `operation` out over the cohort's students; a summary, then `then()` (False = a failure);
     exit 1 if anything failed, 130 on Ctrl-C."""
-    from stacks.engine import Engine
+    from stacks.engine import Engine, engine_backend
     from stacks.lifecycle import run_cohort
 
     from stacks.live import LiveRuns
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)  # an unknown cohort is said before anything about the engine
-        engine = Engine(backend)
+        engine = Engine(engine_backend(reg.backend(cohort.name), backend))
         with LiveRuns(settings.err, f"{operation} {cohort.name}", settings.show_progress) as live:
             summary = run_cohort(reg, cohort, operation, engine, students, concurrency, rerun_all, live, lab)
     several = len(cohort.labs) > 1  # a single-lab cohort's lab goes without saying
@@ -826,7 +858,8 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
 
 
 def backend_option(fn: Callable) -> Callable:
-    return click.option("--backend", help="Pulumi backend URL (default: file:// under the labctl home).")(fn)
+    return click.option("--backend", help="Pulumi backend URL for this run (default: the cohort's, set by"
+                        " `labctl cohort backend`, else file:// under the labctl home).")(fn)
 
 
 @click.command("up")
@@ -837,12 +870,43 @@ def backend_option(fn: Callable) -> Callable:
 @click.option("--all", "rerun_all", is_flag=True, help="Rerun students already up too (default: failed and pending only).")
 @click.option("--lab", help="The lab to provision (default: each student's current lab, or the cohort's only one); a stack holding another lab is moved to it.")
 @backend_option
+@click.option("--via", type=click.Choice(["engine", "operator"]), default="engine", show_default=True,
+              help="engine: run the stacks here; operator: write Pulumi Kubernetes Operator Stack manifests to --out.")
+@click.option("--out", type=click.Path(path_type=Path), help="With --via operator: the folder for the manifests.")
+@click.option("--namespace", default="default", show_default=True, help="With --via operator: the Stacks' namespace.")
+@click.option("--repo", help="With --via operator: the git URL the cluster clones labctl from (default: origin).")
+@click.option("--commit", help="With --via operator: the commit to run (default: this checkout's HEAD).")
+@click.option("--secret", help="With --via operator: the Secret holding the stacks' credentials (default: COHORT-pulumi).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="With --via operator: the cluster `labctl status` reads the Stacks from.")
+@click.option("--context", "kube_context", help="With --via operator: the kubeconfig context.")
 @pass_settings
 def up(settings: Settings, cohort_name: str, students: tuple[str, ...], concurrency: int, preview: bool,
-       rerun_all: bool, lab: str | None, backend: str | None) -> None:
-    """Provision one stack per student (`<cohort>.<student>`) with one lab, policy packs attached."""
-    run_stacks(settings, cohort_name, "preview" if preview else "up", students, concurrency, backend, rerun_all,
-               lab=lab)
+       rerun_all: bool, lab: str | None, backend: str | None, via: str, out: Path | None, namespace: str,
+       repo: str | None, commit: str | None, secret: str | None, kubeconfig: Path | None,
+       kube_context: str | None) -> None:
+    """Provision one stack per student (`<cohort>.<student>`) with one lab, policy packs attached; or,
+    --via operator, write one Stack manifest per student for the Pulumi Kubernetes Operator."""
+    operator_only = {"--out": out, "--repo": repo, "--commit": commit, "--secret": secret,
+                     "--kubeconfig": kubeconfig, "--context": kube_context}
+    if via == "engine":
+        given = [flag for flag, value in operator_only.items() if value is not None]
+        if given:
+            raise InputError(f"{given[0]} goes with --via operator", given[0])
+        run_stacks(settings, cohort_name, "preview" if preview else "up", students, concurrency, backend, rerun_all,
+                   lab=lab)
+        return
+    from stacks.engine import engine_backend
+    from stacks.operator import export_cohort, program_source
+
+    if out is None or preview:
+        raise InputError("--via operator writes manifests: give --out DIR (and no --preview)", "--out")
+    with registry() as reg:
+        cohort = reg.cohort(cohort_name)
+        chosen_backend = engine_backend(reg.backend(cohort.name), backend)
+        result = export_cohort(reg, cohort, out, chosen_backend, namespace, program_source(repo, commit), students,
+                               lab, secret, str(kubeconfig.resolve()) if kubeconfig else None, kube_context)
+    for line in result.lines():
+        click.echo(line)
 
 
 @click.command("destroy")
@@ -894,6 +958,7 @@ def status(settings: Settings, cohort_name: str, fmt: str) -> None:
 
     with registry() as reg:
         rows = status_rows(reg, reg.cohort(cohort_name))
+        backend = reg.backend(cohort_name)
     if fmt == "json":
         emit_json(rows)
         return
@@ -913,12 +978,25 @@ def status(settings: Settings, cohort_name: str, fmt: str) -> None:
         end = datetime.fromisoformat(expires)
         return end.strftime("%Y-%m-%d %H:%M UTC") + (" (expired)" if end <= utc_now() else "")
 
+    def cluster_cell(state: dict | None) -> str:
+        if state is None:
+            return "no Stack"
+        if state.get("error"):
+            return state["error"]
+        word = "ready" if state["ready"] else state["reason"] or "not ready"
+        return f"{word} ({state['state']})" if state["state"] else word
+
+    cluster = "cluster" in (rows[0] if rows else {})
+    state_where = f" · state in {backend.url}" + (f" (org {backend.org})" if backend.org else "") if backend else ""
     settings.out.print(table(
-        f"cohort {cohort_name}",
-        ["student", "stack", "lab", "last op", "status", "took", "changed", "lease", "grade", "error"],
+        f"cohort {cohort_name}{state_where}",
+        ["student", "stack", "lab", "last op", "status", "took", "changed", "lease", "grade",
+         *(["cluster"] if cluster else []), "error"],
         [[r["student"], r["stack"], r["lab"] or "", r["operation"] or "", r["status"],
           f"{r['duration_s']}s" if r["duration_s"] is not None else "", sum(r["changes"].values()) or "",
-          lease_cell(r["lease_expires"]), grade_cell(r["last_grade"]), r["error"] or ""] for r in rows],
+          lease_cell(r["lease_expires"]), grade_cell(r["last_grade"]),
+          *([cluster_cell(r["cluster"])] if cluster else []),
+          r["error"] or (r.get("cluster") or {}).get("message") or ""] for r in rows],
     ))
 
 
@@ -931,13 +1009,14 @@ def status(settings: Settings, cohort_name: str, fmt: str) -> None:
 def reap(settings: Settings, dry_run: bool, at: str | None, concurrency: int, backend: str | None) -> None:
     """Destroy the stacks of cohorts whose lease has ended. Safe from cron: one reap at a time, silent
     when nothing is due, one summary line otherwise; exit 1 if a stack could not be destroyed."""
-    from stacks.engine import Engine
+    from stacks.engine import Engine, engine_backend
     from stacks.leases import parse_instant, utc_now
     from stacks.lifecycle import reap as reap_due
 
     moment = parse_instant(at, "--now") if at else utc_now()
     with registry() as reg:
-        result = reap_due(reg, moment, lambda: Engine(backend), dry_run, concurrency)
+        result = reap_due(reg, moment, lambda name: Engine(engine_backend(reg.backend(name), backend)), dry_run,
+                          concurrency)
     line = result.line()
     if line:
         click.echo(line)
@@ -953,12 +1032,12 @@ def reap(settings: Settings, dry_run: bool, at: str | None, concurrency: int, ba
 @backend_option
 def unlock(cohort_name: str, students: tuple[str, ...], backend: str | None) -> None:
     """Cancel stuck stack updates (`pulumi cancel`) and release the cohort lock a crashed run left."""
-    from stacks.engine import Engine
+    from stacks.engine import Engine, engine_backend
     from stacks.lifecycle import unlock as unlock_cohort
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
-        result = unlock_cohort(reg, cohort, Engine(backend), students)
+        result = unlock_cohort(reg, cohort, Engine(engine_backend(reg.backend(cohort.name), backend)), students)
     for line in result.lines():
         click.echo(line)
     click.echo(result.line())
@@ -1001,17 +1080,19 @@ def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) 
 def handouts(cohort_name: str, out: Path, fmt: str, portal_links: bool, backend: str | None) -> None:
     """One file per student (0600): lab instructions, endpoint, region, the portal and, after `up`, credentials."""
     from app.portal.tokens import DEFAULT_URL, issue_student_tokens, known_url
+    from stacks.engine import engine_backend
     from stacks.handouts import engine_outputs, write_handouts
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
         current = reg.current_labs(cohort_name)
+        chosen_backend = engine_backend(reg.backend(cohort_name), backend)
         base = known_url()
         if portal_links:
             portal = {i["student"]: i["url"] for i in issue_student_tokens(reg, cohort, None, base or DEFAULT_URL)}
         else:
             portal = {s.student: base + "/" for s in cohort.students} if base else {}
-    outputs, reason = engine_outputs(cohort, backend)
+    outputs, reason = engine_outputs(cohort, chosen_backend)
     try:
         paths = write_handouts(cohort, out, fmt, outputs, current, portal)
     except OSError as exc:
@@ -1026,13 +1107,15 @@ def handouts(cohort_name: str, out: Path, fmt: str, portal_links: bool, backend:
 @backend_option
 def student_env(cohort_name: str, student: str, backend: str | None) -> None:
     """Print `export` lines for one student's shell (eval "$(labctl student env ...)")."""
+    from stacks.engine import engine_backend
     from stacks.handouts import engine_outputs, env_text
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
         lab = reg.current_lab(cohort_name, student)
+        chosen_backend = engine_backend(reg.backend(cohort_name), backend)
     chosen = cohort.student(student)
-    outputs, _ = engine_outputs(cohort, backend)
+    outputs, _ = engine_outputs(cohort, chosen_backend)
     click.echo(env_text(cohort, chosen, outputs(chosen), lab), nl=False)
 
 
@@ -1048,13 +1131,14 @@ student_group.add_command(student_env)
 def student_deploy(cohort_name: str, student: str, preview: bool, path: Path, backend: str | None) -> None:
     """Deploy a student's Pulumi project (labctl's policy packs attached) or Terraform module as that student."""
     from stacks.deploy import check_project, deploy
-    from stacks.engine import Engine
+    from stacks.engine import Engine, engine_backend
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
+        chosen_backend = engine_backend(reg.backend(cohort_name), backend)
     chosen = cohort.student(student)
     check_project(path)
-    engine = Engine(backend)
+    engine = Engine(chosen_backend)
     click.echo(deploy(cohort, chosen, path, engine, engine.outputs(cohort, chosen), preview).line())
 
 
@@ -1223,6 +1307,7 @@ EXAMPLES = {
     "cohort show": "labctl cohort show fall24",
     "cohort list": "labctl cohort list",
     "cohort delete": "labctl cohort delete fall24",
+    "cohort backend": "labctl cohort backend fall24 --backend 's3://labs-state?endpoint=minio:9000&region=us-east-1' --passphrase-env LABCTL_PASSPHRASE",
     "plan": "labctl plan --cohort fall24 --format json --out plan.json",
     "policy check": "labctl policy check --preview-json preview.json --format sarif --out results.sarif",
     "grade": "labctl grade --cohort fall24 --format csv --out grades.csv",

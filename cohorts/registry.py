@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from cohorts import accounts
+from cohorts.backend import Backend
 from cohorts.cohort import Cohort, Services, Student, Target
 from cohorts.home import registry_path
 from cohorts.targets import resolve
@@ -161,6 +162,25 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # One AWS account per student: the account pool and the cohorts that lease from it.
     accounts.MIGRATION,
+    # Past one machine: where a cohort's Pulumi state lives (never a passphrase: the name of the variable
+    # that holds it), and the cluster whose Pulumi Kubernetes Operator runs its stacks.
+    """
+    CREATE TABLE cohort_backends (
+        cohort TEXT PRIMARY KEY REFERENCES cohorts(name) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        org TEXT,
+        secrets_provider TEXT NOT NULL,
+        passphrase_env TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE cohort_operators (
+        cohort TEXT PRIMARY KEY REFERENCES cohorts(name) ON DELETE CASCADE,
+        namespace TEXT NOT NULL,
+        kubeconfig TEXT,
+        kube_context TEXT,
+        exported_at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -442,6 +462,36 @@ class Registry:
                     f" {row['host']}); rerun with --wait to wait for it"
                 )
             time.sleep(poll_s)
+
+    def set_backend(self, cohort: str, backend: Backend) -> None:
+        """Record where the cohort's Pulumi state lives; the passphrase itself is never given here."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO cohort_backends (cohort, url, org, secrets_provider, passphrase_env, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (cohort, backend.url, backend.org, backend.secrets_provider, backend.to_dict()["passphrase_env"], now()),
+            )
+
+    def backend(self, cohort: str) -> Backend | None:
+        """The cohort's recorded backend, or None (the home's file backend)."""
+        row = self.db.execute("SELECT * FROM cohort_backends WHERE cohort = ?", (cohort,)).fetchone()
+        if row is None:
+            return None
+        optional = {"passphrase_env": row["passphrase_env"]} if row["passphrase_env"] else {}
+        return Backend(row["url"], row["org"], row["secrets_provider"], **optional)
+
+    def set_operator(self, cohort: str, namespace: str, kubeconfig: str | None, kube_context: str | None) -> None:
+        """Record the cluster and namespace whose operator runs the cohort's stacks (`up --via operator`)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO cohort_operators (cohort, namespace, kubeconfig, kube_context, exported_at)"
+                " VALUES (?, ?, ?, ?, ?)", (cohort, namespace, kubeconfig, kube_context, now()),
+            )
+
+    def operator(self, cohort: str) -> dict | None:
+        """namespace, kubeconfig, kube_context and exported_at of the cohort's operator, or None."""
+        row = self.db.execute("SELECT * FROM cohort_operators WHERE cohort = ?", (cohort,)).fetchone()
+        return {k: row[k] for k in ("namespace", "kubeconfig", "kube_context", "exported_at")} if row else None
 
     def set_lease(self, cohort: str, expires: str | None) -> None:
         with self.transaction() as db:

@@ -1,5 +1,7 @@
-"""The engine adapter (DESIGN decision 3): `pulumi.automation` with labctl's inline program, a local
-file backend under the labctl home, a passphrase secrets provider and both policy packs attached.
+"""The engine adapter (DESIGN decision 3): `pulumi.automation` with labctl's inline program, both policy
+packs attached, and the cohort's backend (cohorts/backend.py): by default a local file backend under the
+labctl home with a passphrase secrets provider; else an S3-compatible bucket or a Pulumi Cloud organisation,
+with a passphrase (read from the environment variable the cohort names) or an AWS KMS key.
 
 One stack per student, named `<cohort>.<student>`. Each stack keeps a persistent work directory
 (`<home>/pulumi-work/<cohort>/<student>`): the passphrase provider stores the stack's encryption salt
@@ -30,6 +32,7 @@ from typing import Any, Callable, Iterable
 
 from pulumi import automation as auto
 
+from cohorts.backend import PASSPHRASE, Backend, parse_backend
 from cohorts.cohort import Cohort, Student, check_cluster_service
 from cohorts.home import home, write_secret
 from labs.errors import InputError, LabctlError
@@ -242,17 +245,46 @@ def stack_name(cohort: Cohort | str, student: Student | str) -> str:
     return f"{cohort_name}.{slug}"
 
 
-def base_env(backend_url: str | None = None) -> dict[str, str]:
+def base_env(backend: Backend | None = None) -> dict[str, str]:
     """labctl's own engine variables; each wins over the shell's value of the same name."""
     return {
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         # PULUMI_BACKEND_URL outranks the project's `backend.url` (pkg/workspace GetCurrentCloudURL).
-        "PULUMI_BACKEND_URL": backend_url or default_backend_url(),
+        "PULUMI_BACKEND_URL": backend.url if backend else default_backend_url(),
         # Dynamic providers (LabSetup) run as `${PULUMI_PYTHON_CMD:-python3} -m pulumi.dynamic`
         # (pulumi-resource-pulumi-python, pulumi#7960): labctl's interpreter has the pulumi SDK and labctl.
         "PULUMI_PYTHON_CMD": sys.executable,
-        **passphrase_env(),
+        **secrets_env(backend),
     }
+
+
+def secrets_env(backend: Backend | None) -> dict[str, str]:
+    """What the secrets provider needs from the environment. The home's own backend keeps its generated
+    passphrase; a shared backend's passphrase comes only from the variable the cohort names (every machine
+    that runs its stacks needs the same one), and a Pulumi Cloud backend needs PULUMI_ACCESS_TOKEN."""
+    if backend is not None and backend.kind == "cloud" and not os.environ.get("PULUMI_ACCESS_TOKEN"):
+        raise LabctlError(f"backend {backend.url} (org {backend.org}) needs PULUMI_ACCESS_TOKEN in the environment")
+    if backend is None or not backend.shared:
+        return passphrase_env() if backend is None or backend.secrets_provider == PASSPHRASE else {}
+    if backend.secrets_provider != PASSPHRASE:
+        return {}
+    given = os.environ.get(backend.passphrase_env)
+    if not given:
+        raise LabctlError(
+            f"backend {backend.url} encrypts with a passphrase: set {backend.passphrase_env} (labctl never stores it)")
+    return {"PULUMI_CONFIG_PASSPHRASE": MaskedStr(given)}
+
+
+def engine_backend(recorded: Backend | None, url: str | None) -> Backend | None:
+    """The backend a run uses: `url` (a command's --backend, with the recorded organisation and secrets
+    provider), else the cohort's recorded one, else None (the home's file backend)."""
+    if not url:
+        return recorded
+    if recorded is None:
+        return parse_backend(url)
+    env = recorded.passphrase_env if recorded.secrets_provider == PASSPHRASE else None
+    org = recorded.org if url.startswith("https://") else None
+    return parse_backend(url, org, recorded.secrets_provider, env)
 
 
 def first_line(exc: BaseException | str) -> str:
@@ -357,10 +389,12 @@ class OperationResult:
 class Engine:
     """Runs preview/up/destroy/cancel on students' stacks through the Automation API."""
 
-    def __init__(self, backend_url: str | None = None, command: auto.PulumiCommand | None = None):
+    def __init__(self, backend: Backend | str | None = None, command: auto.PulumiCommand | None = None):
+        self.backend = parse_backend(backend) if isinstance(backend, str) else backend
         self.command = command or command_factory()
-        self.backend_url = backend_url or default_backend_url()
-        self.env = base_env(self.backend_url)
+        self.env = base_env(self.backend)
+        self.backend_url = self.env["PULUMI_BACKEND_URL"]
+        self.secrets_provider = self.backend.secrets_provider if self.backend else PASSPHRASE
         self.running: dict[str, auto.Stack] = {}
         self.lock = threading.Lock()
 
@@ -384,13 +418,13 @@ class Engine:
         )
         options = auto.LocalWorkspaceOptions(
             work_dir=str(work_dir), pulumi_home=str(cli_root()), env_vars=self.env,
-            secrets_provider="passphrase", project_settings=settings, pulumi_command=self.command,
+            secrets_provider=self.secrets_provider, project_settings=settings, pulumi_command=self.command,
         )
         open_stack = auto.create_or_select_stack if create else auto.select_stack
+        name = self.backend.stack(stack_name(cohort, student), PROJECT) if self.backend else stack_name(cohort, student)
         try:
             return open_stack(
-                stack_name(cohort, student), project_name=PROJECT, program=program or student_program(cohort, student),
-                opts=options,
+                name, project_name=PROJECT, program=program or student_program(cohort, student), opts=options,
             )
         except auto.StackNotFoundError:
             raise

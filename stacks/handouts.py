@@ -18,6 +18,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from cohorts.backend import Backend
 from cohorts.cohort import Cohort, Student
 from cohorts.home import write_secret
 from labs.catalog import get_lab
@@ -211,7 +212,7 @@ def write_handouts(
     return paths
 
 
-def engine_outputs(cohort: Cohort, backend: str | None = None) -> tuple[Outputs, str | None]:
+def engine_outputs(cohort: Cohort, backend: Backend | None = None) -> tuple[Outputs, str | None]:
     """Stack outputs per student from the engine, or none with the reason (e.g. no Pulumi CLI)."""
     from labs.errors import LabctlError
     from stacks.engine import Engine

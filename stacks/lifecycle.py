@@ -259,9 +259,15 @@ def moved_from(last: dict | None, lab: str | None) -> str | None:
 
 
 def status_rows(reg: Registry, cohort: Cohort) -> list[dict]:
-    """Per student: stack, current lab, last operation and its outcome, and the last grade."""
+    """Per student: stack, current lab, last operation and its outcome, and the last grade; for a cohort
+    exported to the Pulumi Kubernetes Operator also `cluster`, the state of the student's Stack object
+    (None when the cluster has none; `{"error": …}` when the cluster could not be read)."""
+    from stacks.operator import operator_statuses
+
     statuses = reg.stack_statuses(cohort.name)
     lease = reg.lease(cohort.name)
+    operator = reg.operator(cohort.name)
+    states, problem = operator_statuses(operator, cohort.name)
     rows = []
     for student in cohort.students:
         last = statuses.get(student.student, {})
@@ -282,6 +288,7 @@ def status_rows(reg: Registry, cohort: Cohort) -> list[dict]:
                 {"lab": grade["lab"], "percent": grade.get("percent"), "passed": grade.get("passed"),
                  "error": grade.get("error"), "graded_at": grade["graded_at"]} if grade else None
             ),
+            **({"cluster": {"error": problem} if problem else states.get(student.student)} if operator else {}),
         })
     return rows
 
@@ -455,12 +462,13 @@ def reap_lock() -> Iterator[bool]:
 
 
 def reap(
-    reg: Registry, at: datetime, engine_factory: Callable[[], Engine], dry_run: bool = False,
+    reg: Registry, at: datetime, engine_factory: Callable[[str], Engine], dry_run: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY, progress: Progress | None = None,
 ) -> ReapResult:
     """Destroy the stacks of every cohort whose lease ended by `at`. Idempotent: destroyed stacks are
     not due again; a cohort busy with another run is left for the next reap. The engine is only
-    opened when something is due, so a reap with nothing to do needs no Pulumi CLI."""
+    opened (per cohort: each may keep its state in another backend) only when something is due, so a
+    reap with nothing to do needs no Pulumi CLI."""
     result = ReapResult(dry_run)
     with reap_lock() as held:
         if not held:
@@ -469,8 +477,8 @@ def reap(
         result.due = due_for_reaping(reg, at)
         if dry_run or not result.due:
             return result
-        engine = engine_factory()
         for name, students in result.due.items():
+            engine = engine_factory(name)
             try:
                 summary = run_cohort(reg, reg.cohort(name), "destroy", engine, tuple(students), concurrency,
                                      progress=progress)

@@ -189,7 +189,7 @@ def test_fake_engine_reap_failure_exits_1_and_is_retried_next_time(leased):
 def test_fake_engine_reap_leaves_a_busy_cohort_for_the_next_run(leased):
     with Registry() as reg:
         reg.acquire_cohort_lock("c1", "up")
-        result = reap(reg, datetime(2026, 3, 2, tzinfo=timezone.utc), lambda: Engine(command=leased))
+        result = reap(reg, datetime(2026, 3, 2, tzinfo=timezone.utc), lambda name: Engine(command=leased))
         reg.release_cohort_lock("c1")
     assert result.summaries == [] and "c1" in result.busy
     assert result.line().startswith("reap: destroyed 0 of 2 expired stack(s) in 1 cohort(s); not run (retried next reap): c1: cohort 'c1' is busy")

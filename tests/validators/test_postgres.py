@@ -16,6 +16,7 @@ from psycopg import sql
 
 from cohorts.cohort import Cohort, Student, Target
 from labs.catalog import get_lab
+from labs.solutions import solutions_for
 from labs.spec import LabSpec, render
 from validators import checks as check_modules
 from validators.checks.postgres import compare_rows
@@ -360,7 +361,8 @@ def lab_sql(lab_id: str, *names: str) -> str:
     lab = get_lab(lab_id)
     database = lab.spec.environment.database
     parts = [(lab.folder / database.seed).read_text()] if database and database.seed else []
-    parts += [(lab.folder / "solutions" / name / "solution.sql").read_text() for name in names]
+    solutions = {s.name: s for s in solutions_for(lab.folder)}
+    parts += [solutions[name].script or "" for name in names]
     return "\n".join(parts)
 
 

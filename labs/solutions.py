@@ -33,7 +33,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from labs.errors import InputError
 from labs.loader import display_path, parse_yaml, plain, position
 from labs.spec import SLUG, render
-from labs.variants import edited_script, patched_objects
+from labs.variants import edited_script, patched_objects, replace_once
 
 SOLUTIONS_DIR = "solutions"
 REFERENCE = "reference"
@@ -181,16 +181,32 @@ def load_module(path: Path, label: str) -> ModuleType:
 
 def reference(variant_file: str | Path, **overrides: Any) -> ModuleType:
     """A fresh copy of the lab's reference solve.py with `overrides` replacing its module-level steps
-    or constants: what a variant's solve.py is made of. Each name must be one the reference has."""
+    or constants: what a variant's solve.py is made of. Each name must be one the reference has.
+
+    Every call is a separate copy: a step that wraps the reference's own (`reference(__file__).step`)
+    calls an untouched copy, which sees none of the overrides, so the wrapper makes its whole change."""
     variant = Path(variant_file).resolve()
     module = load_module(variant.parent.parent / REFERENCE / SOLVE_FILE, f"{variant.parent.name}_reference")
-    caller = inspect.currentframe()
-    line = caller.f_back.f_lineno if caller and caller.f_back else 0
     for name, value in overrides.items():
         if not hasattr(module, name):
-            raise InputError(f"the reference's {SOLVE_FILE} has no step or constant {name!r}", f"{display_path(variant)}:{line}")
+            raise InputError(f"the reference's {SOLVE_FILE} has no step or constant {name!r}", caller_line())
         setattr(module, name, value)
     return module
+
+
+def edit(text: str, old: str, new: str) -> str:
+    """A reference's constant `text` with `old`, which must occur in it exactly once, replaced by `new`."""
+    try:
+        return replace_once(text, old, new)
+    except ValueError as exc:
+        raise InputError(f"{old[:40]!r} {exc}", caller_line()) from None
+
+
+def caller_line() -> str:
+    """file:line of the variant's solve.py that called `reference` or `edit`."""
+    frame = inspect.currentframe()
+    caller = frame.f_back.f_back if frame and frame.f_back else None
+    return f"{display_path(Path(caller.f_code.co_filename))}:{caller.f_lineno}" if caller else SOLVE_FILE
 
 
 def run_by_hand(solve: Callable[[boto3.Session, str | None, str, str], None]) -> None:

@@ -49,11 +49,19 @@ def edited_script(script: str, override: Any, bad: Bad) -> str:
         if "append" in edit:
             script = f"{script.rstrip()}\n\n{edit['append'].strip()}\n"
             continue
-        found = script.count(edit["replace"])
-        if found != 1 or not edit["replace"]:
-            raise bad((*loc, "replace"), f"override[{index}].replace: occurs {found} times in the reference (must be once)")
-        script = script.replace(edit["replace"], edit["with"])
+        try:
+            script = replace_once(script, edit["replace"], edit["with"])
+        except ValueError as exc:
+            raise bad((*loc, "replace"), f"override[{index}].replace: {exc}") from None
     return script
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    """`text` with `old` replaced by `new`; ValueError unless `old` occurs in it exactly once."""
+    found = text.count(old) if old else 0
+    if found != 1:
+        raise ValueError(f"occurs {found} times in the reference (must be once)")
+    return text.replace(old, new)
 
 
 def object_key(obj: dict[str, Any]) -> str:

@@ -1,83 +1,21 @@
 """apigw-lambda with the API and the route, but no permission for API Gateway to invoke the function
-(every request would answer 500).
+(every request would answer 500): the reference without its grant_invoke step.
 
-permission and permission-scoped fail. Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX
-and LABCTL_STUDENT set:
+permission and permission-scoped fail. Run by hand like the reference, with AWS_ENDPOINT_URL
+(optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import sys
-import zipfile
-
-import boto3
-
-HANDLER = '''import json
+from labs.solutions import reference, run_by_hand
 
 
-def handler(event, context):
-    return {"statusCode": 200, "body": json.dumps({"orders": []})}
-'''
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
+def no_permission(*_step_arguments: object) -> None:
+    """The mistake: the step that lets API Gateway invoke the function is left out."""
 
 
-def package() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("app.py", HANDLER)
-    return buffer.getvalue()
-
-
-def create_function(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> str:
-    """The function and its boundary-carrying role; returns the function ARN."""
-    iam = session.client("iam", endpoint_url=endpoint_url)
-    account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
-    cohort = prefix[: -len(student) - 1]
-    role = iam.create_role(
-        RoleName=f"{prefix}-fn-role",
-        AssumeRolePolicyDocument=json.dumps(TRUST),
-        PermissionsBoundary=f"arn:aws:iam::{account}:policy/labctl/{cohort}/{prefix}-boundary",
-    )["Role"]
-    lam = session.client("lambda", endpoint_url=endpoint_url)
-    return lam.create_function(
-        FunctionName=f"{prefix}-fn",
-        Runtime="python3.12",
-        Role=role["Arn"],
-        Handler="app.handler",
-        Code={"ZipFile": package()},
-        MemorySize=128,
-        Timeout=10,
-    )["FunctionArn"]
-
-
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    function_arn = create_function(session, endpoint_url, prefix, student)
-
-    api = session.client("apigatewayv2", endpoint_url=endpoint_url)
-    api_id = api.create_api(Name=f"{prefix}-api", ProtocolType="HTTP")["ApiId"]
-    integration = api.create_integration(
-        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=function_arn, PayloadFormatVersion="2.0"
-    )
-    api.create_route(ApiId=api_id, RouteKey="GET /orders", Target=f"integrations/{integration['IntegrationId']}")
-    api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-
+solve = reference(__file__, grant_invoke=no_permission).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

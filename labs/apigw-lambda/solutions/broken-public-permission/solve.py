@@ -2,67 +2,20 @@
 permission was given to principal "*" "because apigateway.amazonaws.com did not work".
 
 The route passes; permission and permission-scoped fail and the no-open-invoke guard applies. Run
-by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+by hand like the reference, with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import sys
-import zipfile
-
 import boto3
 
-HANDLER = '''import json
+from labs.solutions import reference, run_by_hand
 
 
-def handler(event, context):
-    return {"statusCode": 200, "body": json.dumps({"orders": []})}
-'''
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-
-
-def package() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("app.py", HANDLER)
-    return buffer.getvalue()
-
-
-def create_function(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> str:
-    """The function and its boundary-carrying role; returns the function ARN."""
-    iam = session.client("iam", endpoint_url=endpoint_url)
-    account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
-    cohort = prefix[: -len(student) - 1]
-    role = iam.create_role(
-        RoleName=f"{prefix}-fn-role",
-        AssumeRolePolicyDocument=json.dumps(TRUST),
-        PermissionsBoundary=f"arn:aws:iam::{account}:policy/labctl/{cohort}/{prefix}-boundary",
-    )["Role"]
-    lam = session.client("lambda", endpoint_url=endpoint_url)
-    return lam.create_function(
-        FunctionName=f"{prefix}-fn",
-        Runtime="python3.12",
-        Role=role["Arn"],
-        Handler="app.handler",
-        Code={"ZipFile": package()},
-        MemorySize=128,
-        Timeout=10,
-    )["FunctionArn"]
-
-
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    function_arn = create_function(session, endpoint_url, prefix, student)
+def create_rest_api(session: boto3.Session, endpoint_url: str | None, prefix: str, function_arn: str) -> str:
+    """A REST API instead of the reference's HTTP API: GET /orders proxied to the function."""
     region = function_arn.split(":")[3]
-
     rest = session.client("apigateway", endpoint_url=endpoint_url)
     api_id = rest.create_rest_api(name=f"{prefix}-api", endpointConfiguration={"types": ["REGIONAL"]})["id"]
     root = next(r for r in rest.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
@@ -76,22 +29,17 @@ def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student
         integrationHttpMethod="POST",
         uri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
     )
+    return api_id
 
-    # The mistake: the whole world may invoke the function, from any account.
+
+def grant_anyone(session: boto3.Session, endpoint_url: str | None, prefix: str, function_arn: str, api_id: str) -> None:
+    """The mistake: the whole world may invoke the function, from any account."""
     session.client("lambda", endpoint_url=endpoint_url).add_permission(
-        FunctionName=f"{prefix}-fn",
-        StatementId="anyone",
-        Action="lambda:InvokeFunction",
-        Principal="*",
+        FunctionName=f"{prefix}-fn", StatementId="anyone", Action="lambda:InvokeFunction", Principal="*"
     )
+
+
+solve = reference(__file__, create_api=create_rest_api, grant_invoke=grant_anyone).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -1,91 +1,16 @@
-"""apigw-lambda whose only route is the catch-all `ANY /{proxy+}`, so GET /orders has no route of its own.
+"""apigw-lambda whose only route is the catch-all `ANY /{proxy+}` (its permission covering every path),
+so GET /orders has no route of its own.
 
-route fails. Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+route fails. Run by hand like the reference, with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and
+LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import sys
-import zipfile
+from labs.solutions import reference, run_by_hand
 
-import boto3
-
-HANDLER = '''import json
-
-
-def handler(event, context):
-    return {"statusCode": 200, "body": json.dumps({"orders": []})}
-'''
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-
-
-def package() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("app.py", HANDLER)
-    return buffer.getvalue()
-
-
-def create_function(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> str:
-    """The function and its boundary-carrying role; returns the function ARN."""
-    iam = session.client("iam", endpoint_url=endpoint_url)
-    account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
-    cohort = prefix[: -len(student) - 1]
-    role = iam.create_role(
-        RoleName=f"{prefix}-fn-role",
-        AssumeRolePolicyDocument=json.dumps(TRUST),
-        PermissionsBoundary=f"arn:aws:iam::{account}:policy/labctl/{cohort}/{prefix}-boundary",
-    )["Role"]
-    lam = session.client("lambda", endpoint_url=endpoint_url)
-    return lam.create_function(
-        FunctionName=f"{prefix}-fn",
-        Runtime="python3.12",
-        Role=role["Arn"],
-        Handler="app.handler",
-        Code={"ZipFile": package()},
-        MemorySize=128,
-        Timeout=10,
-    )["FunctionArn"]
-
-
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    function_arn = create_function(session, endpoint_url, prefix, student)
-    account = function_arn.split(":")[4]
-    region = function_arn.split(":")[3]
-
-    api = session.client("apigatewayv2", endpoint_url=endpoint_url)
-    api_id = api.create_api(Name=f"{prefix}-api", ProtocolType="HTTP")["ApiId"]
-    integration = api.create_integration(
-        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=function_arn, PayloadFormatVersion="2.0"
-    )
-    api.create_route(ApiId=api_id, RouteKey="ANY /{proxy+}", Target=f"integrations/{integration['IntegrationId']}")
-    api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-
-    session.client("lambda", endpoint_url=endpoint_url).add_permission(
-        FunctionName=f"{prefix}-fn",
-        StatementId="apigw-orders",
-        Action="lambda:InvokeFunction",
-        Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/*",
-    )
-
+solve = reference(__file__, ROUTE_KEY="ANY /{proxy+}", SOURCE_PATH="/*").solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -21,6 +21,8 @@ HANDLER = '''import json
 def handler(event, context):
     return {"statusCode": 200, "body": json.dumps({"orders": []})}
 '''
+ROUTE_KEY = "GET /orders"
+SOURCE_PATH = "/*/*/orders"  # any stage, any method, the /orders path
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -58,26 +60,34 @@ def create_function(session: boto3.Session, endpoint_url: str | None, prefix: st
     )["FunctionArn"]
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    function_arn = create_function(session, endpoint_url, prefix, student)
-    account = function_arn.split(":")[4]
-    region = function_arn.split(":")[3]
-
+def create_api(session: boto3.Session, endpoint_url: str | None, prefix: str, function_arn: str) -> str:
+    """The HTTP API with its one route proxied to the function; returns the API id."""
     api = session.client("apigatewayv2", endpoint_url=endpoint_url)
     api_id = api.create_api(Name=f"{prefix}-api", ProtocolType="HTTP")["ApiId"]
     integration = api.create_integration(
         ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=function_arn, PayloadFormatVersion="2.0"
     )
-    api.create_route(ApiId=api_id, RouteKey="GET /orders", Target=f"integrations/{integration['IntegrationId']}")
+    api.create_route(ApiId=api_id, RouteKey=ROUTE_KEY, Target=f"integrations/{integration['IntegrationId']}")
     api.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    return api_id
 
+
+def grant_invoke(session: boto3.Session, endpoint_url: str | None, prefix: str, function_arn: str, api_id: str) -> None:
+    """Let this API, and only its route, invoke the function."""
+    region, account = function_arn.split(":")[3:5]
     session.client("lambda", endpoint_url=endpoint_url).add_permission(
         FunctionName=f"{prefix}-fn",
         StatementId="apigw-orders",
         Action="lambda:InvokeFunction",
         Principal="apigateway.amazonaws.com",
-        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}/*/*/orders",
+        SourceArn=f"arn:aws:execute-api:{region}:{account}:{api_id}{SOURCE_PATH}",
     )
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    function_arn = create_function(session, endpoint_url, prefix, student)
+    api_id = create_api(session, endpoint_url, prefix, function_arn)
+    grant_invoke(session, endpoint_url, prefix, function_arn, api_id)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,18 @@
 """The bucket is created by hand (versioned) and the stack holds only a placeholder and a
 hard-coded output: CloudFormation does not manage the bucket.
 
-Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+bucket-in-stack and versioning fail. Run by hand like the reference, with AWS_ENDPOINT_URL
+(optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
 import boto3
 
-TEMPLATE = """\
+from labs.solutions import reference, run_by_hand
+
+PLACEHOLDER = """\
 Resources:
   Placeholder:
     Type: AWS::CloudFormation::WaitConditionHandle
@@ -20,6 +20,7 @@ Outputs:
   BucketName:
     Value: PREFIX-artifacts
 """
+stack_only = reference(__file__, TEMPLATE=PLACEHOLDER).solve
 
 
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
@@ -27,25 +28,8 @@ def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student
     s3 = session.client("s3", endpoint_url=endpoint_url)
     s3.create_bucket(Bucket=f"{prefix}-artifacts")
     s3.put_bucket_versioning(Bucket=f"{prefix}-artifacts", VersioningConfiguration={"Status": "Enabled"})
-    cloudformation = session.client("cloudformation", endpoint_url=endpoint_url)
-    cloudformation.create_stack(
-        StackName=f"{prefix}-stack",
-        TemplateBody=TEMPLATE.replace("PREFIX", prefix),
-        EnableTerminationProtection=True,
-        Tags=[{"Key": "lab", "Value": "cloudformation-stack"}],
-    )
-    cloudformation.get_waiter("stack_create_complete").wait(
-        StackName=f"{prefix}-stack", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-    )
+    stack_only(session, endpoint_url, prefix, student)
 
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -38,13 +38,15 @@ Outputs:
     Value: !GetAtt ArtifactsBucket.Arn
 """
 
+TERMINATION_PROTECTION = True
+
 
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     cloudformation = session.client("cloudformation", endpoint_url=endpoint_url)
     cloudformation.create_stack(
         StackName=f"{prefix}-stack",
         TemplateBody=TEMPLATE.replace("PREFIX", prefix),
-        EnableTerminationProtection=True,
+        EnableTerminationProtection=TERMINATION_PROTECTION,
         Tags=[{"Key": "lab", "Value": "cloudformation-stack"}],
     )
     cloudformation.get_waiter("stack_create_complete").wait(

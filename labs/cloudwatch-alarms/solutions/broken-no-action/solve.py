@@ -1,54 +1,26 @@
 """cloudwatch-alarms with an alarm that notifies nobody (no alarm actions) and a log group kept forever.
 
-log-retention and alarm-notifies fail. Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX
-and LABCTL_STUDENT set:
+log-retention and alarm-notifies fail. Run by hand like the reference, with AWS_ENDPOINT_URL
+(optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
+reference_alarm = reference(__file__).alarm
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    logs = session.client("logs", endpoint_url=endpoint_url)
-    cloudwatch = session.client("cloudwatch", endpoint_url=endpoint_url)
-    sns = session.client("sns", endpoint_url=endpoint_url)
-    group = f"{prefix}-app"
-
+def log_group_kept_forever(logs, group: str) -> None:
     logs.create_log_group(logGroupName=group)
-    logs.put_metric_filter(
-        logGroupName=group,
-        filterName="errors",
-        filterPattern="ERROR",
-        metricTransformations=[{"metricName": "Errors", "metricNamespace": prefix, "metricValue": "1"}],
-    )
 
-    sns.create_topic(Name=f"{prefix}-alerts")
-    cloudwatch.put_metric_alarm(
-        AlarmName=f"{prefix}-errors",
-        AlarmDescription="ERROR lines in the application's logs",
-        Namespace=prefix,
-        MetricName="Errors",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
-    )
 
+def alarm_without_actions(prefix: str, topic_arn: str) -> dict:
+    return {key: value for key, value in reference_alarm(prefix, topic_arn).items() if key != "AlarmActions"}
+
+
+solve = reference(__file__, create_log_group=log_group_kept_forever, alarm=alarm_without_actions).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -1,42 +1,28 @@
 """dynamodb-orders without the by-status index and without point-in-time recovery.
 
-Queries by status would need a full scan, and a bad write could not be undone. Run by hand like the
-reference: python solve.py
+Queries by status would need a full scan, and a bad write could not be undone: gsi-by-status and pitr
+fail. Run by hand like the reference: python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
-
-ORDERS = [("c1", "o1", "NEW"), ("c1", "o2", "SHIPPED"), ("c2", "o3", "NEW")]
+reference_table = reference(__file__).table_definition
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    table = f"{prefix}-orders"
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[
-            {"AttributeName": "customer_id", "AttributeType": "S"},
-            {"AttributeName": "order_id", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "customer_id", "KeyType": "HASH"},
-            {"AttributeName": "order_id", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.get_waiter("table_exists").wait(TableName=table)
-    for customer, order, status in ORDERS:
-        item = {"customer_id": {"S": customer}, "order_id": {"S": order}, "status": {"S": status}}
-        dynamodb.put_item(TableName=table, Item=item)
+def table_without_index(table: str) -> dict:
+    definition = reference_table(table)
+    del definition["GlobalSecondaryIndexes"]
+    definition["AttributeDefinitions"] = [a for a in definition["AttributeDefinitions"] if a["AttributeName"] != "status"]
+    return definition
 
+
+def no_recovery(dynamodb, table: str) -> None:
+    """The mistake's second half: point-in-time recovery is never turned on."""
+
+
+solve = reference(__file__, table_definition=table_without_index, enable_recovery=no_recovery).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(boto3.Session(), os.environ.get("AWS_ENDPOINT_URL"), os.environ["LABCTL_PREFIX"], os.environ["LABCTL_STUDENT"])
+    run_by_hand(solve)

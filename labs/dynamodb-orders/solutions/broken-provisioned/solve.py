@@ -1,55 +1,26 @@
 """dynamodb-orders with provisioned capacity of 10 units: billing is wrong and the overspend guard applies.
 
-Everything else is right. Run by hand like the reference: python solve.py
+Everything else is right: on-demand fails and the no-provisioned-overspend guard applies. Run by hand
+like the reference: python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
-
-ORDERS = [("c1", "o1", "NEW"), ("c1", "o2", "SHIPPED"), ("c2", "o3", "NEW")]
+CAPACITY = {"ReadCapacityUnits": 10, "WriteCapacityUnits": 10}
+reference_table = reference(__file__).table_definition
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    table = f"{prefix}-orders"
-    capacity = {"ReadCapacityUnits": 10, "WriteCapacityUnits": 10}
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[
-            {"AttributeName": "customer_id", "AttributeType": "S"},
-            {"AttributeName": "order_id", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "customer_id", "KeyType": "HASH"},
-            {"AttributeName": "order_id", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-status",
-                "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-                "ProvisionedThroughput": capacity,
-            }
-        ],
-        BillingMode="PROVISIONED",
-        ProvisionedThroughput=capacity,
-    )
-    dynamodb.get_waiter("table_exists").wait(TableName=table)
-    dynamodb.update_continuous_backups(
-        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-    )
-    for customer, order, status in ORDERS:
-        item = {"customer_id": {"S": customer}, "order_id": {"S": order}, "status": {"S": status}}
-        dynamodb.put_item(TableName=table, Item=item)
+def provisioned_table(table: str) -> dict:
+    definition = {**reference_table(table), "BillingMode": "PROVISIONED", "ProvisionedThroughput": CAPACITY}
+    definition["GlobalSecondaryIndexes"] = [
+        {**index, "ProvisionedThroughput": CAPACITY} for index in definition["GlobalSecondaryIndexes"]
+    ]
+    return definition
 
+
+solve = reference(__file__, table_definition=provisioned_table).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(boto3.Session(), os.environ.get("AWS_ENDPOINT_URL"), os.environ["LABCTL_PREFIX"], os.environ["LABCTL_STUDENT"])
+    run_by_hand(solve)

@@ -13,33 +13,42 @@ import boto3
 ORDERS = [("c1", "o1", "NEW"), ("c1", "o2", "SHIPPED"), ("c2", "o3", "NEW")]
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    table = f"{prefix}-orders"
-    dynamodb.create_table(
-        TableName=table,
-        AttributeDefinitions=[
+def table_definition(table: str) -> dict:
+    """create_table's arguments: the keys, the by-status index, on-demand billing."""
+    return {
+        "TableName": table,
+        "AttributeDefinitions": [
             {"AttributeName": "customer_id", "AttributeType": "S"},
             {"AttributeName": "order_id", "AttributeType": "S"},
             {"AttributeName": "status", "AttributeType": "S"},
         ],
-        KeySchema=[
+        "KeySchema": [
             {"AttributeName": "customer_id", "KeyType": "HASH"},
             {"AttributeName": "order_id", "KeyType": "RANGE"},
         ],
-        GlobalSecondaryIndexes=[
+        "GlobalSecondaryIndexes": [
             {
                 "IndexName": "by-status",
                 "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.get_waiter("table_exists").wait(TableName=table)
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def enable_recovery(dynamodb, table: str) -> None:
     dynamodb.update_continuous_backups(
         TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+    table = f"{prefix}-orders"
+    dynamodb.create_table(**table_definition(table))
+    dynamodb.get_waiter("table_exists").wait(TableName=table)
+    enable_recovery(dynamodb, table)
     for customer, order, status in ORDERS:
         item = {"customer_id": {"S": customer}, "order_id": {"S": order}, "status": {"S": status}}
         dynamodb.put_item(TableName=table, Item=item)

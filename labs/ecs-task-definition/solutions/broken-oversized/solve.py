@@ -1,60 +1,25 @@
 """Sized like a database server: 4 vCPU and 8 GiB for the task, and only a soft memory
 reservation on the container.
 
-Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+limits fails and the no-oversized guard applies. Run by hand like the reference, with
+AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
+reference_container = reference(__file__).container
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    ecs = session.client("ecs", endpoint_url=endpoint_url)
-    region = ecs.meta.region_name
-    container = {
-        "name": "web",
-        "image": "nginxinc/nginx-unprivileged:1.27-alpine",
-        "essential": True,
-        "user": "101",
-        "readonlyRootFilesystem": True,
-        "privileged": False,
-        "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
-        "mountPoints": [
-            {"sourceVolume": "tmp", "containerPath": "/tmp"},
-            {"sourceVolume": "cache", "containerPath": "/var/cache/nginx"},
-        ],
-        "memoryReservation": 512,
-        "logConfiguration": {
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": f"/ecs/{prefix}-web",
-                "awslogs-region": region,
-                "awslogs-stream-prefix": "web",
-            },
-        },
-    }
-    ecs.register_task_definition(
-        family=f"{prefix}-web",
-        requiresCompatibilities=["EC2"],
-        cpu="4096",
-        memory="8192",
-        containerDefinitions=[container],
-        volumes=[{"name": "tmp"}, {"name": "cache"}],
-    )
+def soft_limited(prefix: str, region: str) -> dict:
+    web = reference_container(prefix, region)
+    web["memoryReservation"] = web.pop("memory")
+    return web
 
+
+solve = reference(__file__, TASK_SIZE={"cpu": "4096", "memory": "8192"}, container=soft_limited).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -13,10 +13,13 @@ import sys
 import boto3
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    ecs = session.client("ecs", endpoint_url=endpoint_url)
-    region = ecs.meta.region_name
-    container = {
+TASK_SIZE = {"cpu": "256", "memory": "512"}
+
+
+def container(prefix: str, region: str) -> dict:
+    """The web container: a hard memory limit, user 101, a read-only root with writable scratch
+    volumes, not privileged, logs to CloudWatch."""
+    return {
         "name": "web",
         "image": "nginxinc/nginx-unprivileged:1.27-alpine",
         "essential": True,
@@ -38,12 +41,15 @@ def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student
             },
         },
     }
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    ecs = session.client("ecs", endpoint_url=endpoint_url)
     ecs.register_task_definition(
         family=f"{prefix}-web",
         requiresCompatibilities=["EC2"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[container],
+        **TASK_SIZE,
+        containerDefinitions=[container(prefix, ecs.meta.region_name)],
         volumes=[{"name": "tmp"}, {"name": "cache"}],
     )
 

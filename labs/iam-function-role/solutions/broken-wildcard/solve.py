@@ -2,38 +2,18 @@
 for the logs and `dynamodb:*` on every table.
 
 The role works, but logs-write, table-read and least-privilege fail: nothing is scoped to this
-function's log group or table. Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and
-LABCTL_STUDENT set:
+function's log group or table. Run by hand like the reference, with AWS_ENDPOINT_URL (optional),
+LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-
-import boto3
+from labs.solutions import reference, run_by_hand
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    iam = session.client("iam", endpoint_url=endpoint_url)
-    account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
-    cohort = prefix[: -len(student) - 1]
-    role = f"{prefix}-fn-role"
-
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    iam.create_role(
-        RoleName=role,
-        AssumeRolePolicyDocument=json.dumps(trust),
-        PermissionsBoundary=f"arn:aws:iam::{account}:policy/labctl/{cohort}/{prefix}-boundary",
-    )
-    policy = {
+def tutorial_policy(region: str, account: str, prefix: str) -> dict:
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -44,16 +24,9 @@ def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student
             {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
         ],
     }
-    iam.put_role_policy(RoleName=role, PolicyName="fn-access", PolicyDocument=json.dumps(policy))
 
+
+solve = reference(__file__, permissions=tutorial_policy).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

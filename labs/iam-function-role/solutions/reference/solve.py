@@ -27,19 +27,18 @@ def boundary_arn(account: str, prefix: str, student: str) -> str:
     return f"arn:aws:iam::{account}:policy/labctl/{cohort}/{prefix}-boundary"
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    iam = session.client("iam", endpoint_url=endpoint_url)
-    account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
-    region = session.region_name or "us-east-1"
-    role = f"{prefix}-fn-role"
-
+def create_role(iam, role: str, account: str, prefix: str, student: str) -> None:
     iam.create_role(
         RoleName=role,
         AssumeRolePolicyDocument=json.dumps(TRUST),
         PermissionsBoundary=boundary_arn(account, prefix, student),
         Description=f"execution role of {prefix}-fn",
     )
-    policy = {
+
+
+def permissions(region: str, account: str, prefix: str) -> dict:
+    """The function's own log group, and GetItem on its one table."""
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -56,6 +55,15 @@ def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student
             },
         ],
     }
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    iam = session.client("iam", endpoint_url=endpoint_url)
+    account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
+    region = session.region_name or "us-east-1"
+    role = f"{prefix}-fn-role"
+    create_role(iam, role, account, prefix, student)
+    policy = permissions(region, account, prefix)
     iam.put_role_policy(RoleName=role, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))
 
 

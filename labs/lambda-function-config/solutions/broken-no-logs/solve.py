@@ -1,75 +1,27 @@
 """lambda-function-config without the log group (Lambda would create it on the first run, keeping
 events forever) and with the maximum timeout "to be safe".
 
-limits and log-retention fail. Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and
-LABCTL_STUDENT set:
+limits and log-retention fail. Run by hand like the reference, with AWS_ENDPOINT_URL (optional),
+LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import sys
-import zipfile
+from labs.solutions import reference, run_by_hand
 
-import boto3
-
-HANDLER = '''import json
-import os
+reference_settings = reference(__file__).settings
 
 
-def handler(event, context):
-    return {"statusCode": 200, "body": json.dumps({"table": os.environ["TABLE_NAME"]})}
-'''
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
+def no_log_group(logs, function: str) -> None:
+    """The log group is left to Lambda."""
 
 
-def package() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("app.py", HANDLER)
-    return buffer.getvalue()
+def longest_timeout(prefix: str) -> dict:
+    return {**reference_settings(prefix), "Timeout": 900}
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    iam = session.client("iam", endpoint_url=endpoint_url)
-    lam = session.client("lambda", endpoint_url=endpoint_url)
-    account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
-    cohort = prefix[: -len(student) - 1]
-    function = f"{prefix}-fn"
-
-    role = iam.create_role(
-        RoleName=f"{prefix}-fn-role",
-        AssumeRolePolicyDocument=json.dumps(TRUST),
-        PermissionsBoundary=f"arn:aws:iam::{account}:policy/labctl/{cohort}/{prefix}-boundary",
-    )["Role"]
-
-    lam.create_function(
-        FunctionName=function,
-        Runtime="python3.12",
-        Role=role["Arn"],
-        Handler="app.handler",
-        Code={"ZipFile": package()},
-        MemorySize=256,
-        Timeout=900,
-        Environment={"Variables": {"TABLE_NAME": f"{prefix}-orders", "LOG_LEVEL": "INFO"}},
-    )
-
+solve = reference(__file__, create_log_group=no_log_group, settings=longest_timeout).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

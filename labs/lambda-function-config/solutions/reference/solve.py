@@ -22,6 +22,7 @@ import os
 def handler(event, context):
     return {"statusCode": 200, "body": json.dumps({"table": os.environ["TABLE_NAME"]})}
 '''
+ROLE_NAME = "{prefix}-fn-role"
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -37,33 +38,41 @@ def package() -> bytes:
     return buffer.getvalue()
 
 
+def create_log_group(logs, function: str) -> None:
+    """Created before the function runs, so Lambda never creates it with "never expire"."""
+    logs.create_log_group(logGroupName=f"/aws/lambda/{function}")
+    logs.put_retention_policy(logGroupName=f"/aws/lambda/{function}", retentionInDays=14)
+
+
+def settings(prefix: str) -> dict:
+    """The function's limits and environment (create_function's arguments beyond the code and role)."""
+    return {
+        "MemorySize": 256,
+        "Timeout": 10,
+        "Environment": {"Variables": {"TABLE_NAME": f"{prefix}-orders", "LOG_LEVEL": "INFO"}},
+    }
+
+
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     iam = session.client("iam", endpoint_url=endpoint_url)
-    logs = session.client("logs", endpoint_url=endpoint_url)
     lam = session.client("lambda", endpoint_url=endpoint_url)
     account = session.client("sts", endpoint_url=endpoint_url).get_caller_identity()["Account"]
     cohort = prefix[: -len(student) - 1]
     function = f"{prefix}-fn"
 
     role = iam.create_role(
-        RoleName=f"{prefix}-fn-role",
+        RoleName=ROLE_NAME.format(prefix=prefix),
         AssumeRolePolicyDocument=json.dumps(TRUST),
         PermissionsBoundary=f"arn:aws:iam::{account}:policy/labctl/{cohort}/{prefix}-boundary",
     )["Role"]
-
-    # Created before the function runs, so Lambda never creates it with "never expire".
-    logs.create_log_group(logGroupName=f"/aws/lambda/{function}")
-    logs.put_retention_policy(logGroupName=f"/aws/lambda/{function}", retentionInDays=14)
-
+    create_log_group(session.client("logs", endpoint_url=endpoint_url), function)
     lam.create_function(
         FunctionName=function,
         Runtime="python3.12",
         Role=role["Arn"],
         Handler="app.handler",
         Code={"ZipFile": package()},
-        MemorySize=256,
-        Timeout=10,
-        Environment={"Variables": {"TABLE_NAME": f"{prefix}-orders", "LOG_LEVEL": "INFO"}},
+        **settings(prefix),
     )
 
 

@@ -1,45 +1,16 @@
 """Everything right except the one that matters: the instance is publicly accessible.
 
-Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+private fails and the no-public-db guard applies. Run by hand like the reference, with
+AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
-
-
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    rds = session.client("rds", endpoint_url=endpoint_url)
-    # A throwaway password for the lab; a real service would let RDS manage it in Secrets Manager.
-    password = secrets.token_urlsafe(24)
-    # The mistake: "make it reachable from my laptop".
-    rds.create_db_instance(
-        DBInstanceIdentifier=f"{prefix}-db",
-        Engine="postgres",
-        AllocatedStorage=20,
-        MasterUsername="labadmin",
-        MasterUserPassword=password,
-        DBInstanceClass="db.t4g.micro",
-        StorageEncrypted=True,
-        PubliclyAccessible=True,
-        BackupRetentionPeriod=7,
-        MultiAZ=False,
-        Tags=[{"Key": "lab", "Value": "rds-private-encrypted"}],
-    )
-
+# The mistake: "make it reachable from my laptop".
+solve = reference(__file__, INSTANCE={**reference(__file__).INSTANCE, "PubliclyAccessible": True}).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -1,44 +1,16 @@
 """Defaults nobody changed: no storage encryption, a production-sized class in Multi-AZ.
 
-Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+encrypted, small-class and single-az fail. Run by hand like the reference, with AWS_ENDPOINT_URL
+(optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
-
-
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    rds = session.client("rds", endpoint_url=endpoint_url)
-    # A throwaway password for the lab; a real service would let RDS manage it in Secrets Manager.
-    password = secrets.token_urlsafe(24)
-    rds.create_db_instance(
-        DBInstanceIdentifier=f"{prefix}-db",
-        Engine="postgres",
-        AllocatedStorage=20,
-        MasterUsername="labadmin",
-        MasterUserPassword=password,
-        DBInstanceClass="db.m5.large",
-        StorageEncrypted=False,
-        PubliclyAccessible=False,
-        BackupRetentionPeriod=7,
-        MultiAZ=True,
-        Tags=[{"Key": "lab", "Value": "rds-private-encrypted"}],
-    )
-
+DEFAULTS = {"DBInstanceClass": "db.m5.large", "StorageEncrypted": False, "MultiAZ": True}
+solve = reference(__file__, INSTANCE={**reference(__file__).INSTANCE, **DEFAULTS}).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -14,23 +14,24 @@ import sys
 import boto3
 
 
+INSTANCE = {
+    "Engine": "postgres",
+    "AllocatedStorage": 20,
+    "MasterUsername": "labadmin",
+    "DBInstanceClass": "db.t4g.micro",
+    "StorageEncrypted": True,
+    "PubliclyAccessible": False,
+    "BackupRetentionPeriod": 7,
+    "MultiAZ": False,
+    "Tags": [{"Key": "lab", "Value": "rds-private-encrypted"}],
+}
+
+
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     rds = session.client("rds", endpoint_url=endpoint_url)
     # A throwaway password for the lab; a real service would let RDS manage it in Secrets Manager.
     password = secrets.token_urlsafe(24)
-    rds.create_db_instance(
-        DBInstanceIdentifier=f"{prefix}-db",
-        Engine="postgres",
-        AllocatedStorage=20,
-        MasterUsername="labadmin",
-        MasterUserPassword=password,
-        DBInstanceClass="db.t4g.micro",
-        StorageEncrypted=True,
-        PubliclyAccessible=False,
-        BackupRetentionPeriod=7,
-        MultiAZ=False,
-        Tags=[{"Key": "lab", "Value": "rds-private-encrypted"}],
-    )
+    rds.create_db_instance(DBInstanceIdentifier=f"{prefix}-db", MasterUserPassword=password, **INSTANCE)
 
 
 if __name__ == "__main__":

@@ -1,62 +1,22 @@
 """Fixes the bucket and revokes every security group rule, HTTPS included: safe, and down.
 
-Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+https-open fails. Run by hand like the reference, with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX
+and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
+steps = reference(__file__)
 
 
-def app_group(ec2, prefix: str) -> str:
-    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{prefix}-app"]}])
-    return groups["SecurityGroups"][0]["GroupId"]
+def close_everything(ec2, prefix: str) -> None:
+    steps.revoke_all_ingress(ec2, steps.app_group(ec2, prefix))
 
 
-def revoke_all_ingress(ec2, group_id: str) -> None:
-    """Revoke every ingress rule the group has, whatever it is."""
-    group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
-    if group["IpPermissions"]:
-        ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=group["IpPermissions"])
-
-
-def read_only_policy(bucket: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "PublicReadOfTheApp",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/*",
-                }
-            ],
-        }
-    )
-
-
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
-    s3.put_bucket_policy(Bucket=f"{prefix}-app", Policy=read_only_policy(f"{prefix}-app"))
-
-    ec2 = session.client("ec2", endpoint_url=endpoint_url)
-    revoke_all_ingress(ec2, app_group(ec2, prefix))
-
+solve = reference(__file__, fix_group=close_everything).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

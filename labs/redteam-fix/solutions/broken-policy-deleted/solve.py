@@ -1,56 +1,20 @@
 """Closes the bucket by deleting its policy: secure, but the app's page is no longer public.
 
-Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+site-readable fails. Run by hand like the reference, with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX
+and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-import boto3
+from labs.solutions import reference, run_by_hand
 
 
-def app_group(ec2, prefix: str) -> str:
-    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{prefix}-app"]}])
-    return groups["SecurityGroups"][0]["GroupId"]
-
-
-def revoke_all_ingress(ec2, group_id: str) -> None:
-    """Revoke every ingress rule the group has, whatever it is."""
-    group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
-    if group["IpPermissions"]:
-        ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=group["IpPermissions"])
-
-
-def https_from_anywhere() -> dict:
-    return {
-        "IpProtocol": "tcp",
-        "FromPort": 443,
-        "ToPort": 443,
-        "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "https from anywhere"}],
-        "Ipv6Ranges": [{"CidrIpv6": "::/0", "Description": "https from anywhere (IPv6)"}],
-    }
-
-
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
+def delete_policy(s3, prefix: str) -> None:
     s3.delete_bucket_policy(Bucket=f"{prefix}-app")
 
-    ec2 = session.client("ec2", endpoint_url=endpoint_url)
-    group_id = app_group(ec2, prefix)
-    revoke_all_ingress(ec2, group_id)
-    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[https_from_anywhere()])
 
+solve = reference(__file__, fix_bucket=delete_policy).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -53,14 +53,24 @@ def read_only_policy(bucket: str) -> str:
     )
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
+def ingress() -> list[dict]:
+    """What the app's group admits once fixed."""
+    return [https_from_anywhere()]
+
+
+def fix_bucket(s3, prefix: str) -> None:
     s3.put_bucket_policy(Bucket=f"{prefix}-app", Policy=read_only_policy(f"{prefix}-app"))
 
-    ec2 = session.client("ec2", endpoint_url=endpoint_url)
+
+def fix_group(ec2, prefix: str) -> None:
     group_id = app_group(ec2, prefix)
     revoke_all_ingress(ec2, group_id)
-    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[https_from_anywhere()])
+    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=ingress())
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    fix_bucket(session.client("s3", endpoint_url=endpoint_url), prefix)
+    fix_group(session.client("ec2", endpoint_url=endpoint_url), prefix)
 
 
 if __name__ == "__main__":

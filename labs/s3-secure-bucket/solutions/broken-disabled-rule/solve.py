@@ -1,64 +1,17 @@
 """s3-secure-bucket whose lifecycle rule was saved as Disabled, and whose versioning was suspended
 "to save money".
 
-versioning, lifecycle-transition and lifecycle-expiration fail. Run by hand with AWS_ENDPOINT_URL
-(optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+versioning, lifecycle-transition and lifecycle-expiration fail. Run by hand like the reference, with
+AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
-
-RULE = {
-    "ID": "tier-and-expire-old-versions",
-    "Status": "Disabled",
-    "Filter": {"Prefix": ""},
-    "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
-    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
-}
-
-
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
-    bucket = f"{prefix}-records"
-
-    region = s3.meta.region_name
-    if region and region != "us-east-1":
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    else:
-        s3.create_bucket(Bucket=bucket)
-
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]
-        },
-    )
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [RULE]})
-
+disabled = {**reference(__file__).RULE, "Status": "Disabled"}
+solve = reference(__file__, RULE=disabled, VERSIONING="Suspended").solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -1,53 +1,21 @@
 """s3-secure-bucket without any lifecycle rule: every object stays in STANDARD and every old version
 is kept forever.
 
-lifecycle-transition and lifecycle-expiration fail. Run by hand with AWS_ENDPOINT_URL (optional),
-LABCTL_PREFIX and LABCTL_STUDENT set:
+lifecycle-transition and lifecycle-expiration fail. Run by hand like the reference, with
+AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
-    bucket = f"{prefix}-records"
+def no_lifecycle(s3, bucket: str) -> None:
+    """The mistake: the lifecycle step is skipped."""
 
-    region = s3.meta.region_name
-    if region and region != "us-east-1":
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    else:
-        s3.create_bucket(Bucket=bucket)
 
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]
-        },
-    )
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-
+solve = reference(__file__, add_lifecycle=no_lifecycle).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -21,6 +21,26 @@ RULE = {
 }
 
 
+ENCRYPTION = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]}
+VERSIONING = "Enabled"
+
+
+def block_public_access(s3, bucket: str) -> None:
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+
+
+def add_lifecycle(s3, bucket: str) -> None:
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [RULE]})
+
+
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     s3 = session.client("s3", endpoint_url=endpoint_url)
     bucket = f"{prefix}-records"
@@ -31,23 +51,10 @@ def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student
     else:
         s3.create_bucket(Bucket=bucket)
 
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]
-        },
-    )
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [RULE]})
+    block_public_access(s3, bucket)
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=ENCRYPTION)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": VERSIONING})
+    add_lifecycle(s3, bucket)
 
 
 if __name__ == "__main__":

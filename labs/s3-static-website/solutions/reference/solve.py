@@ -24,39 +24,9 @@ ERROR_HTML = """<!doctype html>
 """
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    s3 = session.client("s3", endpoint_url=endpoint_url)
-    bucket = f"{prefix}-site"
-
-    # Outside us-east-1 S3 wants the bucket's region spelled out.
-    region = s3.meta.region_name
-    if region and region != "us-east-1":
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    else:
-        s3.create_bucket(Bucket=bucket)
-
-    s3.put_bucket_website(
-        Bucket=bucket,
-        WebsiteConfiguration={
-            "IndexDocument": {"Suffix": "index.html"},
-            "ErrorDocument": {"Key": "error.html"},
-        },
-    )
-    page = INDEX_HTML.format(student=student).encode()
-    s3.put_object(Bucket=bucket, Key="index.html", Body=page, ContentType="text/html; charset=utf-8")
-    s3.put_object(Bucket=bucket, Key="error.html", Body=ERROR_HTML.encode(), ContentType="text/html; charset=utf-8")
-
-    # New buckets block public policies on real AWS; allow the policy, keep ACLs blocked.
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": False,
-            "RestrictPublicBuckets": False,
-        },
-    )
-    policy = {
+def public_policy(bucket: str) -> dict:
+    """Everyone may read the site's objects, and do nothing else."""
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -68,10 +38,55 @@ def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student
             }
         ],
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
+
+def publish(s3, bucket: str, student: str) -> None:
+    """Website hosting and its two pages."""
+    s3.put_bucket_website(
+        Bucket=bucket,
+        WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"},
+            "ErrorDocument": {"Key": "error.html"},
+        },
+    )
+    page = INDEX_HTML.format(student=student).encode()
+    s3.put_object(Bucket=bucket, Key="index.html", Body=page, ContentType="text/html; charset=utf-8")
+    s3.put_object(Bucket=bucket, Key="error.html", Body=ERROR_HTML.encode(), ContentType="text/html; charset=utf-8")
+
+
+def open_to_readers(s3, bucket: str) -> None:
+    # New buckets block public policies on real AWS; allow the policy, keep ACLs blocked.
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_policy(bucket)))
+
+
+def version_and_tag(s3, bucket: str) -> None:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "lab", "Value": "s3-static-website"}]})
+
+
+def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    bucket = f"{prefix}-site"
+
+    # Outside us-east-1 S3 wants the bucket's region spelled out.
+    region = s3.meta.region_name
+    if region and region != "us-east-1":
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    else:
+        s3.create_bucket(Bucket=bucket)
+
+    publish(s3, bucket, student)
+    open_to_readers(s3, bucket)
+    version_and_tag(s3, bucket)
 
 
 if __name__ == "__main__":

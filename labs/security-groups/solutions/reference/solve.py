@@ -42,21 +42,23 @@ def tcp(port: int, cidr: str, description: str | None = None) -> dict:
     return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [source]}
 
 
+def ingress() -> list[dict]:
+    """HTTPS from anywhere, SSH from the admin network, every rule described."""
+    return [
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "https from anywhere"}],
+            "Ipv6Ranges": [{"CidrIpv6": "::/0", "Description": "https from anywhere (IPv6)"}],
+        },
+        tcp(22, "203.0.113.0/24", "ssh from the admin network"),
+    ]
+
+
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     ec2, group_id = web_group(session, endpoint_url, prefix, student)
-    ec2.authorize_security_group_ingress(
-        GroupId=group_id,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 443,
-                "ToPort": 443,
-                "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "https from anywhere"}],
-                "Ipv6Ranges": [{"CidrIpv6": "::/0", "Description": "https from anywhere (IPv6)"}],
-            },
-            tcp(22, "203.0.113.0/24", "ssh from the admin network"),
-        ],
-    )
+    ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=ingress())
 
 
 if __name__ == "__main__":

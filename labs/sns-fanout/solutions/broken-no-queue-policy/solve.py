@@ -1,42 +1,21 @@
 """sns-fanout with the subscriptions but no queue policies: SNS "delivers" and every message is
 silently dropped, because neither queue lets the topic send.
 
-billing-policy and shipping-policy fail. Run by hand with AWS_ENDPOINT_URL (optional),
-LABCTL_PREFIX and LABCTL_STUDENT set:
+billing-policy and shipping-policy fail. Run by hand like the reference, with AWS_ENDPOINT_URL
+(optional), LABCTL_PREFIX and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
-import boto3
+from labs.solutions import reference, run_by_hand
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    sns = session.client("sns", endpoint_url=endpoint_url)
-    sqs = session.client("sqs", endpoint_url=endpoint_url)
-    topic_arn = sns.create_topic(Name=f"{prefix}-events")["TopicArn"]
+def no_policy(sqs, queue_url: str, queue_arn: str, topic_arn: str) -> None:
+    """The mistake: the queue policy step is left out."""
 
-    for consumer, raw in (("billing", True), ("shipping", False)):
-        url = sqs.create_queue(QueueName=f"{prefix}-{consumer}")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=arn,
-            Attributes={"RawMessageDelivery": "true" if raw else "false"},
-        )
 
+solve = reference(__file__, allow_topic=no_policy).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

@@ -13,6 +13,8 @@ import sys
 
 import boto3
 
+CONSUMERS = (("billing", True), ("shipping", False))  # (queue, raw message delivery)
+
 
 def queue_policy(queue_arn: str, topic_arn: str) -> str:
     return json.dumps(
@@ -32,16 +34,20 @@ def queue_policy(queue_arn: str, topic_arn: str) -> str:
     )
 
 
+def allow_topic(sqs, queue_url: str, queue_arn: str, topic_arn: str) -> None:
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": queue_policy(queue_arn, topic_arn)})
+
+
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     sns = session.client("sns", endpoint_url=endpoint_url)
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     topic_arn = sns.create_topic(Name=f"{prefix}-events")["TopicArn"]
 
-    for consumer, raw in (("billing", True), ("shipping", False)):
+    for consumer, raw in CONSUMERS:
         url = sqs.create_queue(QueueName=f"{prefix}-{consumer}")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         # The policy first: SNS can deliver nothing until the queue lets it.
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": queue_policy(arn, topic_arn)})
+        allow_topic(sqs, url, arn, topic_arn)
         sns.subscribe(
             TopicArn=topic_arn,
             Protocol="sqs",

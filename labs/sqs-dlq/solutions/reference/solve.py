@@ -13,22 +13,22 @@ import sys
 import boto3
 
 
+DLQ_ATTRIBUTES = {"MessageRetentionPeriod": "1209600"}  # 14 days
+MAX_RECEIVES = "4"
+
+
+def queue_attributes(dlq_arn: str) -> dict:
+    return {
+        "VisibilityTimeout": "60",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}),
+    }
+
+
 def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
     sqs = session.client("sqs", endpoint_url=endpoint_url)
-
-    dlq_url = sqs.create_queue(
-        QueueName=f"{prefix}-orders-dlq",
-        Attributes={"MessageRetentionPeriod": "1209600"},
-    )["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName=f"{prefix}-orders-dlq", Attributes=DLQ_ATTRIBUTES)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    sqs.create_queue(
-        QueueName=f"{prefix}-orders",
-        Attributes={
-            "VisibilityTimeout": "60",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "4"}),
-        },
-    )
+    sqs.create_queue(QueueName=f"{prefix}-orders", Attributes=queue_attributes(dlq_arn))
 
 
 if __name__ == "__main__":

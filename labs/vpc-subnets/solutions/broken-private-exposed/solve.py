@@ -1,55 +1,29 @@
 """Everything built, but the private subnet is associated with the public route table, so it
 routes 0.0.0.0/0 to the internet gateway.
 
-Run by hand with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
+private-route fails. Run by hand like the reference, with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX
+and LABCTL_STUDENT set:
     python solve.py
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from labs.solutions import reference, run_by_hand
 
-import boto3
-
-
-def named(resource_type: str, name: str, prefix: str, student: str) -> list[dict]:
-    """A Name tag plus the labctl tags the sandbox requires when the resource is created."""
-    cohort = prefix.removesuffix(f"-{student}")
-    tags = {"Name": name, "labctl:cohort": cohort, "labctl:student": student, "labctl:lab": "vpc-subnets"}
-    return [{"ResourceType": resource_type, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+steps = reference(__file__)
 
 
-def solve(session: boto3.Session, endpoint_url: str | None, prefix: str, student: str) -> None:
-    ec2 = session.client("ec2", endpoint_url=endpoint_url)
-    vpc_id = ec2.create_vpc(
-        CidrBlock="10.0.0.0/16", TagSpecifications=named("vpc", f"{prefix}-vpc", prefix, student)
-    )["Vpc"]["VpcId"]
-    igw_id = ec2.create_internet_gateway(
-        TagSpecifications=named("internet-gateway", f"{prefix}-igw", prefix, student)
-    )["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=vpc_id)
+def one_table(ec2, vpc_id: str, igw_id: str, public: str, private: str, prefix: str, student: str) -> None:
     table = ec2.create_route_table(
-        VpcId=vpc_id, TagSpecifications=named("route-table", f"{prefix}-rt", prefix, student)
+        VpcId=vpc_id, TagSpecifications=steps.named("route-table", f"{prefix}-rt", prefix, student)
     )["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
-    for tier, cidr in (("public", "10.0.1.0/24"), ("private", "10.0.2.0/24")):
-        subnet = ec2.create_subnet(
-            VpcId=vpc_id,
-            CidrBlock=cidr,
-            TagSpecifications=named("subnet", f"{prefix}-{tier}", prefix, student),
-        )
-        # The mistake: one route table "for simplicity" shared by both tiers.
-        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["Subnet"]["SubnetId"])
+    steps.route_to_internet(ec2, table, igw_id)
+    # The mistake: one route table "for simplicity" shared by both tiers.
+    for subnet in (public, private):
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
 
+
+solve = reference(__file__, route_tables=one_table).solve
 
 if __name__ == "__main__":
-    missing = [name for name in ("LABCTL_PREFIX", "LABCTL_STUDENT") if not os.environ.get(name)]
-    if missing:
-        sys.exit(f"set {' and '.join(missing)} first (labctl student env prints them)")
-    solve(
-        boto3.Session(),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        os.environ["LABCTL_PREFIX"],
-        os.environ["LABCTL_STUDENT"],
-    )
+    run_by_hand(solve)

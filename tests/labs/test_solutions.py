@@ -6,6 +6,7 @@ The bucket state is read back with plain boto3 and judged by the README's accept
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -139,7 +140,10 @@ def test_reference_details(aws: boto3.Session, moto_endpoint: str) -> None:
 
 
 @pytest.mark.emulator
-def test_a_student_can_run_solve_py_by_hand(aws: boto3.Session, moto_endpoint: str) -> None:
+@pytest.mark.parametrize("name", ["reference", "broken-partial"])
+def test_a_student_can_run_solve_py_by_hand(name: str, aws: boto3.Session, moto_endpoint: str) -> None:
+    """As the docstrings say: `python solve.py` with the student's environment, a variant as well
+    as the reference (a variant imports the reference through labs.solutions, from any folder)."""
     env = dict(
         os.environ,
         AWS_ENDPOINT_URL=moto_endpoint,
@@ -149,13 +153,14 @@ def test_a_student_can_run_solve_py_by_hand(aws: boto3.Session, moto_endpoint: s
         LABCTL_PREFIX=PREFIX,
         LABCTL_STUDENT=STUDENT,
     )
-    script = LAB / "solutions" / "reference" / "solve.py"
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    script = LAB / "solutions" / name / "solve.py"
+    run = functools.partial(subprocess.run, [sys.executable, str(script)], cwd=script.parent, capture_output=True, text=True, timeout=60)
+    done = run(env=env)
     assert done.returncode == 0, done.stderr
-    assert unmet(aws.client("s3", endpoint_url=moto_endpoint), BUCKET, STUDENT) == set()
+    assert unmet(aws.client("s3", endpoint_url=moto_endpoint), BUCKET, STUDENT) == set(by_name()[name].fails)
 
     env.pop("LABCTL_STUDENT")
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    done = run(env=env)
     assert done.returncode == 1
     assert "set LABCTL_STUDENT first" in done.stderr
 

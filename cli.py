@@ -351,8 +351,8 @@ def cohort_create(
     from cohorts.accounts import check_isolation
     from cohorts.cohort import build_cohort, make_services, make_target
     from components.aws_policies import check_lab_sandbox
-    from labs.catalog import get_lab
     from stacks.leases import format_instant, lease_end
+    from validators.checks import usable_lab
 
     lease = lease_end(expires, ttl)
     pool = check_isolation(isolation, pool, target)
@@ -361,7 +361,7 @@ def cohort_create(
         make_services(postgres_dsn, kubeconfig, kube_context), budget_usd, instructor_email,
     )
     for lab in cohort.labs:
-        check_lab_sandbox(get_lab(lab).spec, "--lab")
+        check_lab_sandbox(usable_lab(lab).spec, "--lab")
     with registry() as reg:
         leased = reg.create_cohort(cohort, pool)
         if lease:
@@ -546,7 +546,7 @@ def resolve_cohort(cohort_name: str | None, lab_id: str | None, students: int | 
     """The cohort and its lab specs, from the registry or synthetic."""
     from cohorts.cohort import synthetic_cohort
     from components.aws_policies import check_lab_sandbox
-    from labs.catalog import get_lab
+    from validators.checks import usable_lab
 
     if cohort_name and (lab_id or students):
         raise InputError("give either --cohort or --lab with --students, not both", "--cohort")
@@ -557,7 +557,7 @@ def resolve_cohort(cohort_name: str | None, lab_id: str | None, students: int | 
         cohort = synthetic_cohort(lab_id, students)
     else:
         raise InputError("give --cohort NAME, or --lab ID with --students N", "--cohort")
-    specs = [get_lab(lab).spec for lab in cohort.labs]
+    specs = [usable_lab(lab).spec for lab in cohort.labs]
     for spec in specs:
         check_lab_sandbox(spec, "--lab" if lab_id else "--cohort")
     return cohort, specs

@@ -22,20 +22,22 @@ class Lab:
         return (self.folder / "README.md").read_text(encoding="utf-8")
 
 
-def lab_folders(root: Path = CATALOG_DIR) -> list[Path]:
-    return sorted(p.parent for p in root.glob("*/lab.yaml"))
+def lab_folders(root: Path | None = None) -> list[Path]:
+    return sorted(p.parent for p in (root or CATALOG_DIR).glob("*/lab.yaml"))
 
 
-def load_catalog(root: Path = CATALOG_DIR) -> list[Lab]:
+def load_catalog(root: Path | None = None) -> list[Lab]:
     return [Lab(load_lab(folder / "lab.yaml"), folder) for folder in lab_folders(root)]
 
 
-def get_lab(lab_id: str, root: Path = CATALOG_DIR) -> Lab:
-    folder = root / lab_id
+def get_lab(lab_id: str, root: Path | None = None, checks: CheckParams | None = None) -> Lab:
+    """The catalog's lab `lab_id`; given the known `checks` (the validators' registry, handed in from
+    above), its `use:` names and `with:` parameters are validated too."""
+    folder = (root or CATALOG_DIR) / lab_id
     if not (folder / "lab.yaml").is_file():
         hint = choices_hint(lab_id, [p.name for p in lab_folders(root)]) or " (the catalog is empty)"
         raise InputError(f"unknown lab {lab_id!r}{hint}", "--lab")
-    return Lab(load_lab(folder / "lab.yaml"), folder)
+    return Lab(load_lab(folder / "lab.yaml", checks), folder)
 
 
 def filter_labs(labs: list[Lab], track: str | None, level: str | None, topic: str | None) -> list[Lab]:
@@ -67,7 +69,7 @@ def check_solutions(folder: Path) -> None:
             raise InputError(f"solutions/{solution.name} must declare the checks it fails", where)
 
 
-def validate_paths(paths: list[Path], checks: CheckParams, catalog: Path = CATALOG_DIR) -> list[LabSpec]:
+def validate_paths(paths: list[Path], checks: CheckParams, catalog: Path | None = None) -> list[LabSpec]:
     """Validate lab files or lab folders against the known `checks`; the first problem raises
     InputError with its location."""
     known = {p.name for p in lab_folders(catalog)}

@@ -1,7 +1,8 @@
 """Load `lab.yaml` files with line numbers: every error names file:line:col and the field.
 
 The checks a lab may `use:` are the validators' registry, which sits above labs: whoever has it hands
-it in (`validators.checks.params_by_name()`), and a lab loaded without it is not judged on them.
+it in (`validators.checks.params_by_name()`); every command that puts a lab to use loads it through
+`validators.checks.usable_lab`, and a lab loaded without the registry is not judged on them.
 """
 
 from __future__ import annotations

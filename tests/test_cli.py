@@ -204,3 +204,48 @@ def test_labs_validate_refuses_an_aws_environment_no_sandbox_can_hold(tmp_path, 
     result = run("labs", "validate", str(lab))
     assert result.exit_code == 2 and message in one_line_error(result)
     assert "environment.aws: lab s3-static-website:" in one_line_error(result)
+
+
+@pytest.fixture
+def misnamed_check_catalog(tmp_path, monkeypatch):
+    """A catalog whose s3-static-website `use:`s a check the registry does not know."""
+    import labs.catalog
+
+    catalog = tmp_path / "catalog"
+    lab = Path(shutil.copytree(REPO / "labs/s3-static-website", catalog / "s3-static-website"))
+    text = (lab / "lab.yaml").read_text()
+    (lab / "lab.yaml").write_text(text.replace("use: s3.website-config", "use: s3.websit", 1))
+    line = next(n for n, row in enumerate((lab / "lab.yaml").read_text().splitlines(), 1) if "s3.websit" in row)
+    monkeypatch.setattr(labs.catalog, "CATALOG_DIR", catalog)
+    return f"lab.yaml:{line}:10: checks[1].use: unknown check 's3.websit'"
+
+
+def test_an_unknown_check_name_is_exit_2_wherever_a_lab_is_put_to_use(labctl_home, misnamed_check_catalog):
+    """labs validate, cohort create, plan, policy check and grade all judge `use:` names against the
+    validators' registry; reading the lab (labs show) does not need it."""
+    import labs.catalog
+
+    lab = labs.catalog.CATALOG_DIR / "s3-static-website"
+    for args in (
+        ("labs", "validate", str(lab)),
+        ("cohort", "create", "fall24", "--lab", "s3-static-website", "--roster", str(ROSTER)),
+        ("plan", "--lab", "s3-static-website", "--students", "2"),
+        ("policy", "check", "--lab", "s3-static-website", "--students", "2"),
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, args
+        assert one_line_error(result).endswith(misnamed_check_catalog), args
+    assert not (labctl_home / "registry.sqlite3").exists()
+    assert run("labs", "show", "s3-static-website").exit_code == 0
+
+
+def test_grading_a_cohort_whose_lab_names_an_unknown_check_is_exit_2(labctl_home, misnamed_check_catalog):
+    import labs.catalog
+
+    lab = labs.catalog.CATALOG_DIR / "s3-static-website/lab.yaml"
+    misnamed = lab.read_text()
+    lab.write_text(misnamed.replace("use: s3.websit", "use: s3.website-config"))
+    assert run("cohort", "create", "fall24", "--lab", "s3-static-website", "--roster", str(ROSTER)).exit_code == 0
+    lab.write_text(misnamed)  # the lab changed after the cohort was recorded
+    result = run("grade", "--cohort", "fall24")
+    assert result.exit_code == 2 and one_line_error(result).endswith(misnamed_check_catalog)

@@ -10,6 +10,7 @@ from cohorts.registry import Registry
 from cohorts.targets import instructor_session
 from labs.catalog import get_lab
 from labs.errors import InputError, LabctlError
+from validators.checks import usable_lab
 from validators.report.model import GradeReport
 from validators.runner import grade_cohort
 
@@ -17,7 +18,7 @@ from validators.runner import grade_cohort
 def labs_of(cohort: Cohort, lab: str | None) -> list:
     if lab is not None and lab not in cohort.labs:
         raise InputError(f"cohort {cohort.name!r} does not take lab {lab!r} (it takes {', '.join(cohort.labs)})", "--lab")
-    return [get_lab(lab_id).spec for lab_id in ([lab] if lab else cohort.labs)]
+    return [usable_lab(lab_id).spec for lab_id in ([lab] if lab else cohort.labs)]
 
 
 def grade_and_record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+from labs.catalog import Lab, get_lab
 from validators.registry import CHECKS, Check, Params
 
 CHECK_MODULES = (
@@ -34,3 +35,10 @@ def load() -> dict[str, Check]:
 def params_by_name() -> dict[str, type[Params]]:
     """Every check's name with its params model: what a lab's `use:` and `with:` are validated against."""
     return {name: registered.params for name, registered in load().items()}
+
+
+def usable_lab(lab_id: str) -> Lab:
+    """The catalog's lab `lab_id` with every `use:` a registered check and every `with:` fitting it:
+    what each command that puts a lab to use (cohort create, plan, policy check, grade) loads, so a
+    lab naming an unknown check is one line naming its file:line, exit 2, before anything runs."""
+    return get_lab(lab_id, checks=params_by_name())

@@ -128,51 +128,41 @@ def write_variant(lab: Path, spec: str, solve: str | None = None) -> Path:
 SQL_FAILS = "fails: [sales-rows]\n"
 
 
-@pytest.mark.parametrize(
-    ("override", "message"),
-    [
-        ("override: {replace: a, with: b}\n", r"solution\.yaml:2:11: override: must be a list of edits"),
-        ("override: []\n", r"solution\.yaml:2:11: override: must be a list of edits"),
-        ("override:\n  - replace: COUNT(DISTINCT x)\n    with: y\n", r"solution\.yaml:3:14: override\[0\]\.replace: occurs 0 times"),
-        ("override:\n  - replace: COUNT\n    with: y\n", r"solution\.yaml:3:14: override\[0\]\.replace: occurs 3 times"),
-        ("override:\n  - replace: ''\n    with: y\n", r"solution\.yaml:3:14: override\[0\]\.replace: occurs 0 times"),
-        ("override:\n  - replace: COUNT(*) >= 2\n", r"solution\.yaml:3:5: override\[0\]: an edit is"),
-        ("override:\n  - drop: x\n", r"solution\.yaml:3:5: override\[0\]: an edit is"),
-        ("override:\n  - append: [x]\n", r"solution\.yaml:3:13: override\[0\]\.append: must be a string"),
-        ("override:\n  - x\n", r"solution\.yaml:3:5: override\[0\]: an edit is"),
-    ],
-)
-def test_a_bad_sql_override_names_its_line(tmp_path: Path, override: str, message: str) -> None:
-    lab = copy_lab(tmp_path, "sql-aggregation")
-    write_variant(lab, SQL_FAILS + override)
-    with pytest.raises(InputError, match=message):
-        solutions_for(lab)
-
-
 K8S_FAILS = "fails: [hpa-target]\n"
+SQL = ("sql-aggregation", SQL_FAILS)
+K8S = ("k8s-hpa", K8S_FAILS)
 
 
 @pytest.mark.parametrize(
-    ("override", "message"),
+    ("lab", "override", "message"),
     [
-        ("override: [x]\n", r"solution\.yaml:2:11: override: must map <kind>/<name>"),
-        ("override:\n  Deployment: null\n", r"solution\.yaml:3:15: override: 'Deployment' must be <kind>/<name>"),
-        ("override:\n  Deployment/web: null\n", r"solution\.yaml:3:19: override\.Deployment/web: the reference has no such object \(it has: Deployment/api, HorizontalPodAutoscaler/api\)"),
-        ("override:\n  Deployment/api: 3\n", r"solution\.yaml:3:19: override\.Deployment/api: must be a JSON Patch"),
-        ("override:\n  Deployment/api: [{op: replace, path: /spec/nope/x, value: 1}]\n", r"solution\.yaml:3:19: override\.Deployment/api: JSON Patch does not apply"),
-        ("override:\n  Deployment/api: [{op: frobnicate, path: /spec}]\n", r"solution\.yaml:3:19: override\.Deployment/api: JSON Patch does not apply"),
-        ("override:\n  Deployment/api: [{op: test, path: /spec/replicas, value: 99}]\n", r"solution\.yaml:3:19: override\.Deployment/api: JSON Patch does not apply"),
-        ("override:\n  Deployment/api: [x]\n", r"solution\.yaml:3:19: override\.Deployment/api: JSON Patch does not apply"),
-        ("override:\n  Deployment/api: {apiVersion: v1, kind: Deployment, metadata: {name: api}}\n", r"solution\.yaml:3:19: override\.Deployment/api: the reference has this object"),
-        ("override:\n  Service/api: {apiVersion: v1, kind: Service, metadata: {name: web}}\n", r"solution\.yaml:3:16: override\.Service/api: a new object needs apiVersion, kind and metadata\.name matching"),
-        ("override:\n  Service/api: {kind: Service, metadata: {name: api}}\n", r"solution\.yaml:3:16: override\.Service/api: a new object needs"),
+        (SQL, "override: {replace: a, with: b}\n", r"solution\.yaml:2:11: override: must be a list of edits"),
+        (SQL, "override: []\n", r"solution\.yaml:2:11: override: must be a list of edits"),
+        (SQL, "override:\n  - replace: COUNT(DISTINCT x)\n    with: y\n", r"solution\.yaml:3:14: override\[0\]\.replace: occurs 0 times"),
+        (SQL, "override:\n  - replace: COUNT\n    with: y\n", r"solution\.yaml:3:14: override\[0\]\.replace: occurs 3 times"),
+        (SQL, "override:\n  - replace: ''\n    with: y\n", r"solution\.yaml:3:14: override\[0\]\.replace: occurs 0 times"),
+        (SQL, "override:\n  - replace: COUNT(*) >= 2\n", r"solution\.yaml:3:5: override\[0\]: an edit is"),
+        (SQL, "override:\n  - drop: x\n", r"solution\.yaml:3:5: override\[0\]: an edit is"),
+        (SQL, "override:\n  - append: [x]\n", r"solution\.yaml:3:13: override\[0\]\.append: must be a string"),
+        (SQL, "override:\n  - x\n", r"solution\.yaml:3:5: override\[0\]: an edit is"),
+        (K8S, "override: [x]\n", r"solution\.yaml:2:11: override: must map <kind>/<name>"),
+        (K8S, "override:\n  Deployment: null\n", r"solution\.yaml:3:15: override: 'Deployment' must be <kind>/<name>"),
+        (K8S, "override:\n  Deployment/web: null\n", r"solution\.yaml:3:19: override\.Deployment/web: the reference has no such object \(it has: Deployment/api, HorizontalPodAutoscaler/api\)"),
+        (K8S, "override:\n  Deployment/api: 3\n", r"solution\.yaml:3:19: override\.Deployment/api: must be a JSON Patch"),
+        (K8S, "override:\n  Deployment/api: [{op: replace, path: /spec/nope/x, value: 1}]\n", r"solution\.yaml:3:19: override\.Deployment/api: JSON Patch does not apply"),
+        (K8S, "override:\n  Deployment/api: [{op: frobnicate, path: /spec}]\n", r"solution\.yaml:3:19: override\.Deployment/api: JSON Patch does not apply"),
+        (K8S, "override:\n  Deployment/api: [{op: test, path: /spec/replicas, value: 99}]\n", r"solution\.yaml:3:19: override\.Deployment/api: JSON Patch does not apply"),
+        (K8S, "override:\n  Deployment/api: [x]\n", r"solution\.yaml:3:19: override\.Deployment/api: JSON Patch does not apply"),
+        (K8S, "override:\n  Deployment/api: {apiVersion: v1, kind: Deployment, metadata: {name: api}}\n", r"solution\.yaml:3:19: override\.Deployment/api: the reference has this object"),
+        (K8S, "override:\n  Service/api: {apiVersion: v1, kind: Service, metadata: {name: web}}\n", r"solution\.yaml:3:16: override\.Service/api: a new object needs apiVersion, kind and metadata\.name matching"),
+        (K8S, "override:\n  Service/api: {kind: Service, metadata: {name: api}}\n", r"solution\.yaml:3:16: override\.Service/api: a new object needs"),
     ],
 )
-def test_a_bad_kubernetes_override_names_its_line(tmp_path: Path, override: str, message: str) -> None:
-    lab = copy_lab(tmp_path, "k8s-hpa")
-    write_variant(lab, K8S_FAILS + override)
+def test_a_bad_override_names_its_line(tmp_path: Path, lab: tuple[str, str], override: str, message: str) -> None:
+    folder = copy_lab(tmp_path, lab[0])
+    write_variant(folder, lab[1] + override)
     with pytest.raises(InputError, match=message):
-        solutions_for(lab)
+        solutions_for(folder)
 
 
 def test_a_kubernetes_override_removes_patches_and_adds(tmp_path: Path) -> None:

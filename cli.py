@@ -528,7 +528,29 @@ def accounts_list(settings: Settings, pool: str | None, fmt: str) -> None:
                               for a in found]))
 
 
-for command in (accounts_add, accounts_create, accounts_list):
+@click.command("release")
+@click.option("--cohort", "cohort_name", required=True, help="The cohort whose accounts go back to the pool.")
+@click.option("--student", "students", multiple=True, help="Only this student's account (repeatable).")
+@click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
+def accounts_release(cohort_name: str, students: tuple[str, ...], fmt: str) -> None:
+    """Return swept accounts to the pool: an empty account becomes available, one with anything left
+    quarantined (with the list). Exit 1 if any is quarantined."""
+    from stacks.account_sweep import release_accounts
+
+    with registry() as reg:
+        released = release_accounts(reg, reg.cohort(cohort_name), students)
+    if fmt == "json":
+        emit_json([{"account_id": r.account_id, "student": r.student, "state": r.state, "left": list(r.left)}
+                   for r in released])
+    else:
+        for r in released:
+            left = f": {len(r.left)} left ({'; '.join(r.left)})" if r.left else ""
+            click.echo(f"account {r.account_id} ({r.student}) → {r.state}{left}")
+    if any(r.state == "quarantined" for r in released):
+        raise click.exceptions.Exit(1)
+
+
+for command in (accounts_add, accounts_create, accounts_list, accounts_release):
     accounts_group.add_command(command)
 
 
@@ -924,7 +946,10 @@ def destroy(settings: Settings, cohort_name: str, students: tuple[str, ...], con
         from stacks.sweep import sweep_target
 
         with registry() as reg:
-            report = sweep_target(reg.cohort(cohort_name), students)
+            cohort = reg.cohort(cohort_name)
+            if in_account_mode(reg, cohort_name):
+                return echo_account_sweeps(sweep_cohort_accounts(reg, cohort, students, False), "table")
+            report = sweep_target(cohort, students)
         for left in report.left:
             click.echo(f"left {left.resource.label} ({left.resource.student}): {left.reason}")
         click.echo(f"sweep: {len(report.deleted)} deleted; {report.proof()}")
@@ -1049,11 +1074,16 @@ def unlock(cohort_name: str, students: tuple[str, ...], backend: str | None) -> 
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) -> None:
-    """Delete what students made by hand under their prefixes, then prove what is left. Exit 1 if anything is."""
+    """Delete what students made by hand under their prefixes (with --isolation account: everything in
+    each student's account), then prove what is left. Exit 1 if anything is."""
     from stacks.sweep import sweep_target
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
+        if in_account_mode(reg, cohort_name):
+            if not echo_account_sweeps(sweep_cohort_accounts(reg, cohort, students, dry_run), fmt) and not dry_run:
+                raise click.exceptions.Exit(1)
+            return
     report = sweep_target(cohort, students, dry_run)
     if fmt == "json":
         emit_json(report.to_dict())
@@ -1069,6 +1099,36 @@ def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) 
         click.echo(report.proof())
     if report.left and not dry_run:
         raise click.exceptions.Exit(1)
+
+
+def in_account_mode(reg, cohort_name: str) -> bool:
+    from cohorts.accounts import cohort_pool
+
+    return cohort_pool(reg, cohort_name) is not None
+
+
+def sweep_cohort_accounts(reg, cohort, students: tuple[str, ...], dry_run: bool) -> list:
+    from stacks.account_sweep import sweep_accounts
+
+    return sweep_accounts(reg, cohort, students, dry_run)
+
+
+def echo_account_sweeps(sweeps: list, fmt: str) -> bool:
+    """Each account's deletions and leftovers, then its proof line; True when nothing is left anywhere."""
+    if fmt == "json":
+        emit_json([s.to_dict() for s in sweeps])
+    else:
+        for sweep in sweeps:
+            where = f"account {sweep.account_id} ({sweep.student})"
+            for resource in sweep.planned:
+                click.echo(f"would delete {resource.label} in {where}")
+            for resource in sweep.deleted:
+                click.echo(f"deleted {resource.label} in {where}")
+            for left in sweep.left:
+                click.echo(f"left {left.resource.label} in {where}: {left.reason}")
+        for sweep in sweeps:
+            click.echo(sweep.proof())
+    return not any(s.left for s in sweeps)
 
 
 @click.command("handouts")
@@ -1304,6 +1364,7 @@ EXAMPLES = {
     "accounts add": "labctl accounts add --pool fall24-pool --csv accounts.csv",
     "accounts create": "labctl accounts create --pool demo --count 5",
     "accounts list": "labctl accounts list --pool fall24-pool --format json",
+    "accounts release": "labctl accounts release --cohort fall24",
     "cohort show": "labctl cohort show fall24",
     "cohort list": "labctl cohort list",
     "cohort delete": "labctl cohort delete fall24",

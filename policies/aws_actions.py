@@ -73,3 +73,23 @@ UNCONDITIONAL_TAG_ACTIONS = frozenset({"s3:PutBucketTagging"})
 # permissions boundary is silent, so only an explicit Deny in the boundary keeps a peer's policy
 # from widening a student.
 RESOURCE_POLICY_SERVICES = frozenset({"s3", "sqs", "sns", "lambda", "dynamodb"})
+
+
+# Service control policies (isolation mode `account`): the IAM action prefixes of each lab service,
+# and what every student account needs whatever the lab. The SCP's allow-list is exactly these, and
+# the rule that checks it (policies/rules/scp.py) compares against the same table.
+SCP_SERVICE_PREFIXES = {
+    "apigateway": ("apigateway", "execute-api"),
+    "cloudwatch": ("cloudwatch",),
+    "ecs": ("ecs", "ecr", "logs"),
+    "lambda": ("lambda", "logs"),
+}
+SCP_ALWAYS_ALLOWED = ("iam:*", "sts:*", "tag:*", "budgets:View*", "ce:Get*", "support:*", "health:*")
+"""Outside the lab's services, in every account: IAM (the boundary and the guardrail SCP protect
+labctl's roles), STS, the tagging API, seeing one's own spend, support and health."""
+
+
+def scp_service_actions(services: list[str] | tuple[str, ...]) -> list[str]:
+    """`<prefix>:*` for each lab service's action prefixes, and the always-allowed actions, sorted."""
+    prefixes = {p for service in services for p in SCP_SERVICE_PREFIXES.get(service, (service,))}
+    return sorted({f"{p}:*" for p in prefixes} | set(SCP_ALWAYS_ALLOWED))

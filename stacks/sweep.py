@@ -174,11 +174,13 @@ class Sweeper:
     """One client per service; `collect_<kind>` lists the chosen students' resources, `delete_<kind>`
     removes one, `before_<kind>` (where present) runs once before a kind's deletions."""
 
-    def __init__(self, session: boto3.Session, endpoint: str | None, cohort: Cohort, students: list[Student]):
+    def __init__(self, session: boto3.Session, endpoint: str | None, cohort: Cohort, students: list[Student],
+                 region: str | None = None):
         self.cohort = cohort
         self.students = students
+        self.where = endpoint or region or cohort.target.endpoint or cohort.target.region
         services = {kind.split("-")[0] for kind in KINDS} | {"resourcegroupstaggingapi"}
-        self.clients = {s: session.client(s, endpoint_url=endpoint) for s in services}
+        self.clients = {s: session.client(s, endpoint_url=endpoint, region_name=region) for s in services}
         self.known_tags: dict[tuple[str, str], dict[str, str]] = {}
         self.vpc_owners: dict[str, Student] = {}
         self.api_owners: dict[str, Student] = {}
@@ -188,8 +190,16 @@ class Sweeper:
         for page in self.clients[service].get_paginator(operation).paginate(**kwargs):
             yield from page.get(key, [])
 
+    def owner_of(self, name: str) -> Student | None:
+        """The chosen student whose prefix `name` is under (see `owner`)."""
+        return owner(name, self.students)
+
+    def name_filters(self, key: str) -> list[dict[str, str]]:
+        """Arguments of a listing API that filters by name prefix under `key`: one per chosen student."""
+        return [{key: s.prefix} for s in self.students]
+
     def mine(self, service: str, name: str, ref: str) -> Iterator[Resource]:
-        student = owner(name, self.students)
+        student = self.owner_of(name)
         if student is not None:
             yield Resource(service, name, student.student, ref)
 
@@ -198,7 +208,7 @@ class Sweeper:
         if tags.get(COHORT_TAG) == self.cohort.name and tags.get(STUDENT_TAG):
             return next((s for s in self.students if s.student == tags[STUDENT_TAG]), None)
         for name in names:
-            if name and (student := owner(name, self.students)) is not None:
+            if name and (student := self.owner_of(name)) is not None:
                 return student
         return self.vpc_owners.get(vpc_id) if vpc_id else None
 
@@ -221,7 +231,7 @@ class Sweeper:
     def collect_cloudformation(self) -> Iterator[Resource]:
         for stack in self.pages("cloudformation", "describe_stacks", "Stacks"):
             if stack.get("StackStatus") != "DELETE_COMPLETE":
-                student = owner(stack["StackName"], self.students)
+                student = self.owner_of(stack["StackName"])
                 if student is not None:
                     self.known_tags[("cloudformation", stack["StackName"])] = pairs(stack.get("Tags"))
                     yield Resource("cloudformation", stack["StackName"], student.student, stack["StackName"])
@@ -247,7 +257,7 @@ class Sweeper:
         c = self.clients["lambda"]
         for fn in self.pages("lambda", "list_functions", "Functions"):
             name = fn["FunctionName"]
-            if owner(name, self.students) is not None:
+            if self.owner_of(name) is not None:
                 continue
             try:
                 policy = json.loads(c.get_policy(FunctionName=name)["Policy"])
@@ -257,7 +267,7 @@ class Sweeper:
                 raise
             for statement in policy.get("Statement", []):
                 sid = str(statement.get("Sid", ""))
-                student = owner(sid, self.students) or self.api_owner(statement)
+                student = self.owner_of(sid) or self.api_owner(statement)
                 if student is not None:
                     yield Resource("lambda-permission", sid, student.student, name)
 
@@ -276,9 +286,9 @@ class Sweeper:
 
     def collect_cloudwatch(self) -> Iterator[Resource]:
         # Composite alarms first: they name metric alarms, which cannot go while named.
-        for student in self.students:
+        for named in self.name_filters("AlarmNamePrefix"):
             listed = list(self.clients["cloudwatch"].get_paginator("describe_alarms").paginate(
-                AlarmNamePrefix=student.prefix, AlarmTypes=["CompositeAlarm", "MetricAlarm"]))
+                **named, AlarmTypes=["CompositeAlarm", "MetricAlarm"]))
             for key in ("CompositeAlarms", "MetricAlarms"):
                 for page in listed:
                     for alarm in page.get(key, []):
@@ -288,7 +298,7 @@ class Sweeper:
         """ACTIVE clusters only: a deleted cluster stays INACTIVE (and may stay listed) for a while."""
         c = self.clients["ecs"]
         arns = [a for a in self.pages("ecs", "list_clusters", "clusterArns")
-                if owner(a.rsplit("/", 1)[-1], self.students) is not None]
+                if self.owner_of(a.rsplit("/", 1)[-1]) is not None]
         for start in range(0, len(arns), 100):
             for cluster in c.describe_clusters(clusters=arns[start:start + 100], include=["TAGS"])["clusters"]:
                 if cluster.get("status") != "INACTIVE":
@@ -298,10 +308,9 @@ class Sweeper:
 
     def collect_ecs(self) -> Iterator[Resource]:
         """Families with an ACTIVE revision (asked per family: a family listing may keep deregistered ones)."""
-        for student in self.students:
-            for family in self.pages("ecs", "list_task_definition_families", "families",
-                                     familyPrefix=student.prefix, status="ACTIVE"):
-                if owner(family, self.students) is not None and next(self.revisions(family, "ACTIVE"), None):
+        for named in self.name_filters("familyPrefix"):
+            for family in self.pages("ecs", "list_task_definition_families", "families", **named, status="ACTIVE"):
+                if self.owner_of(family) is not None and next(self.revisions(family, "ACTIVE"), None):
                     yield from self.mine("ecs", family, family)
 
     def revisions(self, family: str, status: str) -> Iterator[str]:
@@ -323,21 +332,21 @@ class Sweeper:
             yield from self.mine("sns", arn.rsplit(":", 1)[-1], arn)
 
     def collect_sqs(self) -> Iterator[Resource]:
-        for student in self.students:
-            urls = self.clients["sqs"].list_queues(QueueNamePrefix=student.prefix).get("QueueUrls", [])
+        for named in self.name_filters("QueueNamePrefix"):
+            urls = self.clients["sqs"].list_queues(**named).get("QueueUrls", [])
             for url in urls:
                 yield from self.mine("sqs", url.rstrip("/").rsplit("/", 1)[-1], url)
 
     def collect_dynamodb(self) -> Iterator[Resource]:
         client = self.clients["dynamodb"]
         for name in self.pages("dynamodb", "list_tables", "TableNames"):
-            if owner(name, self.students):
+            if self.owner_of(name):
                 arn = client.describe_table(TableName=name)["Table"]["TableArn"]
                 yield from self.mine("dynamodb", name, arn)
 
     def log_group_owner(self, name: str) -> Student | None:
         # Lambda's groups are `/aws/lambda/<function>`: the last path segment carries the prefix.
-        return owner(name.rsplit("/", 1)[-1], self.students)
+        return self.owner_of(name.rsplit("/", 1)[-1])
 
     def collect_logs_metric_filter(self) -> Iterator[Resource]:
         """Filters students put on log groups they do not own (their own groups' go with them):
@@ -347,7 +356,7 @@ class Sweeper:
             if self.log_group_owner(group) is not None:
                 continue
             namespaces = [t.get("metricNamespace", "") for t in found.get("metricTransformations", [])]
-            student = next((s for n in (found["filterName"], *namespaces) if (s := owner(n, self.students))), None)
+            student = next((s for n in (found["filterName"], *namespaces) if (s := self.owner_of(n))), None)
             if student is not None:
                 yield Resource("logs-metric-filter", found["filterName"], student.student, group)
 
@@ -364,10 +373,15 @@ class Sweeper:
 
     def find_vpc_owners(self) -> dict[str, Student]:
         """The chosen students' VPCs (kept in `self.vpcs` for the VPC kind); what lives in one belongs to
-        its owner — unless the VPC is tagged for another cohort, which keeps its contents out too."""
+        its owner — unless the VPC is tagged for another cohort, which keeps its contents out too.
+        Default VPCs are kept in `self.default_vpcs` and never swept."""
         self.vpcs: dict[str, tuple[Student, dict[str, str]]] = {}
+        self.default_vpcs: set[str] = set()
         owners = {}
         for vpc in self.pages("ec2", "describe_vpcs", "Vpcs"):
+            if vpc.get("IsDefault"):  # the account's own, in every region: never a student's
+                self.default_vpcs.add(vpc["VpcId"])
+                continue
             tags = pairs(vpc.get("Tags"))
             student = self.claim(tags, [tags.get("Name")])
             if student is not None:
@@ -657,7 +671,14 @@ def sweep(
 ) -> SweepReport:
     """Delete the chosen students' hand-made resources, then list again and report what is left."""
     chosen = [cohort.student(s) for s in students] or list(cohort.students)
-    sweeper = Sweeper(session, endpoint, cohort, chosen)
+    return run_sweep(Sweeper(session, endpoint, cohort, chosen), dry_run, progress)
+
+
+def run_sweep(sweeper: Sweeper, dry_run: bool = False,
+              progress: Callable[[Resource], None] | None = None) -> SweepReport:
+    """Delete what `sweeper` finds, in dependency order, then list again: the report is that second
+    inventory (a dry run deletes nothing and reports what it would)."""
+    cohort, chosen = sweeper.cohort, sweeper.students
     report = SweepReport(cohort.name, dry_run)
     try:
         found = sweeper.collect()
@@ -691,8 +712,8 @@ def sweep(
                     progress(resource)
         remaining = sweeper.collect()
     except (ClientError, BotoCoreError) as exc:
-        where = cohort.target.endpoint or cohort.target.region
-        raise LabctlError(f"sweep of cohort {cohort.name} could not list resources at {where}: {error_text(exc)}") from None
+        raise LabctlError(f"sweep of cohort {cohort.name} could not list resources at {sweeper.where}:"
+                          f" {error_text(exc)}") from None
     report.deleted = [r for r in report.deleted if r not in remaining]
     report.left = [Left(r, failures.get(r, "still listed after deletion")) for r in remaining]
     return report

@@ -87,3 +87,80 @@ def test_shared_cohorts_show_no_accounts(tmp_path):
 def test_account_mode_on_localstack_is_refused(tmp_path):
     result = create("c1", roster(tmp_path, "ada"), "--target", "localstack", "--isolation", "account", "--pool", "p")
     assert result.exit_code == 2 and "needs --target aws or emulator, not localstack" in result.output
+
+
+def account_buckets(session, endpoint: str) -> list[str]:
+    return sorted(b["Name"] for b in session.client("s3", endpoint_url=endpoint).list_buckets()["Buckets"])
+
+
+@pytest.mark.emulator
+def test_proof_one_account_per_student_on_the_embedded_emulator(tmp_path):
+    """The issue's proof: 5 pooled accounts; a 3-student cohort leases 3, another cohort 1; each student
+    builds the reference in their own account with assumed-role credentials; grade → 100 each; sweep
+    empties the three and leaves the other cohort's bucket; release returns the three."""
+    from cohorts.accounts import student_session
+    from cohorts.cohort import make_target
+    from cohorts.targets import resolve
+    from labs.catalog import get_lab
+    from labs.solutions import apply, solutions_for
+    from tests.conftest import free_port
+
+    port = str(free_port())
+    assert run("emulator", "start", "--port", port).exit_code == 0
+    try:
+        created = run("accounts", "create", "--pool", "demo", "--count", "5")
+        assert created.exit_code == 0, created.output
+        assert create_cohort("big", roster(tmp_path, "ada", "bob", "cy")).exit_code == 0
+        assert create_cohort("other", roster(tmp_path, "zed")).exit_code == 0
+        listed = json.loads(run("accounts", "list", "--format", "json").stdout)
+        assert sorted((a["state"], a["cohort"] or "") for a in listed) == [
+            ("available", ""), ("leased", "big"), ("leased", "big"), ("leased", "big"), ("leased", "other")]
+
+        target = resolve(make_target("emulator", None, "us-east-1", None))
+        endpoint = target.endpoint
+        reference = next(s for s in solutions_for(get_lab("s3-static-website").folder) if s.name == "reference")
+        accounts = {}
+        for cohort in ("big", "other"):
+            for student in json.loads(run("cohort", "show", cohort, "--format", "json").stdout)["students"]:
+                session = student_session(target, student["account_id"])
+                assert session.client("sts", endpoint_url=endpoint).get_caller_identity()["Account"] == student["account_id"]
+                apply(reference, session, endpoint, student["prefix"], student["student"])
+                accounts[student["prefix"]] = session
+        assert {prefix: account_buckets(s, endpoint) for prefix, s in accounts.items()} == {
+            p: [f"{p}-site"] for p in ("big-ada", "big-bob", "big-cy", "other-zed")}
+
+        graded = run("grade", "--cohort", "big", "--format", "json")
+        assert graded.exit_code == 0, graded.output
+        assert {r["student"]: r["score"] for r in json.loads(graded.stdout)["students"]} == {
+            "ada": 100, "bob": 100, "cy": 100}
+
+        swept = run("sweep", "--cohort", "big")
+        assert swept.exit_code == 0, swept.output
+        proofs = [line for line in swept.output.splitlines() if "resources left" in line]
+        assert len(proofs) == 3 and all(line.endswith(": 0 resources left") for line in proofs)
+        assert "deleted s3 big-ada-site in account" in swept.output
+        assert {p: account_buckets(s, endpoint) for p, s in accounts.items()} == {
+            "big-ada": [], "big-bob": [], "big-cy": [], "other-zed": ["other-zed-site"]}
+        assert {a["state"] for a in json.loads(run("accounts", "list", "--format", "json").stdout)
+                if a["cohort"] == "big"} == {"cleaning"}
+
+        accounts["big-cy"].client("s3", endpoint_url=endpoint).create_bucket(Bucket="big-cy-stray")
+        released = run("accounts", "release", "--cohort", "big")
+        assert released.exit_code == 1
+        assert "(cy) → quarantined: 1 left (s3 big-cy-stray)" in released.output
+        assert released.output.count("→ available") == 2
+        assert run("sweep", "--cohort", "big", "--student", "cy").exit_code == 0
+        again = run("accounts", "release", "--cohort", "big", "--student", "cy", "--format", "json")
+        assert again.exit_code == 0 and json.loads(again.stdout)[0]["state"] == "available"
+
+        listed = json.loads(run("accounts", "list", "--format", "json").stdout)
+        assert sorted((a["state"], a["cohort"] or "") for a in listed) == [
+            ("available", ""), ("available", ""), ("available", ""), ("available", ""), ("leased", "other")]
+        assert account_buckets(accounts["other-zed"], endpoint) == ["other-zed-site"]
+    finally:
+        run("emulator", "stop")
+
+
+def create_cohort(name: str, roster_path: Path):
+    return run("cohort", "create", name, "--lab", "s3-static-website", "--roster", str(roster_path),
+               "--isolation", "account", "--pool", "demo")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Callable
 
+import boto3
+
+from cohorts.accounts import cohort_accounts, grader_session
 from cohorts.cohort import Cohort
 from cohorts.registry import Registry
 from cohorts.targets import instructor_session
@@ -12,7 +15,7 @@ from labs.catalog import get_lab
 from labs.errors import InputError, LabctlError
 from validators.checks import usable_lab
 from validators.report.model import GradeReport
-from validators.runner import grade_cohort
+from validators.runner import grade_accounts, grade_cohort
 
 
 def labs_of(cohort: Cohort, lab: str | None) -> list:
@@ -42,7 +45,9 @@ def grade_and_record(
     labs = labs_of(cohort, lab)
     run_id = uuid.uuid4().hex
     # Kubernetes and SQL labs read no AWS inventory: grading them needs no emulator or AWS credentials.
-    session = instructor_session(cohort.target) if any(spec.environment.aws for spec in labs) else None
+    reads_aws = any(spec.environment.aws for spec in labs)
+    accounts = cohort_accounts(registry, cohort.name) if reads_aws else {}
+    session = instructor_session(cohort.target) if reads_aws and not accounts else None
 
     def record(result: dict) -> None:
         registry.record_grade(run_id, cohort.name, result)
@@ -54,12 +59,29 @@ def grade_and_record(
     else:
         registry.acquire_student_grading_lock(cohort.name, own_check, run_id, wait=wait)
     try:
+        if accounts:
+            return grade_accounts(cohort, labs, grader_sessions(cohort, accounts), students=students, on_result=record)
         return grade_cohort(cohort, labs, session, cohort.target.endpoint, students=students, on_result=record)
     finally:
         if own_check is None:
             registry.release_grading_lock(cohort.name, run_id)
         else:
             registry.release_student_grading_lock(cohort.name, own_check, run_id)
+
+
+def grader_sessions(cohort: Cohort, accounts: dict) -> Callable[[str], boto3.Session | None]:
+    """Student slug → a session as labctl's grader role in their account, assumed when first asked for."""
+    sessions: dict[str, boto3.Session] = {}
+
+    def session_for(student: str) -> boto3.Session | None:
+        account = accounts.get(student)
+        if account is None:
+            return None
+        if student not in sessions:
+            sessions[student] = grader_session(cohort.target, account.account_id)
+        return sessions[student]
+
+    return session_for
 
 
 def next_labs(report: GradeReport) -> dict[str, list[tuple[str, str]]]:

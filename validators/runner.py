@@ -281,3 +281,40 @@ def grade_cohort(
         results=tuple(results[i] for i in range(len(plans)) if i in results),
         ungraded=tuple(ungraded[i] for i in sorted(ungraded)),
     )
+
+
+def grade_accounts(
+    cohort: Cohort,
+    labs: list[LabSpec],
+    session_for: Callable[[str], boto3.Session | None],
+    *,
+    students: list[str] | None = None,
+    on_result: Callable[[dict], None] | None = None,
+    **options: Any,
+) -> GradeReport:
+    """Grade a cohort in isolation mode `account`: each student in their own account, through the
+    session `session_for(student)` gives (made once per student and reused for every collector of
+    the run); a student without one (no account leased) is ungraded. Students go one after another,
+    each student's collectors in parallel, as `grade_cohort` runs them."""
+    chosen = [cohort.student(s) for s in students] if students is not None else list(cohort.students)
+    reports = []
+    for student in chosen:
+        session = session_for(student.student)
+        if session is None:
+            reason = f"student {student.student} has no account leased"
+            missing = tuple(Ungraded(student.student, student.prefix, lab.id, reason) for lab in labs)
+            for item in missing:
+                if on_result is not None:
+                    on_result({"student": student.student, "prefix": student.prefix, "lab": item.lab,
+                               "error": reason, "cohort": cohort.name, "graded_at": now()})
+            reports.append(GradeReport(cohort.name, tuple(lab.id for lab in labs), now(), (), missing))
+            continue
+        reports.append(grade_cohort(cohort, labs, session, cohort.target.endpoint, students=[student.student],
+                                    on_result=on_result, **options))
+    return GradeReport(
+        cohort=cohort.name,
+        labs=tuple(lab.id for lab in labs),
+        graded_at=reports[0].graded_at if reports else now(),
+        results=tuple(r for report in reports for r in report.results),
+        ungraded=tuple(u for report in reports for u in report.ungraded),
+    )

@@ -600,18 +600,24 @@ def progress_bar(settings: Settings, total: int, label: str):
 @click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 @out_option("Write the plan JSON here.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default: CPU count).")
+@click.option("--isolation", type=click.Choice(["shared", "account"]),
+              help="With --lab: plan one account per student (default shared); a cohort keeps its own mode.")
 @pass_settings
 def plan(settings: Settings, cohort_name: str | None, lab_id: str | None, students: int | None,
-         fmt: str, out: Path | None, workers: int | None) -> None:
+         fmt: str, out: Path | None, workers: int | None, isolation: str | None) -> None:
     """Show what each student would get, under the Pulumi SDK's mock runtime (no cloud, no engine)."""
-    from stacks.plan import plan_cohort
+    from stacks.plan import plan_accounts, plan_cohort
     from stacks.program import TargetSettings
 
+    if isolation and cohort_name:
+        raise InputError("a cohort plans in its own isolation mode: give --isolation only with --lab", "--isolation")
     cohort, labs = resolve_cohort(cohort_name, lab_id, students)
+    with registry() as reg:
+        accounts = plan_accounts(reg, cohort, isolation == "account")
     with progress_bar(settings, len(cohort.students), "planning") as bar:
         task = bar.add_task("plan", total=len(cohort.students))
         result = plan_cohort(cohort, labs, TargetSettings.from_target(cohort.target), workers=workers,
-                             progress=lambda n: bar.advance(task, n))
+                             progress=lambda n: bar.advance(task, n), accounts=accounts)
     if out:
         emit_json(result, out)
     if fmt == "json" and not out:

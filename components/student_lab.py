@@ -11,6 +11,7 @@ from components.aws_sandbox import AwsSandbox, AwsSandboxArgs, budget_limit
 from components.database import DatabaseArgs, StudentDatabase
 from components.k8s_namespace import NamespaceArgs, StudentNamespace
 from components.lab_setup import AwsAccess, LabSetup, LabSetupArgs
+from components.student_account import StudentAccount, StudentAccountArgs
 from components.tags import student_tags
 from components.workspace import StudentWorkspace, WorkspaceArgs
 from labs.spec import Environment
@@ -49,6 +50,18 @@ class StudentLabArgs:
     """Where the lab's seed and setup script are; needed only when the lab has one."""
     setup_access: AwsAccess | None = None
     """The instructor's AWS access for the lab's setup script (never the student's)."""
+    account: AccountPlacement | None = None
+    """Isolation mode `account`: the student's own member account instead of an IAM user in a shared one."""
+
+
+@dataclass(frozen=True)
+class AccountPlacement:
+    """The student's leased account, the organization's management account, and the account's email
+    (the budget's alerts go there when the cohort has no instructor email)."""
+
+    account_id: str
+    management_account: str
+    email: str
 
 
 class StudentLab(pulumi.ComponentResource):
@@ -66,7 +79,22 @@ class StudentLab(pulumi.ComponentResource):
         self.database: StudentDatabase | None = None
         self.workspace: StudentWorkspace | None = None
         outputs: dict[str, object] = {"prefix": args.prefix, "lab": args.lab}
-        if env.aws is not None:
+        self.account: StudentAccount | None = None
+        if env.aws is not None and args.account is not None:
+            self.account = StudentAccount(
+                f"{name}-account",
+                StudentAccountArgs(
+                    account_id=args.account.account_id,
+                    prefix=args.prefix,
+                    tags=tags,
+                    budget_usd=budget_limit(env.aws.budget_usd, args.cohort_budget_usd),
+                    management_account=args.account.management_account,
+                    notify_email=args.instructor_email or args.account.email,
+                ),
+                opts=child,
+            )
+            outputs |= {"aws_account_id": args.account.account_id, "aws_role_arn": self.account.student_role.arn}
+        elif env.aws is not None:
             self.aws = AwsSandbox(
                 f"{name}-aws",
                 AwsSandboxArgs(

@@ -176,27 +176,35 @@ def from_plan(data: Any, where: str) -> PolicyInput:
         need(entry, dict, path, where, "an object")
         student = need(entry.get("student"), str, f"{path}.student", where, "a string")
         prefix = need(entry.get("prefix"), str, f"{path}.prefix", where, "a string")
-        items = need(entry.get("resources"), list, f"{path}.resources", where, "a list")
-        for j, item in enumerate(items):
-            rpath = f"{path}.resources[{j}]"
-            need(item, dict, rpath, where, "an object")
-            type_token = need(item.get("type"), str, f"{rpath}.type", where, "a type token string")
-            name = need(item.get("name"), str, f"{rpath}.name", where, "a string")
-            urn = need(item.get("urn", ""), str, f"{rpath}.urn", where, "a string")
-            inputs = need(if_none(item.get("inputs"), {}), dict, f"{rpath}.inputs", where, "an object")
-            raws.append(
-                RawResource(
-                    type=type_token,
-                    name=name,
-                    urn=urn or f"{rpath}",
-                    inputs=plain_props(inputs),
-                    parent=optional_str(item.get("parent"), f"{rpath}.parent", where),
-                    provider=optional_str(item.get("provider"), f"{rpath}.provider", where),
-                    student=student,
-                    prefix=prefix,
-                )
-            )
+        raws += plan_resources(entry.get("resources"), f"{path}.resources", where, student, prefix)
+    if "organization" in data:  # isolation mode `account`: the cohort's OU and SCPs, nobody's own
+        organization = need(data["organization"], dict, "organization", where, "an object")
+        raws += plan_resources(organization.get("resources"), "organization.resources", where, None, None)
     return PolicyInput(resolve(raws), plan_monthly_usd(data, where))
+
+
+def plan_resources(items: Any, path: str, where: str, student: str | None, prefix: str | None) -> list[RawResource]:
+    raws = []
+    for j, item in enumerate(need(items, list, path, where, "a list")):
+        rpath = f"{path}[{j}]"
+        need(item, dict, rpath, where, "an object")
+        type_token = need(item.get("type"), str, f"{rpath}.type", where, "a type token string")
+        name = need(item.get("name"), str, f"{rpath}.name", where, "a string")
+        urn = need(item.get("urn", ""), str, f"{rpath}.urn", where, "a string")
+        inputs = need(if_none(item.get("inputs"), {}), dict, f"{rpath}.inputs", where, "an object")
+        raws.append(
+            RawResource(
+                type=type_token,
+                name=name,
+                urn=urn or f"{rpath}",
+                inputs=plain_props(inputs),
+                parent=optional_str(item.get("parent"), f"{rpath}.parent", where),
+                provider=optional_str(item.get("provider"), f"{rpath}.provider", where),
+                student=student,
+                prefix=prefix,
+            )
+        )
+    return raws
 
 
 def plan_monthly_usd(data: dict[str, Any], where: str) -> float | None:

@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 from collections import Counter
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import pulumi
 from google.protobuf import json_format
@@ -25,10 +25,13 @@ from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from cohorts.accounts import cohort_accounts, cohort_pool
 from cohorts.cohort import Cohort, Student
+from cohorts.registry import Registry
 from labs.spec import LabSpec
 from stacks.cost import estimate_cost
-from stacks.program import TargetSettings, student_program
+from components.student_lab import AccountPlacement
+from stacks.program import TargetSettings, organization_program, student_program
 
 PROJECT = "labctl"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -36,6 +39,9 @@ SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 # fork is cheapest (workers inherit the imported SDKs); the worker entry point is spawn-safe too.
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+ORGANIZATION_ROOT = "[organization root]"
+PLACEHOLDER_MANAGEMENT = "000000000000"
+"""A plan names no real organization: the root and the management account are read at provisioning."""
 
 
 class PlanMocks(pulumi.runtime.Mocks):
@@ -142,18 +148,37 @@ def run_recorded(program: Callable[[], None], stack: str) -> RecordingMonitor:
     return monitor
 
 
-def plan_student(cohort: Cohort, student: Student, lab: LabSpec, settings: TargetSettings) -> dict:
-    """The resources `lab` registers for `student`, as plain JSON-ready data."""
-    monitor = run_recorded(student_program(cohort, student, lab, settings), stack_name(cohort, student))
-    resources = monitor.plan_resources()
-    return {"student": student.student, "prefix": student.prefix, "lab": lab.id, "resources": resources}
+def plan_student(cohort: Cohort, student: Student, lab: LabSpec, settings: TargetSettings,
+                 account: AccountPlacement | None = None) -> dict:
+    """The resources `lab` registers for `student` (in their own account, with `account`), as plain
+    JSON-ready data."""
+    program = student_program(cohort, student, lab, settings, account=account)
+    resources = run_recorded(program, stack_name(cohort, student)).plan_resources()
+    placed = {"account_id": account.account_id} if account else {}
+    return {"student": student.student, "prefix": student.prefix, "lab": lab.id, **placed, "resources": resources}
 
 
 def plan_chunk(
-    cohort: Cohort, students: tuple[Student, ...], labs: tuple[LabSpec, ...], settings: TargetSettings
+    cohort: Cohort, students: tuple[Student, ...], labs: tuple[LabSpec, ...], settings: TargetSettings,
+    accounts: Mapping[str, AccountPlacement] | None = None,
 ) -> list[dict]:
     """The worker's unit: plans for a chunk of students (module level, so spawn can import it)."""
-    return [plan_student(cohort, student, lab, settings) for student in students for lab in labs]
+    return [plan_student(cohort, student, lab, settings, (accounts or {}).get(student.student))
+            for student in students for lab in labs]
+
+
+def plan_organization(cohort: Cohort, labs: list[LabSpec], settings: TargetSettings,
+                      accounts: Mapping[str, AccountPlacement]) -> dict:
+    """The cohort's management-account resources in isolation mode `account`, and its SCPs with
+    their size against AWS's limit."""
+    from components.org_policies import SCP_MAX_CHARS, cohort_scps, scp_json
+
+    account_ids = [a.account_id for a in accounts.values()]
+    program = organization_program(cohort, labs, account_ids, ORGANIZATION_ROOT, settings)
+    resources = run_recorded(program, f"{cohort.name}.organization").plan_resources()
+    scps = {name: {"chars": len(scp_json(doc)), "max_chars": SCP_MAX_CHARS, "document": doc}
+            for name, doc in cohort_scps(labs, cohort.target.region).items()}
+    return {"resources": resources, "scps": scps}
 
 
 def fresh_event_loop() -> None:
@@ -172,18 +197,21 @@ def plan_cohort(
     settings: TargetSettings,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    accounts: Mapping[str, AccountPlacement] | None = None,
 ) -> dict:
     """Plan every student × lab of the cohort; `progress(n)` is told each time n more students are done.
 
     `workers` defaults to the CPU count; 1 (or a single student) plans in this process. The result
-    carries the totals by type and the monthly cost estimate (see `stacks.cost.estimate_cost`).
+    carries the totals by type and the monthly cost estimate (see `stacks.cost.estimate_cost`). With
+    `accounts` (isolation mode `account`: student slug → their account) each student's resources go
+    into their own account, and the result has the cohort's `organization` (OU, SCPs) too.
     """
     students = cohort.students
     workers = max(1, min(workers or os.cpu_count() or 1, len(students)))
     plans: list[dict] = []
     if workers == 1:
         for student in students:
-            plans += plan_chunk(cohort, (student,), tuple(labs), settings)
+            plans += plan_chunk(cohort, (student,), tuple(labs), settings, accounts)
             if progress:
                 progress(1)
     else:
@@ -192,15 +220,31 @@ def plan_cohort(
         chunks = list(chunked(students, size))
         context = multiprocessing.get_context(START_METHOD)
         with context.Pool(workers, initializer=fresh_event_loop) as pool:
-            results = [pool.apply_async(plan_chunk, (cohort, chunk, tuple(labs), settings)) for chunk in chunks]
+            results = [pool.apply_async(plan_chunk, (cohort, chunk, tuple(labs), settings, accounts)) for chunk in chunks]
             for chunk, result in zip(chunks, results):
                 plans += result.get()
                 if progress:
                     progress(len(chunk))
+    organization = plan_organization(cohort, labs, settings, accounts) if accounts else None
     by_type = Counter(r["type"] for plan in plans for r in plan["resources"])
+    by_type.update(r["type"] for r in (organization or {}).get("resources", []))
     return {
         "cohort": cohort.name,
+        "isolation": "account" if accounts else "shared",
         "students": plans,
+        **({"organization": organization} if organization else {}),
         "totals": {"resources": sum(by_type.values()), "by_type": dict(sorted(by_type.items()))},
         "cost": estimate_cost(plans, labs),
     }
+
+
+def plan_accounts(registry: Registry, cohort: Cohort, synthetic: bool) -> dict[str, AccountPlacement] | None:
+    """Where each student's plan goes: a registered cohort in isolation mode `account` into its leased
+    accounts, a synthetic one (`synthetic`) into made-up account ids; None in shared mode."""
+    if synthetic:
+        return {s.student: AccountPlacement(f"{n:012d}", PLACEHOLDER_MANAGEMENT, "")
+                for n, s in enumerate(cohort.students, start=1)}
+    if cohort_pool(registry, cohort.name) is None:
+        return None
+    return {student: AccountPlacement(a.account_id, PLACEHOLDER_MANAGEMENT, a.email)
+            for student, a in cohort_accounts(registry, cohort.name).items()}

@@ -20,10 +20,19 @@ import pulumi_docker as docker
 import pulumi_kubernetes as k8s
 import pulumi_postgresql as postgresql
 
+from cohorts.accounts import role_arn
 from cohorts.cohort import TARGETS, Cohort, Services, Student, Target
 from components.kubeconfig import cluster_endpoint
+from components.student_account import CohortOrganization, CohortOrganizationArgs
+from components.tags import COHORT_TAG, LAB_TAG
 from components.lab_setup import AwsAccess
-from components.student_lab import WORKSPACE_BASE_PORT, SharedServices, StudentLab, StudentLabArgs
+from components.student_lab import (
+    WORKSPACE_BASE_PORT,
+    AccountPlacement,
+    SharedServices,
+    StudentLab,
+    StudentLabArgs,
+)
 from labs.catalog import CATALOG_DIR
 from labs.spec import LabSpec
 
@@ -66,11 +75,18 @@ def provider_endpoints(services: Sequence[str]) -> list[str]:
 
 
 def aws_provider(
-    name: str, settings: TargetSettings, services: Sequence[str], opts: pulumi.ResourceOptions | None = None
+    name: str, settings: TargetSettings, services: Sequence[str], opts: pulumi.ResourceOptions | None = None,
+    account_id: str | None = None,
 ) -> aws.Provider:
-    """An explicit provider: emulators get an endpoint per service and test credentials as secrets."""
+    """An explicit provider: emulators get an endpoint per service and test credentials as secrets.
+    With `account_id` (isolation mode `account`) it acts in that member account, through the pool's
+    access role."""
+    assume_roles = None
+    if account_id:
+        assume_roles = [aws.ProviderAssumeRoleArgs(role_arn=role_arn(account_id), session_name="labctl-up")]
     if settings.kind not in EMULATED:
-        return aws.Provider(name, region=settings.region, profile=settings.profile, opts=opts)
+        return aws.Provider(name, region=settings.region, profile=settings.profile, assume_roles=assume_roles,
+                            opts=opts)
     access_key = settings.access_key or EMULATOR_CREDENTIALS[0]
     secret_key = settings.secret_key or EMULATOR_CREDENTIALS[1]
     endpoint = settings.endpoint
@@ -86,6 +102,7 @@ def aws_provider(
         skip_requesting_account_id=False,
         skip_metadata_api_check=True,
         s3_use_path_style=True,
+        assume_roles=assume_roles,
         opts=opts,
     )
 
@@ -175,11 +192,13 @@ def aws_services(lab: LabSpec) -> list[str]:
 
 
 def student_program(
-    cohort: Cohort, student: Student, lab: LabSpec, settings: TargetSettings, lab_folder: Path | None = None
+    cohort: Cohort, student: Student, lab: LabSpec, settings: TargetSettings, lab_folder: Path | None = None,
+    account: AccountPlacement | None = None,
 ) -> Callable[[], None]:
     """The inline program that builds `lab` for `student`: one StudentLab and the providers it needs.
 
-    `lab_folder` holds the lab's seed and setup script (the catalog's folder for `lab` by default).
+    `lab_folder` holds the lab's seed and setup script (the catalog's folder for `lab` by default);
+    `account` is the student's own member account in isolation mode `account`.
     """
     folder = lab_folder or CATALOG_DIR / lab.id
 
@@ -188,7 +207,8 @@ def student_program(
         prefix = student.prefix
         providers: list[pulumi.ProviderResource] = []
         if env.aws is not None or (env.database is not None and env.database.mode == "rds"):
-            providers.append(aws_provider(f"{prefix}-aws-provider", settings, aws_services(lab)))
+            providers.append(aws_provider(f"{prefix}-aws-provider", settings, aws_services(lab),
+                                          account_id=account.account_id if account else None))
         if env.kubernetes is not None:
             providers.append(kubernetes_provider(f"{prefix}-k8s-provider", cohort.services))
         if env.database is not None and env.database.mode == "shared":
@@ -209,11 +229,33 @@ def student_program(
                 workspace_port=workspace_port(cohort, student, lab),
                 lab_folder=folder,
                 setup_access=setup_access(settings) if env.aws is not None and env.aws.setup else None,
+                account=account,
             ),
             # Explicit providers only: no resource may fall back to ambient credentials or region.
             opts=pulumi.ResourceOptions(providers=providers),
         )
         for key, value in student_lab.outputs.items():
             pulumi.export(key, value)
+
+    return program
+
+
+ORGANIZATION_ENDPOINTS = ("organizations", "ce")
+
+
+def organization_program(cohort: Cohort, labs: Sequence[LabSpec], account_ids: Sequence[str], parent_id: str,
+                         settings: TargetSettings) -> Callable[[], None]:
+    """The management account's program for a cohort in isolation mode `account`: its OU, SCPs and
+    cost-allocation tags (`components.student_account.CohortOrganization`)."""
+
+    def program() -> None:
+        provider = aws_provider(f"{cohort.name}-organization-provider", settings, ORGANIZATION_ENDPOINTS)
+        organization = CohortOrganization(
+            f"{cohort.name}-organization",
+            CohortOrganizationArgs(cohort.name, tuple(labs), cohort.target.region, tuple(account_ids), parent_id,
+                                   {COHORT_TAG: cohort.name, LAB_TAG: " ".join(lab.id for lab in labs)}),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+        pulumi.export("ou_id", organization.ou.id)
 
     return program

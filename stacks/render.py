@@ -16,13 +16,26 @@ def usd(amount: float) -> str:
 def student_tree(plan: dict, monthly_usd: float | None = None) -> Tree:
     """One student's resources nested under their parent components, with their monthly estimate."""
     cost = f" · {usd(monthly_usd)}/month" if monthly_usd is not None else ""
-    root = Tree(f"[bold]{plan['student']}[/] ({plan['prefix']}) · {plan.get('lab', '')}{cost}")
+    account = f" · account {plan['account_id']}" if "account_id" in plan else ""
+    root = Tree(f"[bold]{plan['student']}[/] ({plan['prefix']}) · {plan.get('lab', '')}{account}{cost}")
     nodes: dict[str, Tree] = {}
     for resource in plan["resources"]:
         chain = resource["urn"].split("::")[2]  # "parent$child$...": the URN's qualified type
         parent = nodes.get(chain.rpartition("$")[0], root)
         nodes[chain] = parent.add(f"{resource['type']}  [dim]{resource['name']}[/]")
     return root
+
+
+def scp_table(organization: dict) -> Table:
+    """The cohort's SCPs (isolation mode `account`): each with its statements and size against AWS's limit."""
+    grid = Table(title="service control policies (on the cohort's OU and each student's account)",
+                 title_justify="left")
+    for column in ("scp", "statements", "size"):
+        grid.add_column(column)
+    for name, scp in organization["scps"].items():
+        sids = ", ".join(statement.get("Sid", "?") for statement in scp["document"]["Statement"])
+        grid.add_row(name, sids, f"{scp['chars']:,} / {scp['max_chars']:,} chars")
+    return grid
 
 
 def totals_table(result: dict) -> Table:
@@ -51,15 +64,18 @@ def cost_table(cost: dict) -> Table:
 
 
 def plan_renderable(result: dict) -> Group:
-    """A tree per student for small cohorts (the totals by type summarise large ones), then the
-    totals by type and the monthly cost estimate."""
+    """A tree per student for small cohorts (the totals by type summarise large ones), the SCPs in
+    isolation mode `account`, then the totals by type and the monthly cost estimate."""
     cost = result.get("cost")
     trees = []
     if len(result["students"]) <= TREE_LIMIT:
         # One tree per student and lab; the student's estimate covers all their labs.
         by_student = cost["by_student"] if cost else {}
         trees = [student_tree(p, by_student.get(p["student"])) for p in result["students"]]
-    parts = [*trees, totals_table(result)]
+    parts = [*trees]
+    if "organization" in result:
+        parts.append(scp_table(result["organization"]))
+    parts.append(totals_table(result))
     if cost:
         parts.append(cost_table(cost))
     return Group(*parts)

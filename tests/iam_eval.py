@@ -44,6 +44,8 @@ def compare(base: str, got: Any, wanted: str) -> bool:
         return float(got) <= float(wanted)
     if base == "NumericEquals":
         return float(got) == float(wanted)
+    if base == "NumericGreaterThan":
+        return float(got) > float(wanted)
     raise AssertionError(f"operator {base} is not modelled")
 
 

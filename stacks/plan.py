@@ -152,7 +152,7 @@ def plan_student(cohort: Cohort, student: Student, lab: LabSpec, settings: Targe
                  account: AccountPlacement | None = None) -> dict:
     """The resources `lab` registers for `student` (in their own account, with `account`), as plain
     JSON-ready data."""
-    program = student_program(cohort, student, lab, settings, account=account)
+    program = student_program(cohort, student, lab, settings, None, account)
     resources = run_recorded(program, stack_name(cohort, student)).plan_resources()
     placed = {"account_id": account.account_id} if account else {}
     return {"student": student.student, "prefix": student.prefix, "lab": lab.id, **placed, "resources": resources}

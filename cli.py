@@ -1094,17 +1094,22 @@ def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) 
     if fmt == "json":
         emit_json(report.to_dict())
     else:
-        for resource in report.planned:
-            click.echo(f"would delete {resource.label} ({resource.student})")
-        for resource in report.deleted:
-            click.echo(f"deleted {resource.label} ({resource.student})")
-        for left in report.left:
-            click.echo(f"left {left.resource.label} ({left.resource.student}): {left.reason}")
+        echo_sweep(report, lambda resource: f"({resource.student})")
         for arn in report.outside:
             click.echo(f"not touched {arn}: tagged for {cohort_name} but named outside its prefixes")
         click.echo(report.proof())
     if report.left and not dry_run:
         raise click.exceptions.Exit(1)
+
+
+def echo_sweep(report, where: Callable[[Any], str]) -> None:
+    """What a sweep would delete, deleted and left, one line each; `where(resource)` says whose."""
+    for resource in report.planned:
+        click.echo(f"would delete {resource.label} {where(resource)}")
+    for resource in report.deleted:
+        click.echo(f"deleted {resource.label} {where(resource)}")
+    for left in report.left:
+        click.echo(f"left {left.resource.label} {where(left.resource)}: {left.reason}")
 
 
 def in_account_mode(reg, cohort_name: str) -> bool:
@@ -1125,13 +1130,7 @@ def echo_account_sweeps(sweeps: list, fmt: str) -> bool:
         emit_json([s.to_dict() for s in sweeps])
     else:
         for sweep in sweeps:
-            where = f"account {sweep.account_id} ({sweep.student})"
-            for resource in sweep.planned:
-                click.echo(f"would delete {resource.label} in {where}")
-            for resource in sweep.deleted:
-                click.echo(f"deleted {resource.label} in {where}")
-            for left in sweep.left:
-                click.echo(f"left {left.resource.label} in {where}: {left.reason}")
+            echo_sweep(sweep, lambda _, s=sweep: f"in account {s.account_id} ({s.student})")
         for sweep in sweeps:
             click.echo(sweep.proof())
     return not any(s.left for s in sweeps)

@@ -164,3 +164,28 @@ def test_proof_one_account_per_student_on_the_embedded_emulator(tmp_path):
 def create_cohort(name: str, roster_path: Path):
     return run("cohort", "create", name, "--lab", "s3-static-website", "--roster", str(roster_path),
                "--isolation", "account", "--pool", "demo")
+
+
+def test_plan_in_account_mode_shows_each_account_and_the_scps():
+    result = run("plan", "--lab", "s3-static-website", "--students", "2", "--isolation", "account", "--format", "json",
+                 "--workers", "1")
+    assert result.exit_code == 0, result.output
+    planned = json.loads(result.stdout)
+    assert planned["isolation"] == "account"
+    assert [s["account_id"] for s in planned["students"]] == ["000000000001", "000000000002"]
+    assert set(planned["organization"]["scps"]) == {"region-and-services", "guardrails", "cost-limits"}
+    assert planned["totals"]["by_type"]["aws:organizations/policyAttachment:PolicyAttachment"] == 9
+    assert planned["cost"]["monthly_usd"] > 0
+    table = run("plan", "--lab", "s3-static-website", "--students", "1", "--isolation", "account", "--workers", "1")
+    assert "account 000000000001" in table.output and "DenyLeaveOrganization" in table.output
+    shared = json.loads(run("plan", "--lab", "s3-static-website", "--students", "1", "--format", "json").stdout)
+    assert shared["isolation"] == "shared" and "organization" not in shared
+
+
+def test_plan_of_a_cohort_in_account_mode_uses_its_leased_accounts(pool_csv, tmp_path):
+    run("accounts", "add", "--pool", "fall", "--csv", str(pool_csv))
+    assert create("c1", roster(tmp_path, "ada", "bob"), "--isolation", "account", "--pool", "fall").exit_code == 0
+    planned = json.loads(run("plan", "--cohort", "c1", "--format", "json", "--workers", "1").stdout)
+    assert [s["account_id"] for s in planned["students"]] == IDS[:2]
+    refused = run("plan", "--cohort", "c1", "--isolation", "account")
+    assert refused.exit_code == 2 and "give --isolation only with --lab" in refused.output

@@ -225,21 +225,30 @@ for command in (labs_list, labs_show, labs_validate):
 
 @click.group("emulator")
 def emulator_group() -> None:
-    """The embedded AWS emulator (moto's server on 127.0.0.1)."""
+    """The embedded AWS emulator (moto's server, on 127.0.0.1 unless started with --host)."""
 
 
 @click.command("start")
 @click.option("--port", type=click.IntRange(1024, 65535), default=4566, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDR",
+              help="Address to listen on; 0.0.0.0 (every interface) or this machine's address lets a classroom reach it.")
 @click.option("--enforce-iam", is_flag=True, help="Enforce IAM: requests need valid keys and permissions.")
-def emulator_start(port: int, enforce_iam: bool) -> None:
+def emulator_start(port: int, host: str, enforce_iam: bool) -> None:
     """Start the emulator in the background and wait until it answers."""
     from app import emulator
 
     saved = emulator.saved_state()
-    status = emulator.start(port=port, enforce_iam=enforce_iam)
+    status = emulator.start(port=port, enforce_iam=enforce_iam, host=host)
+    warning = emulator.exposure_warning(status.host, enforce_iam)
+    if warning:
+        click.echo(warning, err=True)
     mode = " with IAM enforcement" if status.enforce_iam else ""
     kept = f", state saved {saved[1]} restored" if saved else ", empty"
-    click.echo(f"emulator running at {status.endpoint} (pid {status.pid}){mode}{kept}")
+    listening = f", listening on {status.host}" if status.host != emulator.HOST else ""
+    click.echo(f"emulator running at {status.endpoint} (pid {status.pid}){listening}{mode}{kept}")
+    if listening:
+        click.echo(f"students reach it at this machine's address on port {port}: give each cohort that URL with"
+                   " `labctl cohort set NAME --public-endpoint URL`")
 
 
 @click.command("stop")
@@ -285,7 +294,8 @@ def emulator_status(fmt: str) -> None:
         emit_json(status.to_dict())
     elif status.running:
         mode = ", IAM enforced" if status.enforce_iam else ""
-        click.echo(f"running at {status.endpoint} (pid {status.pid}{mode})")
+        listening = f", listening on {status.host}" if status.host != emulator_client.HOST else ""
+        click.echo(f"running at {status.endpoint} (pid {status.pid}{listening}{mode})")
     else:
         click.echo("not running")
 

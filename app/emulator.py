@@ -15,11 +15,16 @@ exactly the number of calls the bootstrap makes, so the administrator's user, po
 last unauthenticated actions the server ever accepts. Note that moto's `/moto-api/reset-auth` and
 `/moto-api/reset` endpoints are unauthenticated: enforcement is a teaching aid, not a security
 boundary against anyone who can reach the port.
+
+By default the emulator listens on loopback only. A classroom (`--host ADDR`) makes it reachable
+from other machines: anyone who can reach the port can then use it, as any identity when IAM is not
+enforced, hence the warning `exposure_warning` gives.
 """
 
 from __future__ import annotations
 
 import errno
+import ipaddress
 import json
 import os
 import re
@@ -78,18 +83,45 @@ def saved_state_path() -> Path:
     return emulator_dir() / "saved-state.pickle"
 
 
-def server_command(port: int, persist: bool = True) -> list[str]:
+def check_host(host: str) -> str:
+    """The address to listen on: an IPv4 or IPv6 address of this machine, or 0.0.0.0 / :: for
+    every interface (a name would resolve to who knows which interface). No IPv6 zone (`%eth0`):
+    a URL cannot carry one as written."""
+    try:
+        if "%" in host:
+            raise ValueError(host)
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        raise InputError(
+            f"{host!r} is not an IP address to listen on (like 0.0.0.0 for every interface, or 192.168.1.20)",
+            "--host",
+        ) from None
+
+
+def exposure_warning(host: str, enforce_iam: bool) -> str | None:
+    """One line for an emulator reachable beyond this machine without IAM enforcement; None otherwise."""
+    if enforce_iam or ipaddress.ip_address(host).is_loopback:
+        return None
+    return (
+        f"warning: the emulator listens on {host} without IAM enforcement: anyone who can reach the port can"
+        " read and change every student's resources (add --enforce-iam to require each student's keys)"
+    )
+
+
+def server_command(port: int, persist: bool = True, host: str = HOST) -> list[str]:
     """moto's server through labctl's entry point, which keeps its state in `saved_state_path()`.
     `-P`: the working directory is not put first on the module path, so a folder named `app` where
     labctl was run cannot stand in for labctl's own."""
-    command = [sys.executable, "-P", "-m", SERVER_MODULE, "--host", HOST, "--port", str(port)]
+    command = [sys.executable, "-P", "-m", SERVER_MODULE, "--host", host, "--port", str(port)]
     return command + (["--state", str(saved_state_path())] if persist else [])
 
 
-def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 30.0, persist: bool = True) -> EmulatorStatus:
-    """Launch the emulator detached with its saved state (unless not `persist`), wait until it
-    answers, bootstrap IAM when enforcing (unless the saved state already holds the administrator
-    whose key `credentials.json` keeps), record it."""
+def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 30.0, persist: bool = True,
+          host: str = HOST) -> EmulatorStatus:
+    """Launch the emulator detached with its saved state (unless not `persist`) listening on `host`,
+    wait until it answers, bootstrap IAM when enforcing (unless the saved state already holds the
+    administrator whose key `credentials.json` keeps), record it."""
+    host = check_host(host)
     if not 1 <= port <= 65535:
         raise InputError(f"port {port} is not between 1 and 65535", "--port")
     current = status()
@@ -99,17 +131,17 @@ def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 
             "stop it with `labctl emulator stop`"
         )
     clear_state()
-    ensure_port_free(port)
+    ensure_port_free(port, host)
 
     admin_kept = persist and saved_state_path().exists() and credentials_path().exists()
     env = dict(os.environ)
     env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
     if enforce_iam:
         env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0" if admin_kept else str(BOOTSTRAP_ACTIONS)
-    endpoint = endpoint_for(port)
+    endpoint = endpoint_for(port, host)
     with open(log_path(), "wb") as log:
         process = subprocess.Popen(
-            server_command(port, persist),
+            server_command(port, persist, host),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -128,6 +160,7 @@ def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 
                 "port": port,
                 "enforce_iam": enforce_iam,
                 "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "host": host,
             }
         )
     except BaseException:
@@ -136,7 +169,7 @@ def start(port: int = DEFAULT_PORT, enforce_iam: bool = False, timeout: float = 
         if not admin_kept:
             credentials_path().unlink(missing_ok=True)
         raise
-    return EmulatorStatus(running=True, endpoint=endpoint, pid=process.pid, enforce_iam=enforce_iam)
+    return EmulatorStatus(running=True, endpoint=endpoint, pid=process.pid, enforce_iam=enforce_iam, host=host)
 
 
 def saved_state() -> tuple[int, str] | None:
@@ -192,18 +225,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ensure_port_free(port: int) -> None:
-    """Fail fast when something already listens on the port, instead of launching into a clash."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+def ensure_port_free(port: int, host: str = HOST) -> None:
+    """Fail fast when something already listens on the port, or the address is not this machine's,
+    instead of launching into a clash."""
+    family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
         # The server sets SO_REUSEADDR too: a port left in TIME_WAIT is free for it.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((HOST, port))
+            sock.bind((host, port))
         except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise InputError(f"{host} is not an address of this machine", "--host") from None
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 reason = "is already in use" if exc.errno == errno.EADDRINUSE else "is not allowed"
-                raise LabctlError(f"port {port} on {HOST} {reason}; choose another with --port") from None
-            raise LabctlError(f"cannot bind {HOST}:{port}: {exc.strerror}") from None
+                raise LabctlError(f"port {port} on {host} {reason}; choose another with --port") from None
+            raise LabctlError(f"cannot bind {host}:{port}: {exc.strerror}") from None
 
 
 def wait_until_answering(process: subprocess.Popen, endpoint: str, timeout: float) -> None:

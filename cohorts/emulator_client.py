@@ -12,6 +12,7 @@ states its payload hash in a signed `X-Amz-Content-SHA256` header, which moto's 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -25,6 +26,7 @@ from cohorts.home import emulator_dir
 from labs.errors import LabctlError
 
 HOST = "127.0.0.1"
+"""Where the emulator listens unless `labctl emulator start --host` says otherwise."""
 SERVER_MODULE = "app.emulator_server"
 EARLIER_SERVER_MODULES = ("stacks.emulator_server", "moto.server")
 """What emulators started by earlier labctl versions run: still recognised, so that an upgrade while
@@ -39,6 +41,8 @@ class EmulatorStatus:
     endpoint: str | None
     pid: int | None
     enforce_iam: bool
+    host: str | None = None
+    """The address it listens on (HOST, or a classroom's `--host`); `endpoint` is how this machine reaches it."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,8 +59,14 @@ def credentials_path() -> Path:
     return emulator_dir() / "credentials.json"
 
 
-def endpoint_for(port: int) -> str:
-    return f"http://{HOST}:{port}"
+def endpoint_for(port: int, host: str = HOST) -> str:
+    """The URL this machine reaches an emulator listening on `host` at: loopback for a wildcard
+    address (every interface), the address itself otherwise."""
+    address = ipaddress.ip_address(host)
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else HOST)
+    shown = f"[{address}]" if address.version == 6 else str(address)
+    return f"http://{shown}:{port}"
 
 
 def sign_payload_in_header(request: Any, signature_version: str | None = None, **kwargs: Any) -> None:
@@ -92,9 +102,10 @@ def status() -> EmulatorStatus:
         return STOPPED
     return EmulatorStatus(
         running=True,
-        endpoint=endpoint_for(state["port"]),
+        endpoint=endpoint_for(state["port"], state["host"]),
         pid=state["pid"],
         enforce_iam=state["enforce_iam"],
+        host=state["host"],
     )
 
 
@@ -131,6 +142,7 @@ def read_state() -> dict[str, Any] | None:
             "port": int(state["port"]),
             "enforce_iam": bool(state["enforce_iam"]),
             "started_at": str(state.get("started_at", "")),
+            "host": str(ipaddress.ip_address(state.get("host", HOST))),
         }
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -28,7 +28,8 @@ def test_emulator_lifecycle_through_the_cli(labctl_home):
         started = run("emulator", "start", "--port", port, "--enforce-iam")
         assert started.exit_code == 0, started.output
         status = json.loads(run("emulator", "status", "--format", "json").stdout)
-        assert status == {"running": True, "endpoint": f"http://127.0.0.1:{port}", "pid": status["pid"], "enforce_iam": True}
+        assert status == {"running": True, "endpoint": f"http://127.0.0.1:{port}", "pid": status["pid"], "enforce_iam": True,
+                          "host": "127.0.0.1"}
         env = json.loads(run("emulator", "env", "--format", "json").stdout)
         assert env["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{port}" and env["AWS_ACCESS_KEY_ID"] != "test"
         creds = labctl_home / "emulator" / "credentials.json"

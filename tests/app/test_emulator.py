@@ -43,11 +43,13 @@ def client(service: str, env: dict[str, str]):
 def test_start_status_stop_round_trip(port: int) -> None:
     started = emulator.start(port=port)
     endpoint = f"http://127.0.0.1:{port}"
-    assert started == emulator_client.EmulatorStatus(running=True, endpoint=endpoint, pid=started.pid, enforce_iam=False)
+    assert started == emulator_client.EmulatorStatus(running=True, endpoint=endpoint, pid=started.pid, enforce_iam=False,
+                                                     host="127.0.0.1")
     assert emulator_client.status() == started
-    assert started.to_dict() == {"running": True, "endpoint": endpoint, "pid": started.pid, "enforce_iam": False}
+    assert started.to_dict() == {"running": True, "endpoint": endpoint, "pid": started.pid, "enforce_iam": False,
+                                 "host": "127.0.0.1"}
     state = json.loads(emulator_client.state_path().read_text())
-    assert set(state) == {"pid", "port", "enforce_iam", "started_at"}
+    assert set(state) == {"pid", "port", "enforce_iam", "started_at", "host"}
 
     env = emulator_client.credentials()
     assert env == {
@@ -205,7 +207,7 @@ def test_server_that_exits_during_start_reports_its_last_log_line(
 ) -> None:
     # moto's (werkzeug's) log lines carry ANSI colours; the error shows them stripped.
     crash = r"import sys; print('starting'); print('\x1b[31mboom: no luck\x1b[0m', flush=True); sys.exit(3)"
-    monkeypatch.setattr(emulator, "server_command", lambda port, persist: [sys.executable, "-c", crash])
+    monkeypatch.setattr(emulator, "server_command", lambda port, persist, host: [sys.executable, "-c", crash])
     with pytest.raises(LabctlError, match=r"exited during start \(exit code 3\): boom: no luck \(log: "):
         emulator.start(port=port, timeout=10)
     assert emulator_client.status() == emulator_client.STOPPED
@@ -222,7 +224,7 @@ def test_server_that_never_answers_is_stopped_after_the_timeout(
         launched.append(real_popen(*args, **kwargs))
         return launched[-1]
 
-    monkeypatch.setattr(emulator, "server_command", lambda port, persist: [sys.executable, "-c", hang])
+    monkeypatch.setattr(emulator, "server_command", lambda port, persist, host: [sys.executable, "-c", hang])
     monkeypatch.setattr(emulator.subprocess, "Popen", recording_popen)
     with pytest.raises(LabctlError, match=r"did not answer on http://127.0.0.1:\d+ within 0.5s: still booting"):
         emulator.start(port=port, timeout=0.5)

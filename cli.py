@@ -350,25 +350,28 @@ def cohort_group() -> None:
 @click.option("--isolation", type=click.Choice(["shared", "account"]), default="shared", show_default=True,
               help="shared: every student in the target's account; account: one pool account per student.")
 @click.option("--pool", help="With --isolation account: the account pool to lease from.")
+@click.option("--public-endpoint", metavar="URL", help="Where students reach the target (a classroom emulator: http://THIS-MACHINE:4566); shown to them instead of --endpoint.")
 def cohort_create(
     name: str, labs: tuple[str, ...], roster: Path, target: str, endpoint: str | None, region: str,
     profile: str | None, postgres_dsn: str | None, kubeconfig: Path | None, kube_context: str | None,
     budget_usd: float | None, instructor_email: str | None, expires: str | None, ttl: str | None,
-    isolation: str, pool: str | None,
+    isolation: str, pool: str | None, public_endpoint: str | None,
 ) -> None:
     """Validate and record a cohort. Nothing is provisioned; with --isolation account each student
     leases an account of the pool."""
     from cohorts.accounts import check_isolation
-    from cohorts.cohort import build_cohort, make_services, make_target
+    from cohorts.cohort import build_cohort, check_public_endpoint, make_services, make_target
     from components.aws_policies import check_lab_sandbox
     from stacks.leases import format_instant, lease_end
     from validators.checks import usable_lab
 
     lease = lease_end(expires, ttl)
     pool = check_isolation(isolation, pool, target)
+    chosen_target = make_target(target, endpoint, region, profile)
+    public = check_public_endpoint(public_endpoint, chosen_target) if public_endpoint is not None else None
     cohort = build_cohort(
-        name, labs, roster, make_target(target, endpoint, region, profile),
-        make_services(postgres_dsn, kubeconfig, kube_context), budget_usd, instructor_email,
+        name, labs, roster, chosen_target, make_services(postgres_dsn, kubeconfig, kube_context), budget_usd,
+        instructor_email,
     )
     for lab in cohort.labs:
         check_lab_sandbox(usable_lab(lab).spec, "--lab")
@@ -376,11 +379,32 @@ def cohort_create(
         leased = reg.create_cohort(cohort, pool)
         if lease:
             reg.set_lease(cohort.name, format_instant(lease))
+        if public:
+            reg.set_public_endpoint(cohort.name, public)
     until = f", lease until {format_instant(lease)}" if lease else ""
     accounts = f", {len(leased)} accounts leased from pool {pool}" if pool else ""
     count = len(cohort.students)
+    shown = f", students use {public}" if public else ""
     click.echo(f"cohort {cohort.name}: {count} student{'' if count == 1 else 's'}, labs {', '.join(cohort.labs)},"
-               f" target {target}{accounts}{until}")
+               f" target {target}{shown}{accounts}{until}")
+
+
+@click.command("set")
+@click.argument("name")
+@click.option("--public-endpoint", metavar="URL", help="Where students reach the target; handouts, `student env` and the portal show it.")
+@click.option("--no-public-endpoint", is_flag=True, help="Show students the target's own endpoint again.")
+def cohort_set(name: str, public_endpoint: str | None, no_public_endpoint: bool) -> None:
+    """Change a recorded cohort's settings."""
+    from cohorts.cohort import check_public_endpoint
+
+    if (public_endpoint is None) == (not no_public_endpoint):
+        raise InputError("give either --public-endpoint URL or --no-public-endpoint", "--public-endpoint")
+    with registry() as reg:
+        cohort = reg.cohort(name)
+        public = check_public_endpoint(public_endpoint, cohort.target) if public_endpoint is not None else None
+        reg.set_public_endpoint(cohort.name, public)
+    shown = public or f"the target's own endpoint ({cohort.target.endpoint or cohort.target.region})"
+    click.echo(f"cohort {cohort.name}: students are shown {shown}; reissue handouts (labctl handouts) for the change")
 
 
 @click.command("show")
@@ -400,6 +424,7 @@ def cohort_show(settings: Settings, name: str, fmt: str) -> None:
         "labs": list(cohort.labs),
         "target": cohort.target.kind,
         "endpoint": cohort.target.endpoint,
+        "public_endpoint": cohort.public_endpoint,
         "region": cohort.target.region,
         "isolation": "account" if pool else "shared",
         "pool": pool,
@@ -413,8 +438,9 @@ def cohort_show(settings: Settings, name: str, fmt: str) -> None:
         emit_json(data)
         return
     where = cohort.target.endpoint or cohort.target.region
+    public = f", students use {cohort.public_endpoint}" if cohort.public_endpoint else ""
     mode = f" · one account per student (pool {pool})" if pool else ""
-    title = f"cohort {cohort.name} · {', '.join(cohort.labs)} · {cohort.target.kind} ({where}){mode}"
+    title = f"cohort {cohort.name} · {', '.join(cohort.labs)} · {cohort.target.kind} ({where}{public}){mode}"
     columns = ["student", "name", "email", "prefix", *(["account"] if pool else [])]
     settings.out.print(table(title, columns, [[s["student"], s["name"], s["email"], s["prefix"],
                                                *([s["account_id"] or ""] if pool else [])] for s in data["students"]]))
@@ -475,7 +501,7 @@ def cohort_backend(name: str, url: str | None, org: str | None, secrets_provider
     click.echo(f"cohort {name}: backend {data['url']}" + "".join(f", {part}" for part in shown))
 
 
-for command in (cohort_create, cohort_show, cohort_list, cohort_delete, cohort_backend):
+for command in (cohort_create, cohort_set, cohort_show, cohort_list, cohort_delete, cohort_backend):
     cohort_group.add_command(command)
 
 
@@ -1380,6 +1406,7 @@ EXAMPLES = {
     "accounts create": "labctl accounts create --pool demo --count 5",
     "accounts list": "labctl accounts list --pool fall24-pool --format json",
     "accounts release": "labctl accounts release --cohort fall24",
+    "cohort set": "labctl cohort set fall24 --public-endpoint http://192.168.1.20:4566",
     "cohort show": "labctl cohort show fall24",
     "cohort list": "labctl cohort list",
     "cohort delete": "labctl cohort delete fall24",
@@ -1405,7 +1432,7 @@ EXAMPLES = {
     "selftest isolation": "labctl selftest isolation --students 3",
     "reap": "labctl reap --dry-run",
     "unlock": "labctl unlock --cohort fall24",
-    "serve": "labctl serve --host 127.0.0.1 --port 8080",
+    "serve": "labctl serve --host 0.0.0.0 --port 8080 --public-url https://portal.example.edu",
     "portal tokens": "labctl portal tokens --cohort fall24 --student ada --format json",
 }
 

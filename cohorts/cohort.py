@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from text_unidecode import unidecode
@@ -61,6 +62,13 @@ class Cohort:
     budget_usd: float | None = None
     """The cohort's cap on each student's budget; a lab's budget_usd above it is lowered to it."""
     instructor_email: str | None = None
+    public_endpoint: str | None = None
+    """Where students reach the target when not at the instructor's endpoint (a classroom emulator)."""
+
+    @property
+    def student_endpoint(self) -> str | None:
+        """The endpoint students are shown: the public one, else the target's own."""
+        return self.public_endpoint or self.target.endpoint
 
     def student(self, slug: str) -> Student:
         for student in self.students:
@@ -222,6 +230,26 @@ def synthetic_students(cohort: str, count: int) -> tuple[Student, ...]:
 
 
 DEFAULT_EMULATOR_ENDPOINT = "http://127.0.0.1:4566"
+
+
+def check_public_endpoint(url: str, target: Target) -> str:
+    """A cohort's public endpoint: http(s)://HOST[:PORT], no credentials, path, query or fragment
+    (students' SDKs put it in front of every request); without a trailing slash. Real AWS has none:
+    students use AWS's own endpoints."""
+    if target.kind == "aws":
+        raise InputError("real AWS takes no public endpoint: students use AWS's own", "--public-endpoint")
+    problem = InputError(f"public endpoint {url!r} must be http(s)://HOST[:PORT], like http://192.168.1.20:4566",
+                         "--public-endpoint")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise problem from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None
+            or parts.path not in ("", "/") or parts.query or parts.fragment or parts.netloc.endswith(":")
+            or re.search(r"\s", url)):
+        raise problem
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def make_target(kind: str, endpoint: str | None, region: str, profile: str | None) -> Target:

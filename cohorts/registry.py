@@ -181,6 +181,11 @@ MIGRATIONS: tuple[str, ...] = (
         exported_at TEXT NOT NULL
     );
     """,
+    # Where students reach the cohort's cloud when it is not where the instructor does (a classroom's
+    # emulator on the instructor's LAN address); NULL: the target's own endpoint.
+    """
+    ALTER TABLE cohorts ADD COLUMN public_endpoint TEXT;
+    """,
 )
 
 
@@ -285,7 +290,7 @@ class Registry:
         services = Services(row["postgres_dsn"], row["kubeconfig"], row["kube_context"])
         return Cohort(
             row["name"], tuple(json.loads(row["labs"])), target, students, services, row["budget_usd"],
-            row["instructor_email"],
+            row["instructor_email"], row["public_endpoint"],
         )
 
     def delete_cohort(self, name: str) -> int:
@@ -492,6 +497,12 @@ class Registry:
         """namespace, kubeconfig, kube_context and exported_at of the cohort's operator, or None."""
         row = self.db.execute("SELECT * FROM cohort_operators WHERE cohort = ?", (cohort,)).fetchone()
         return {k: row[k] for k in ("namespace", "kubeconfig", "kube_context", "exported_at")} if row else None
+
+    def set_public_endpoint(self, cohort: str, url: str | None) -> None:
+        """What students are shown as the cohort's endpoint; None: the target's own."""
+        with self.transaction() as db:
+            if db.execute("UPDATE cohorts SET public_endpoint = ? WHERE name = ?", (url, cohort)).rowcount != 1:
+                raise InputError(f"unknown cohort {cohort!r}", "NAME")
 
     def set_lease(self, cohort: str, expires: str | None) -> None:
         with self.transaction() as db:

@@ -57,7 +57,7 @@ def deploy_env(cohort: Cohort, student: Student, outputs: dict[str, Any]) -> dic
             f"{student.student} has no credentials yet: run `labctl up --cohort {cohort.name} --student"
             f" {student.student}` first"
         )
-    env = student_env(cohort, student, outputs)
+    env = student_env(cohort, student, outputs, local=True)
     if outputs.get("kubeconfig"):
         path = home() / "kubeconfigs" / cohort.name / f"{student.prefix}.yaml"
         write_secret(path, str(outputs["kubeconfig"]))

@@ -4,7 +4,8 @@ engine has provisioned their stack — their credentials. Written 0600: a handou
 Credentials come only from the student's stack outputs (StudentLab's AWS keys, kubeconfig, database
 DSN, workspace URL and password, as the lab has them); without outputs (no `labctl up` yet, or no
 Pulumi CLI on this machine) the handout says where they will come from instead of inventing any.
-The env form is self-contained: sourcing it (or eval-ing `labctl student env`) also writes the
+The endpoint a handout shows is the cohort's public one (`--public-endpoint`: where students reach
+a classroom emulator) when it has one, else the target's. The env form is self-contained: sourcing it (or eval-ing `labctl student env`) also writes the
 kubeconfig to `~/.kube/<prefix>.yaml` (0600) and points KUBECONFIG at it. Nothing here prints: only
 `labctl student env` puts these values on a terminal, for eval in the student's own shell.
 
@@ -41,11 +42,15 @@ def current_lab(cohort: Cohort, outputs: dict[str, Any], lab: str | None) -> str
     return cohort.labs[0] if len(cohort.labs) == 1 else None
 
 
-def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None) -> dict[str, str]:
-    """The environment of one student's shell: their target, region, names, current lab and (if any) keys."""
+def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None,
+                local: bool = False) -> dict[str, str]:
+    """The environment of one student's shell: their target (the cohort's public endpoint, where
+    students reach it), region, names, current lab and (if any) keys. `local`: for a process run as
+    the student on the instructor's machine (`student deploy`), which uses the instructor's endpoint."""
     env: dict[str, str] = {}
-    if cohort.target.endpoint:
-        env["AWS_ENDPOINT_URL"] = cohort.target.endpoint
+    endpoint = cohort.target.endpoint if local else cohort.student_endpoint
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
     env |= {
         "AWS_REGION": cohort.target.region,
         "AWS_DEFAULT_REGION": cohort.target.region,
@@ -153,7 +158,7 @@ def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab
         *([course] if course else []),
         f"- your prefix: `{student.prefix}`; name everything you create"
         f" `{student.prefix}-…`",
-        f"- target: {target.kind}" + (f" at `{target.endpoint}`" if target.endpoint else ""),
+        f"- target: {target.kind}" + (f" at `{cohort.student_endpoint}`" if cohort.student_endpoint else ""),
         f"- region: `{target.region}`",
         "",
         *portal_lines(portal),

@@ -139,7 +139,7 @@ class Portal:
             lab = student_lab(registry, cohort, who.student)
         student = cohort.student(who.student)
         return {"cohort": cohort.name, "student": student.student, "lab": lab, "prefix": student.prefix,
-                "endpoint": cohort.target.endpoint, "region": cohort.target.region}
+                "endpoint": cohort.student_endpoint, "region": cohort.target.region}
 
     def own_cohort_student(self, who: Identity) -> tuple[Cohort, Student, str]:
         with Registry() as registry:

@@ -114,6 +114,18 @@ def test_a_student_token_never_reads_another_students_data(world, client: TestCl
             assert client.request(method, path, headers=headers).status_code == 403
 
 
+def test_students_are_shown_the_cohorts_public_endpoint_not_the_instructors(world, client: TestClient,
+                                                                              moto_endpoint: str) -> None:
+    headers = bearer(world.tokens["ada"])
+    assert client.get("/api/v1/me", headers=headers).json()["endpoint"] == moto_endpoint
+    assert run("cohort", "set", COHORT, "--public-endpoint", "http://192.168.1.20:4566").exit_code == 0
+    assert client.get("/api/v1/me", headers=headers).json()["endpoint"] == "http://192.168.1.20:4566"
+    page = client.get("/", headers=headers).text
+    assert "export AWS_ENDPOINT_URL=http://192.168.1.20:4566" in page and moto_endpoint not in page
+    # The student's check still grades through the instructor's own endpoint.
+    assert client.post("/api/v1/check", headers=headers).json()["passed"] is True
+
+
 def test_the_instructor_sees_no_student_credentials(world, client: TestClient) -> None:
     pages = [client.get(path, headers=bearer(INSTRUCTOR_TOKEN)).text for path in ("/", f"/cohorts/{COHORT}")]
     for student in STUDENTS:

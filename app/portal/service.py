@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from app.portal.metrics import PortalMetrics
+from app.portal.planned import PlanCache, plan_lab
 from app.portal.tokens import digest, same
 from cohorts.cohort import Cohort, Student
 from cohorts.registry import Registry
 from labs.catalog import get_lab
 from labs.errors import InputError
 from stacks.handouts import Outputs, engine_outputs, env_text, personal
+from stacks.leases import parse_instant, utc_now
 from validators.grading import grade_and_record, next_labs
 from validators.report import GradeReport, stored_report, student_json
 
@@ -108,6 +110,7 @@ class Portal:
         clock: Callable[[], float] = time.monotonic,
         min_interval: float = MIN_CHECK_INTERVAL_S,
         workers: int = CHECK_WORKERS,
+        plan: Callable[[Cohort, str], dict[str, Any]] = plan_lab,
     ):
         self.instructor_digest = digest(instructor_token)
         self.outputs_for = outputs_for
@@ -115,6 +118,7 @@ class Portal:
         self.min_interval = min_interval
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="labctl-portal-check")
         self.metrics = PortalMetrics()
+        self.plans = PlanCache(plan)
         self.guard = threading.Lock()
         self.running: set[tuple[str, str]] = set()
         self.last_check: dict[tuple[str, str], float] = {}
@@ -122,6 +126,7 @@ class Portal:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        self.plans.close()
 
     def identify(self, token: str) -> Identity | None:
         hashed = digest(token)
@@ -218,23 +223,27 @@ class Portal:
             "cohort": cohort.name, "labs": list(cohort.labs), "students": len(cohort.students),
             "passed": passed, "pass_rate": round(passed / pairs * 100, 1) if pairs else 0.0,
             "last_graded": max((e["graded_at"] for e in newest.values()), default=None), "lease_expires": lease,
+            "lease_ended": lease is not None and parse_instant(lease, "lease") <= utc_now(),
         }
 
     def board(self, name: str) -> dict[str, Any]:
-        """Students × checks of each lab, from each student's newest stored result."""
+        """Students × checks of each lab, from each student's newest stored result, beside their
+        planned stack's policy violations and monthly cost on that lab."""
         with Registry() as registry:
             cohort = registry.cohort(name)
             newest = latest(registry.grade_history(name))
         labs = []
         for lab_id in cohort.labs:
             checks = [c.id for c in get_lab(lab_id).spec.checks]
+            planned = self.plans.get(cohort, lab_id)
             rows = []
             for student in cohort.students:
                 entry = newest.get((student.student, lab_id))
                 statuses = {c["id"]: c["status"] for c in entry.get("checks", [])} if entry else {}
                 rows.append({"student": student.student, "name": student.name, "entry": entry,
-                             "cells": [statuses.get(check, "not graded") for check in checks]})
-            labs.append({"lab": lab_id, "checks": checks, "rows": rows})
+                             "cells": [statuses.get(check, "not graded") for check in checks],
+                             "planned": planned.students.get(student.student)})
+            labs.append({"lab": lab_id, "checks": checks, "rows": rows, "planned": planned})
         return {**self.summary(name), "boards": labs, "job": self.job(name)}
 
     def stored(self, name: str) -> tuple[Cohort, GradeReport]:

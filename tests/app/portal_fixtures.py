@@ -53,7 +53,7 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def make_world(aws, moto_endpoint: str, tmp_path: Path, build: bool = True) -> World:
+def make_world(aws, moto_endpoint: str, tmp_path: Path, build: bool = True, **portal_options) -> World:
     roster = tmp_path / "roster.csv"
     roster.write_text("id,name,email\nada,Ada Lovelace,ada@example.edu\nbob,Bob Builder,bob@example.edu\ncy,Cy,cy@example.edu\n")
     created = run("cohort", "create", COHORT, "--lab", LAB, "--roster", str(roster), "--target", "localstack",
@@ -67,7 +67,7 @@ def make_world(aws, moto_endpoint: str, tmp_path: Path, build: bool = True) -> W
     assert issued.exit_code == 0, issued.output
     tokens = {i["student"]: i["token"] for i in json.loads(issued.output)}
     clock = Clock()
-    portal = Portal(INSTRUCTOR_TOKEN, outputs_for=fake_outputs, clock=clock, workers=2)
+    portal = Portal(INSTRUCTOR_TOKEN, outputs_for=fake_outputs, clock=clock, workers=2, **portal_options)
     return World(portal, create_app(portal), tokens, clock)
 
 

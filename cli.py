@@ -1278,14 +1278,18 @@ def demo(settings: Settings) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
-def serve(host: str, port: int) -> None:
+@click.option("--public-url", metavar="URL", help="The portal's address as students reach it (behind a TLS proxy: https://portal.example.edu): sign-in links use it; https makes cookies Secure.")
+@click.option("--session-idle", default="60m", show_default=True, metavar="DURATION", help="A browser's session ends after this long without a request.")
+@click.option("--session-max", default="12h", show_default=True, metavar="DURATION", help="A browser's session ends this long after sign-in, however busy.")
+def serve(host: str, port: int, public_url: str | None, session_idle: str, session_max: str) -> None:
     """The lab portal: students check their own work in a browser, instructors watch their cohorts.
 
     Prints the instructor's sign-in link once; students' links come from `labctl portal tokens`.
+    Sessions live in this process's memory: a restart signs everyone out (their links sign them in again).
     """
     from app.portal.server import serve as run_portal
 
-    run_portal(host, port, click.echo)
+    run_portal(host, port, click.echo, public_url, session_idle, session_max)
 
 
 @click.group("portal")

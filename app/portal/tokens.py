@@ -47,9 +47,9 @@ def instructor_token() -> str:
     return token
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, flag: str = "--url") -> str:
     """A portal base URL (http or https, a host, no query); without a trailing slash."""
-    problem = InputError(f"portal URL {url!r} must be http(s)://HOST[:PORT][/PATH]", "--url")
+    problem = InputError(f"portal URL {url!r} must be http(s)://HOST[:PORT][/PATH]", flag)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range

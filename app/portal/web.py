@@ -2,23 +2,24 @@
 (OpenAPI at /openapi.json), /healthz and /metrics. Static assets are served by the app itself.
 
 Who calls: `Authorization: Bearer TOKEN` (instructor's or a student's) or the session cookie set at
-/signin (HttpOnly, SameSite=Strict). A cookie caller must prove a state change with the session's
+/signin (HttpOnly, SameSite=Strict, Secure over https or behind TLS; sessions end when idle and at
+an absolute limit, see `sessions`). Failed token attempts are throttled per client address (429). A cookie caller must prove a state change with the session's
 CSRF token (a form field, or the X-CSRF-Token header on the API); a bearer caller carries no ambient
 credential and needs none. No token or an unknown one → 401; a student on an instructor route → 403.
 Request logs name method, path and status only: never a query string, so never a sign-in token."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import secrets
-import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator, Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 from markdown_it import MarkdownIt
@@ -27,6 +28,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.portal.service import Identity, Portal, TooSoon
+from app.portal.sessions import (FAILED_SIGNINS, FAILED_WINDOW_S, SESSION_IDLE_S, SESSION_MAX_S, Sessions,
+                                 SigninThrottle)
 from app.portal.tokens import same
 from labs.errors import InputError
 from validators.report import to_csv, to_html, to_json, to_junit
@@ -45,6 +48,8 @@ EXPORTS = {
     "json": ("application/json", lambda report, cohort: json.dumps(to_json(report), indent=2)),
 }
 EXTENSIONS = {"csv": "csv", "junit": "xml", "html": "html", "json": "json"}
+EVENTS_POLL_S = 0.25
+KEEPALIVE_S = 15.0
 
 
 class Me(BaseModel):
@@ -57,32 +62,33 @@ class Me(BaseModel):
 
 
 @dataclass(frozen=True)
-class Session:
-    identity: Identity
-    csrf: str
+class WebSettings:
+    """How long sessions last, whether cookies are Secure (served over https, or behind a TLS proxy:
+    `labctl serve --public-url https://…`), and how many failed token attempts an address gets."""
+
+    session_idle_s: float = SESSION_IDLE_S
+    session_max_s: float = SESSION_MAX_S
+    secure_cookies: bool = False
+    failed_signins: int = FAILED_SIGNINS
+    failed_window_s: float = FAILED_WINDOW_S
 
 
-class Sessions:
-    """Signed-in browsers: a random session id → who and their CSRF token, in memory (a restart signs
-    everyone out; their token signs them in again)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.by_id: dict[str, Session] = {}
-
-    def create(self, identity: Identity) -> tuple[str, Session]:
-        sid, session = secrets.token_urlsafe(32), Session(identity, secrets.token_urlsafe(32))
-        with self.lock:
-            self.by_id[sid] = session
-        return sid, session
-
-    def get(self, sid: str | None) -> Session | None:
-        with self.lock:
-            return self.by_id.get(sid) if sid else None
-
-    def drop(self, sid: str | None) -> None:
-        with self.lock:
-            self.by_id.pop(sid or "", None)
+async def grading_events(portal: Portal, cohort: str, poll_s: float = EVENTS_POLL_S) -> AsyncIterator[str]:
+    """Server-sent events of a cohort's Grade all: its state (as `GET …/grading` gives it) each time
+    it changes, a comment now and then so that proxies keep a quiet stream open, and the end of the
+    stream once the run is no longer running (the page then reloads and closes its EventSource)."""
+    last, quiet_since = None, time.monotonic()
+    while True:
+        job = portal.job(cohort) or {"cohort": cohort, "state": "idle"}
+        if job != last:
+            yield f"data: {json.dumps(job)}\n\n"
+            last, quiet_since = job, time.monotonic()
+        elif time.monotonic() - quiet_since >= KEEPALIVE_S:
+            yield ": still grading\n\n"
+            quiet_since = time.monotonic()
+        if job["state"] != "running":
+            return
+        await asyncio.sleep(poll_s)
 
 
 def page(name: str, code: int = 200, **context: Any) -> HTMLResponse:
@@ -95,11 +101,16 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(portal: Portal) -> FastAPI:
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def create_app(portal: Portal, settings: WebSettings = WebSettings(), clock: Callable[[], float] = time.monotonic) -> FastAPI:
     app = FastAPI(title="labctl portal", version="1", docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    sessions = Sessions()
-    app.state.portal, app.state.sessions = portal, sessions
+    sessions = Sessions(clock, settings.session_idle_s, settings.session_max_s)
+    throttle = SigninThrottle(clock, settings.failed_signins, settings.failed_window_s)
+    app.state.portal, app.state.sessions, app.state.throttle = portal, sessions, throttle
 
     @app.middleware("http")
     async def headers_and_log(request: Request, call_next):
@@ -124,17 +135,32 @@ def create_app(portal: Portal) -> FastAPI:
     async def not_found(request: Request, exc: InputError):
         return await http_error(request, StarletteHTTPException(404, str(exc)))
 
+    def identify(request: Request, token: str) -> Identity | None:
+        """Who `token` belongs to; a failed attempt counts against the client's address, and an
+        address past its limit is refused before its token is even looked up."""
+        address = client_address(request)
+        wait = throttle.retry_after(address)
+        if wait is not None:
+            raise HTTPException(429, f"too many failed sign-in attempts from your address: try again in {wait} s",
+                                headers={"Retry-After": str(wait)})
+        who = portal.identify(token)
+        if who is None:
+            throttle.failed(address)
+        return who
+
     def caller(request: Request) -> Identity:
         header = request.headers.get("authorization")
         if header is not None:
             scheme, _, token = header.partition(" ")
-            who = portal.identify(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+            who = identify(request, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
             if who is None:
                 raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
             return who
-        session = sessions.get(request.cookies.get(COOKIE))
+        sid = request.cookies.get(COOKIE)
+        session = sessions.get(sid)
         if session is None:
-            raise HTTPException(401, "sign in with the link you were given", headers={"WWW-Authenticate": "Bearer"})
+            why = "your session has ended: sign in again with your link" if sid else "sign in with the link you were given"
+            raise HTTPException(401, why, headers={"WWW-Authenticate": "Bearer"})
         request.state.session = session
         return session.identity
 
@@ -165,23 +191,27 @@ def create_app(portal: Portal) -> FastAPI:
 
     # --- sign-in, health, metrics --------------------------------------------------------
 
+    def secure(request: Request) -> bool:
+        return settings.secure_cookies or request.url.scheme == "https"
+
     @app.get("/signin", include_in_schema=False)
-    def signin(token: str = "") -> HTMLResponse:
-        who = portal.identify(token) if token else None
+    def signin(request: Request, token: str = "") -> HTMLResponse:
+        who = identify(request, token) if token else None
         if who is None:
             raise HTTPException(401, "this sign-in link is not valid (it may have been replaced by a newer one)")
         sid, _ = sessions.create(who)
         # A page (not a redirect) sets the cookie: its onward link is then a same-site navigation,
         # which carries a SameSite=Strict cookie even when the sign-in link came from a mail client.
         response = page("signed_in.html", who=who)
-        response.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/", secure=False)
+        response.set_cookie(COOKIE, sid, max_age=int(settings.session_max_s), httponly=True, samesite="strict",
+                            path="/", secure=secure(request))
         return response
 
     @app.post("/signout", include_in_schema=False, dependencies=[Depends(csrf_checked)])
     def signout(request: Request, who: Identity = Depends(caller)) -> RedirectResponse:
         sessions.drop(request.cookies.get(COOKIE))
         response = RedirectResponse("/", status_code=303)
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=secure(request))
         return response
 
     @app.get("/healthz")
@@ -231,6 +261,13 @@ def create_app(portal: Portal) -> FastAPI:
     def api_grading(cohort: str, who: Identity = Depends(instructor)) -> dict[str, Any]:
         portal.summary(cohort)  # 404 for an unknown cohort
         return portal.job(cohort) or {"cohort": cohort, "state": "idle"}
+
+    @app.get("/api/v1/cohorts/{cohort}/grading/events", response_class=StreamingResponse)
+    def api_grading_events(cohort: str, who: Identity = Depends(instructor)) -> StreamingResponse:
+        """Grade all's progress as server-sent events (text/event-stream), until the run ends."""
+        portal.summary(cohort)  # 404 for an unknown cohort
+        return StreamingResponse(grading_events(portal, cohort), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     # --- pages -------------------------------------------------------------------------------
 

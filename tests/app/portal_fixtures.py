@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from app.portal.service import Portal
-from app.portal.web import create_app
+from app.portal.web import WebSettings, create_app
 from cli import cli
 from labs.catalog import get_lab
 from labs.solutions import apply, solutions_for
@@ -53,7 +53,9 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def make_world(aws, moto_endpoint: str, tmp_path: Path, build: bool = True, **portal_options) -> World:
+def make_world(aws, moto_endpoint: str, tmp_path: Path, build: bool = True, web: WebSettings = WebSettings(),
+               **portal_options) -> World:
+    """The cohort, its tokens and a portal whose rate limits and sessions follow one hand-moved clock."""
     roster = tmp_path / "roster.csv"
     roster.write_text("id,name,email\nada,Ada Lovelace,ada@example.edu\nbob,Bob Builder,bob@example.edu\ncy,Cy,cy@example.edu\n")
     created = run("cohort", "create", COHORT, "--lab", LAB, "--roster", str(roster), "--target", "localstack",
@@ -68,7 +70,7 @@ def make_world(aws, moto_endpoint: str, tmp_path: Path, build: bool = True, **po
     tokens = {i["student"]: i["token"] for i in json.loads(issued.output)}
     clock = Clock()
     portal = Portal(INSTRUCTOR_TOKEN, outputs_for=fake_outputs, clock=clock, workers=2, **portal_options)
-    return World(portal, create_app(portal), tokens, clock)
+    return World(portal, create_app(portal, web, clock), tokens, clock)
 
 
 def bearer(token: str) -> dict[str, str]:

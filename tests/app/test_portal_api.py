@@ -27,6 +27,7 @@ STUDENT_ROUTES = [("GET", "/api/v1/me"), ("POST", "/api/v1/check"), ("GET", "/ap
                   ("POST", "/check")]
 INSTRUCTOR_ROUTES = [("GET", "/api/v1/cohorts"), ("GET", f"/api/v1/cohorts/{COHORT}/grades"),
                      ("POST", f"/api/v1/cohorts/{COHORT}/grade"), ("GET", f"/api/v1/cohorts/{COHORT}/grading"),
+                     ("GET", f"/api/v1/cohorts/{COHORT}/grading/events"),
                      ("GET", f"/cohorts/{COHORT}"), ("POST", f"/cohorts/{COHORT}/grade"),
                      ("GET", f"/cohorts/{COHORT}/export/csv")]
 

@@ -1,15 +1,18 @@
 """The portal in a real headless Chromium (Debian's, driven by selenium through Debian's chromedriver):
 a student signs in with their link, checks their work and sees score and hints; the instructor signs
-in, sees the board, runs Grade all and sees it finish. Screenshots go to the test's temp dir."""
+in, sees the board, runs Grade all, watches its progress arrive as server-sent events and sees it
+finish. Screenshots go to the test's temp dir."""
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import uvicorn
 
+from app.portal.service import GradeAllJob
 from tests.app.portal_fixtures import COHORT, INSTRUCTOR_TOKEN, make_world
 from tests.conftest import free_port, service_missing
 
@@ -20,10 +23,20 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--window-size=1280,1400")
 WAIT_S = 120
+STEP_S = 2.0
+"""Grade all is slowed to one student every STEP_S seconds here, so that the page is still open
+while it runs: its progress can only reach the page through the event stream."""
 
 
 @pytest.fixture
-def portal_url(aws, moto_endpoint: str, tmp_path: Path):
+def portal_url(aws, moto_endpoint: str, tmp_path: Path, monkeypatch):
+    advance = GradeAllJob.advance
+
+    def slowly(job: GradeAllJob) -> None:
+        time.sleep(STEP_S)
+        advance(job)
+
+    monkeypatch.setattr(GradeAllJob, "advance", slowly)
     world = make_world(aws, moto_endpoint, tmp_path)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
@@ -85,12 +98,19 @@ def test_a_student_checks_their_work_and_the_instructor_grades_all(portal_url, b
     sign_in(browser, f"{base}/signin?token={INSTRUCTOR_TOKEN}")
     browser.find_element(By.LINK_TEXT, COHORT).click()
     assert "pass rate" in browser.find_element(By.ID, "summary").text
+    board = browser.find_element(By.ID, "board-s3-static-website")
+    assert [c.text for c in board.find_elements(By.CSS_SELECTOR, "td.policy")] == ["✓ clean"] * 3
+    assert [c.text for c in board.find_elements(By.CSS_SELECTOR, "td.cost")] == ["$0.11"] * 3
     browser.find_element(By.ID, "grade-all").click()
+    # The page rendered at 0/3 does not reload until the run ends: 2/3 is the event stream's doing.
+    WebDriverWait(browser, WAIT_S).until(seen.text_to_be_present_in_element((By.ID, "progress"), "grading 2/3…"))
+    assert browser.find_element(By.ID, "progress-bar").get_attribute("value") == "2"
+    browser.save_screenshot(str(tmp_path / "board-grading.png"))
     WebDriverWait(browser, WAIT_S).until(seen.text_to_be_present_in_element((By.ID, "progress"), "grading finished"))
     assert "3/3" in browser.find_element(By.ID, "progress").text
     assert "pass rate 33.3%" in browser.find_element(By.ID, "summary").text
     board = browser.find_element(By.ID, "board-s3-static-website")
     assert board.find_elements(By.CSS_SELECTOR, "td.status-passed") and board.find_elements(By.CSS_SELECTOR, "td.status-failed")
     browser.save_screenshot(str(tmp_path / "board.png"))
-    for shot in ("student.png", "board.png"):
+    for shot in ("student.png", "board-grading.png", "board.png"):
         assert (tmp_path / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -3,9 +3,9 @@
 
 Who calls: `Authorization: Bearer TOKEN` (instructor's or a student's) or the session cookie set at
 /signin (HttpOnly, SameSite=Strict, Secure over https or behind TLS; sessions end when idle and at
-an absolute limit, see `sessions`). Failed token attempts are throttled per client address (429). A cookie caller must prove a state change with the session's
-CSRF token (a form field, or the X-CSRF-Token header on the API); a bearer caller carries no ambient
-credential and needs none. No token or an unknown one → 401; a student on an instructor route → 403.
+an absolute limit, see `sessions`). Failed token attempts are throttled per client address (429).
+A cookie caller must prove a state change with the session's CSRF token (a form field, or the
+X-CSRF-Token header on the API); a bearer caller carries no ambient credential and needs none. No token or an unknown one → 401; a student on an instructor route → 403.
 Request logs name method, path and status only: never a query string, so never a sign-in token."""
 
 from __future__ import annotations

@@ -24,6 +24,16 @@ def world(aws, moto_endpoint: str, tmp_path: Path):
     built.portal.close()
 
 
+def run(coroutine):
+    """Run on a loop of its own: asyncio.run would leave the main thread without a current loop,
+    which the Pulumi SDK's mock runtime in later tests expects to find."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 def events(body: str) -> list[dict]:
     """The data of each event of a text/event-stream body (comments skipped)."""
     found = []
@@ -54,7 +64,7 @@ def test_the_stream_tells_each_step_of_a_run_then_ends(world) -> None:
             await anext(stream)
         return seen
 
-    seen = asyncio.run(follow())
+    seen = run(follow())
     assert [(e["state"], e["done"], e["total"]) for e in events("".join(seen))] == [
         ("running", 0, 2), ("running", 1, 2), ("done", 2, 2)]
     assert events(seen[-1])[0]["graded_at"] == "2026-12-02T12:00:00+00:00"
@@ -68,7 +78,7 @@ def test_a_quiet_run_gets_keepalive_comments(world, monkeypatch) -> None:
         stream = web.grading_events(world.portal, COHORT, poll_s=0.01)
         return [await anext(stream), await anext(stream)]
 
-    first, second = asyncio.run(two())
+    first, second = run(two())
     assert first.startswith("data: ") and second == ": still grading\n\n"
 
 

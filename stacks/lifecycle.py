@@ -144,6 +144,19 @@ def rebuild_lab(reg: Registry, cohort: Cohort, student: str) -> str:
     return lab
 
 
+def refuse_account_mode(reg: Registry, cohort: Cohort, operation: str) -> None:
+    """Provisioning a cohort in isolation mode `account` through the engine is not built yet: `up` would
+    put IAM users into the management account instead of each student's own. The plan shows what
+    account mode creates; students work in their accounts through `student_session` meanwhile."""
+    from cohorts.accounts import cohort_pool
+
+    if operation in ("up", "preview") and cohort_pool(reg, cohort.name) is not None:
+        raise LabctlError(
+            f"cohort {cohort.name!r} runs one account per student: `labctl up` does not provision that mode yet"
+            f" (see `labctl plan --cohort {cohort.name}` for what it will create)"
+        )
+
+
 def run_cohort(
     reg: Registry,
     cohort: Cohort,
@@ -161,6 +174,7 @@ def run_cohort(
         raise ValueError(f"unknown operation {operation!r}")
     if concurrency < 1:
         raise InputError("concurrency must be at least 1", "--concurrency")
+    refuse_account_mode(reg, cohort, operation)
     statuses = reg.stack_statuses(cohort.name)
     chosen, skipped = choose_students(cohort, operation, statuses, students, rerun_all, lab)
     current = {slug: last["lab"] for slug, last in statuses.items() if last["lab"]}

@@ -189,3 +189,13 @@ def test_plan_of_a_cohort_in_account_mode_uses_its_leased_accounts(pool_csv, tmp
     assert [s["account_id"] for s in planned["students"]] == IDS[:2]
     refused = run("plan", "--cohort", "c1", "--isolation", "account")
     assert refused.exit_code == 2 and "give --isolation only with --lab" in refused.output
+
+
+@pytest.mark.parametrize("via", [(), ("--via", "operator", "--out", "manifests")])
+def test_up_refuses_a_cohort_in_account_mode_before_anything_runs(pool_csv, tmp_path, via):
+    run("accounts", "add", "--pool", "fall", "--csv", str(pool_csv))
+    assert create("c1", roster(tmp_path, "ada"), "--isolation", "account", "--pool", "fall").exit_code == 0
+    refused = run("up", "--cohort", "c1", *via)
+    assert refused.exit_code == 1, refused.output
+    assert "runs one account per student: `labctl up` does not provision that mode yet" in refused.output
+    assert not (tmp_path / "manifests").exists()

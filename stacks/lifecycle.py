@@ -442,11 +442,19 @@ def due_for_reaping(reg: Registry, at: datetime) -> dict[str, list[str]]:
 def delete_cohort(reg: Registry, name: str, force: bool = False) -> str:
     """Remove a cohort and everything the registry holds for it, freeing its name and prefixes; the
     summary line. Refused while an operation runs, and while stacks may be live unless `force`
-    (their resources would be left without an owner labctl knows)."""
+    (their resources would be left without an owner labctl knows), and while it holds pool accounts."""
+    from cohorts.accounts import cohort_accounts
+
     cohort = reg.cohort(name)
     lock = reg.cohort_lock(name)
     if lock:
         raise LabctlError(f"cohort {name!r} is busy: {lock['operation']} is running (or crashed: labctl unlock --cohort {name})")
+    held = [a.account_id for a in cohort_accounts(reg, name).values()]
+    if held:  # even with --force: a deleted cohort's accounts could never be swept or released
+        raise LabctlError(
+            f"cohort {name!r} still holds {len(held)} pool account(s) ({', '.join(held[:5])}"
+            f"{', …' if len(held) > 5 else ''}): labctl sweep --cohort {name}, then labctl accounts release --cohort {name}"
+        )
     live = live_students(reg, cohort)
     if live and not force:
         shown = ", ".join(live[:5]) + (", …" if len(live) > 5 else "")

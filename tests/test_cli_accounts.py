@@ -199,3 +199,20 @@ def test_up_refuses_a_cohort_in_account_mode_before_anything_runs(pool_csv, tmp_
     assert refused.exit_code == 1, refused.output
     assert "runs one account per student: `labctl up` does not provision that mode yet" in refused.output
     assert not (tmp_path / "manifests").exists()
+
+
+def test_a_cohort_holding_accounts_cannot_be_deleted(pool_csv, tmp_path):
+    from cohorts.accounts import list_accounts, set_state
+    from cohorts.registry import Registry
+
+    run("accounts", "add", "--pool", "fall", "--csv", str(pool_csv))
+    assert create("c1", roster(tmp_path, "ada", "bob"), "--isolation", "account", "--pool", "fall").exit_code == 0
+    refused = run("cohort", "delete", "c1", "--force")
+    assert refused.exit_code == 1
+    assert refused.output == (f"Error: cohort 'c1' still holds 2 pool account(s) ({IDS[0]}, {IDS[1]}): labctl sweep"
+                              " --cohort c1, then labctl accounts release --cohort c1\n")
+    with Registry() as reg:
+        set_state(reg, [a.account_id for a in list_accounts(reg) if a.cohort == "c1"], "available")
+    deleted = run("cohort", "delete", "c1")
+    assert deleted.exit_code == 0 and run("cohort", "list").stdout.startswith("no cohorts yet")
+    assert create("c1", roster(tmp_path, "ada"), "--isolation", "account", "--pool", "fall").exit_code == 0

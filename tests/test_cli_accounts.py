@@ -216,3 +216,9 @@ def test_a_cohort_holding_accounts_cannot_be_deleted(pool_csv, tmp_path):
     deleted = run("cohort", "delete", "c1")
     assert deleted.exit_code == 0 and run("cohort", "list").stdout.startswith("no cohorts yet")
     assert create("c1", roster(tmp_path, "ada"), "--isolation", "account", "--pool", "fall").exit_code == 0
+
+
+def test_release_of_a_cohort_without_accounts_is_one_line_exit_2(tmp_path):
+    assert create("c1", roster(tmp_path, "ada")).exit_code == 0
+    result = run("accounts", "release", "--cohort", "c1")
+    assert result.exit_code == 2 and result.output == "Error: --cohort: cohort 'c1' has no leased accounts\n"

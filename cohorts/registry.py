@@ -1,4 +1,12 @@
-"""The cohort registry: SQLite (WAL) under the labctl home. It never holds secrets."""
+"""The cohort registry: SQLite (WAL) under the labctl home, or one PostgreSQL database that several
+machines share (`LABCTL_DATABASE_URL`, cohorts/database.py). It never holds secrets.
+
+Both run the same migrations and the same SQL. A write transaction holds the whole registry, as SQLite's
+`BEGIN IMMEDIATE` does (on PostgreSQL: a transaction-level advisory lock), so a check and the write it
+guards never interleave with another machine's. The cohort and grading locks are rows naming their
+holder; on PostgreSQL each is also a session-level advisory lock, which the database releases when the
+holder's connection ends: a holder that died on any machine is replaced, a live one never is.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,11 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from cohorts import accounts
 from cohorts.backend import Backend
+from cohorts.database import PostgresConnection, database_url, postgres_spelling
 from cohorts.cohort import Cohort, Services, Student, Target
 from cohorts.home import registry_path
 from cohorts.targets import resolve
@@ -197,10 +206,22 @@ class Registry:
     """Cohorts, students and grade history. One connection per instance; use as a context manager."""
 
     def __init__(self, path: Path | None = None):
+        self.url = database_url()
         self.path = Path(path) if path else registry_path()
+        self.held: set[int] = set()
+        """The advisory locks this connection holds (PostgreSQL)."""
+        if self.url:
+            self.db = PostgresConnection(self.url)
+            self.migrate()
+            return
         # Until a cohort is recorded there is nothing to keep: reading a home that has no registry
         # (a mistyped --cohort on a new machine) must not write one.
         self.connect(self.path if self.path.exists() else ":memory:")
+
+    @property
+    def shared(self) -> bool:
+        """Whether the registry is the PostgreSQL database (else SQLite under the home)."""
+        return self.url is not None
 
     def connect(self, target: Path | str) -> None:
         self.db = sqlite3.connect(target, timeout=30, isolation_level=None)
@@ -211,7 +232,7 @@ class Registry:
 
     def ensure_file(self) -> None:
         """Move from the empty in-memory stand-in to the file, created 0600 under a 0700 home."""
-        if self.path.exists():
+        if self.shared or self.path.exists():
             return
         self.db.close()
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -226,7 +247,11 @@ class Registry:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        if self.shared:
+            self.db.execute("BEGIN")
+            self.db.execute("SELECT pg_advisory_xact_lock(?)", (self.db.lock_key("registry"),))
+        else:
+            self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
@@ -236,13 +261,29 @@ class Registry:
 
     def migrate(self) -> None:
         with self.transaction() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
+            version = self.schema_version()
             if version > len(MIGRATIONS):
-                raise LabctlError(f"registry {self.path} is from a newer labctl (schema {version})")
+                where = self.db.where if self.shared else self.path
+                raise LabctlError(f"registry {where} is from a newer labctl (schema {version})")
             for script in MIGRATIONS[version:]:
-                for statement in filter(str.strip, script.split(";")):
+                for statement in filter(str.strip, (postgres_spelling(script) if self.shared else script).split(";")):
                     db.execute(statement)
-            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            self.set_schema_version(len(MIGRATIONS))
+
+    def schema_version(self) -> int:
+        """How many MIGRATIONS the registry has run: SQLite's user_version, PostgreSQL's schema_version row."""
+        if not self.shared:
+            return self.db.execute("PRAGMA user_version").fetchone()[0]
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self.db.execute("SELECT version FROM schema_version").fetchone()
+        return row[0] if row else 0
+
+    def set_schema_version(self, version: int) -> None:
+        if not self.shared:
+            self.db.execute(f"PRAGMA user_version = {version}")
+            return
+        self.db.execute("DELETE FROM schema_version")
+        self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     def create_cohort(self, cohort: Cohort, pool: str | None = None) -> dict[str, str]:
         """Record the cohort; with `pool` (isolation mode `account`) lease each student an account of
@@ -309,24 +350,12 @@ class Registry:
         with an `error` (the student could not be graded) is stored without a score."""
         error = result.get("error")
         passed = None if error else int(result["passed"])
+        row = {"run_id": run_id, "student": result["student"], "lab": result["lab"], "cohort": cohort,
+               "graded_at": result["graded_at"], "score": result.get("score"), "max_score": result.get("max_score"),
+               "percent": result.get("percent"), "passed": passed, "error": error,
+               "result": json.dumps(result, sort_keys=True)}
         with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO grades (run_id, cohort, student, lab, graded_at, score,"
-                " max_score, percent, passed, error, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    cohort,
-                    result["student"],
-                    result["lab"],
-                    result["graded_at"],
-                    result.get("score"),
-                    result.get("max_score"),
-                    result.get("percent"),
-                    passed,
-                    error,
-                    json.dumps(result, sort_keys=True),
-                ),
-            )
+            db.execute(upsert("grades", ("run_id", "student", "lab"), row), tuple(row.values()))
 
     def grade_history(self, cohort: str, student: str | None = None) -> list[dict]:
         """Runs oldest first (in the order they began); within a run, roster order, then lab."""
@@ -354,11 +383,10 @@ class Registry:
 
     def set_portal_tokens(self, cohort: str, hashes: dict[str, str]) -> None:
         """Student slug → the SHA-256 of their new portal token; each replaces the student's old one."""
+        columns = ("cohort", "student", "token_sha256", "issued_at")
         with self.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO portal_tokens (cohort, student, token_sha256, issued_at) VALUES (?, ?, ?, ?)",
-                [(cohort, student, digest, now()) for student, digest in hashes.items()],
-            )
+            db.executemany(upsert("portal_tokens", columns[:2], dict.fromkeys(columns)),
+                           [(cohort, student, digest, now()) for student, digest in hashes.items()])
 
     def portal_student(self, token_sha256: str) -> tuple[str, str] | None:
         """(cohort, student) whose current portal token has this SHA-256, or None."""
@@ -411,22 +439,13 @@ class Registry:
 
     def acquire_cohort_lock(self, cohort: str, operation: str) -> None:
         """Take the cohort's operation lock, or refuse with who holds it. A holder that died is replaced."""
-        host = socket.gethostname()
-        with self.transaction() as db:
-            row = db.execute("SELECT * FROM cohort_locks WHERE cohort = ?", (cohort,)).fetchone()
-            if row is not None and (row["host"] != host or pid_alive(row["pid"])):
-                raise LabctlError(
-                    f"cohort {cohort!r} is busy: `{row['operation']}` has run since {row['acquired_at']}"
-                    f" (pid {row['pid']} on {row['host']}); wait for it to finish, then retry"
-                )
-            db.execute(
-                "INSERT OR REPLACE INTO cohort_locks (cohort, operation, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)",
-                (cohort, operation, os.getpid(), host, now()),
-            )
+        row = self.claim("cohort_locks", {"cohort": cohort}, {"operation": operation})
+        if row is not None:
+            doing = f"`{row['operation']}` has run" if row else "it is held"
+            raise LabctlError(f"cohort {cohort!r} is busy: {doing} {held_since(row)}; wait for it to finish, then retry")
 
     def release_cohort_lock(self, cohort: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM cohort_locks WHERE cohort = ? AND pid = ?", (cohort, os.getpid()))
+        self.release("cohort_locks", {"cohort": cohort}, {"pid": os.getpid()})
 
     def acquire_grading_lock(self, cohort: str, run_id: str, wait: bool = False, poll_s: float = 0.5) -> None:
         """Take the cohort's grading lock; if another live run holds it, refuse in one line, or with
@@ -434,8 +453,7 @@ class Registry:
         self.take_lock("grading_locks", {"cohort": cohort}, run_id, wait, poll_s, f"cohort {cohort!r}")
 
     def release_grading_lock(self, cohort: str, run_id: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM grading_locks WHERE cohort = ? AND run_id = ?", (cohort, run_id))
+        self.release("grading_locks", {"cohort": cohort}, {"run_id": run_id})
 
     def acquire_student_grading_lock(self, cohort: str, student: str, run_id: str, wait: bool = False,
                                      poll_s: float = 0.1) -> None:
@@ -444,38 +462,64 @@ class Registry:
                        f"student {student!r} of cohort {cohort!r}")
 
     def release_student_grading_lock(self, cohort: str, student: str, run_id: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM student_grading_locks WHERE cohort = ? AND student = ? AND run_id = ?",
-                       (cohort, student, run_id))
+        self.release("student_grading_locks", {"cohort": cohort, "student": student}, {"run_id": run_id})
 
     def take_lock(self, table: str, key: dict[str, str], run_id: str, wait: bool, poll_s: float, what: str) -> None:
+        while True:
+            row = self.claim(table, key, {"run_id": run_id})
+            if row is None:
+                return
+            if not wait:
+                raise LabctlError(f"{what} is being graded {held_since(row)}; rerun with --wait to wait for it")
+            time.sleep(poll_s)
+
+    def claim(self, table: str, key: dict[str, str], held_for: dict[str, str]) -> dict | None:
+        """Take the lock `key` of `table` for this process (its row records `held_for`, pid, host and when),
+        replacing a holder that died. None when taken; else the live holder's row ({} when PostgreSQL
+        knows a holder whose row was removed, e.g. by `labctl unlock`)."""
         host = socket.gethostname()
         where = " AND ".join(f"{column} = ?" for column in key)
-        columns = ", ".join((*key, "run_id", "pid", "host", "acquired_at"))
-        while True:
-            with self.transaction() as db:
-                row = db.execute(f"SELECT * FROM {table} WHERE {where}", tuple(key.values())).fetchone()
-                if row is None or (row["host"] == host and not pid_alive(row["pid"])):
-                    db.execute(
-                        f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({', '.join('?' * (len(key) + 4))})",
-                        (*key.values(), run_id, os.getpid(), host, now()),
-                    )
-                    return
-            if not wait:
-                raise LabctlError(
-                    f"{what} is being graded since {row['acquired_at']} (pid {row['pid']} on"
-                    f" {row['host']}); rerun with --wait to wait for it"
-                )
-            time.sleep(poll_s)
+        with self.transaction() as db:
+            row = db.execute(f"SELECT * FROM {table} WHERE {where}", tuple(key.values())).fetchone()
+            if not self.free(table, key, row, host):
+                return dict(row) if row is not None else {}
+            values = {**key, **held_for, "pid": os.getpid(), "host": host, "acquired_at": now()}
+            db.execute(upsert(table, tuple(key), values), tuple(values.values()))
+        return None
+
+    def free(self, table: str, key: dict[str, str], row, host: str) -> bool:
+        """Whether the lock can be taken. On SQLite: nobody holds it, or its holder was a process of this
+        host that died (another host's holder counts as alive). On PostgreSQL: nobody else's session holds
+        its advisory lock (then this connection holds it from now on), and this process's row is not in it."""
+        if not self.shared:
+            return row is None or (row["host"] == host and not pid_alive(row["pid"]))
+        lock = self.db.lock_key(table, *key.values())
+        if lock not in self.held:
+            if not self.db.execute("SELECT pg_try_advisory_lock(?)", (lock,)).fetchone()[0]:
+                return False
+            self.held.add(lock)
+        return row is None or not (row["host"] == host and row["pid"] == os.getpid())
+
+    def release(self, table: str, key: dict[str, str], held_for: dict[str, Any]) -> None:
+        """Remove the lock's row if `held_for` matches it; on PostgreSQL let go of the advisory lock once
+        no row holds it."""
+        by_key = " AND ".join(f"{column} = ?" for column in key)
+        by_holder = " AND ".join(f"{column} = ?" for column in held_for)
+        with self.transaction() as db:
+            db.execute(f"DELETE FROM {table} WHERE {by_key} AND {by_holder}", (*key.values(), *held_for.values()))
+            left = db.execute(f"SELECT 1 FROM {table} WHERE {by_key}", tuple(key.values())).fetchone()
+        lock = self.db.lock_key(table, *key.values()) if self.shared else None
+        if lock in self.held and left is None:
+            self.db.execute("SELECT pg_advisory_unlock(?)", (lock,))
+            self.held.discard(lock)
 
     def set_backend(self, cohort: str, backend: Backend) -> None:
         """Record where the cohort's Pulumi state lives; the passphrase itself is never given here."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO cohort_backends (cohort, url, org, secrets_provider, passphrase_env, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (cohort, backend.url, backend.org, backend.secrets_provider, backend.to_dict()["passphrase_env"], now()),
-            )
+            values = {"cohort": cohort, "url": backend.url, "org": backend.org,
+                      "secrets_provider": backend.secrets_provider,
+                      "passphrase_env": backend.to_dict()["passphrase_env"], "updated_at": now()}
+            db.execute(upsert("cohort_backends", ("cohort",), values), tuple(values.values()))
 
     def backend(self, cohort: str) -> Backend | None:
         """The cohort's recorded backend, or None (the home's file backend)."""
@@ -488,10 +532,9 @@ class Registry:
     def set_operator(self, cohort: str, namespace: str, kubeconfig: str | None, kube_context: str | None) -> None:
         """Record the cluster and namespace whose operator runs the cohort's stacks (`up --via operator`)."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO cohort_operators (cohort, namespace, kubeconfig, kube_context, exported_at)"
-                " VALUES (?, ?, ?, ?, ?)", (cohort, namespace, kubeconfig, kube_context, now()),
-            )
+            values = {"cohort": cohort, "namespace": namespace, "kubeconfig": kubeconfig,
+                      "kube_context": kube_context, "exported_at": now()}
+            db.execute(upsert("cohort_operators", ("cohort",), values), tuple(values.values()))
 
     def operator(self, cohort: str) -> dict | None:
         """namespace, kubeconfig, kube_context and exported_at of the cohort's operator, or None."""
@@ -518,17 +561,45 @@ class Registry:
         return {r[0]: r[1] for r in rows}
 
     def cohort_lock(self, cohort: str) -> dict | None:
-        """Who holds the cohort's operation lock, with `alive` False when it is a dead process on this host."""
+        """Who holds the cohort's operation lock, with `alive`: on SQLite whether a process of this host
+        still runs (None for another host's); on PostgreSQL whether any session still holds it."""
         row = self.db.execute("SELECT * FROM cohort_locks WHERE cohort = ?", (cohort,)).fetchone()
         if row is None:
             return None
         local = row["host"] == socket.gethostname()
+        if self.shared:
+            return {**dict(row), "local": local, "alive": self.lock_held("cohort_locks", cohort)}
         return {**dict(row), "local": local, "alive": pid_alive(row["pid"]) if local else None}
+
+    def lock_held(self, table: str, *key: str) -> bool:
+        """Whether a session holds the advisory lock of `key` (PostgreSQL): this one, or another."""
+        lock = self.db.lock_key(table, *key)
+        if lock in self.held:
+            return True
+        if self.db.execute("SELECT pg_try_advisory_lock(?)", (lock,)).fetchone()[0]:
+            self.db.execute("SELECT pg_advisory_unlock(?)", (lock,))
+            return False
+        return True
 
     def break_cohort_lock(self, cohort: str) -> None:
         """Remove the cohort's lock whoever holds it (`labctl unlock`, after a crash)."""
         with self.transaction() as db:
             db.execute("DELETE FROM cohort_locks WHERE cohort = ?", (cohort,))
+
+
+def upsert(table: str, key: tuple[str, ...], values: dict[str, Any]) -> str:
+    """INSERT of `values` (their keys are the columns), updating the row whose `key` columns match:
+    SQLite and PostgreSQL both run it."""
+    updates = ", ".join(f"{column} = excluded.{column}" for column in values if column not in key)
+    return (f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
+            f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}")
+
+
+def held_since(row: dict) -> str:
+    """`since <when> (pid <pid> on <host>)` of a lock's holder, for a refusal."""
+    if not row:
+        return "by another labctl whose record was removed"
+    return f"since {row['acquired_at']} (pid {row['pid']} on {row['host']})"
 
 
 def pid_alive(pid: int) -> bool:

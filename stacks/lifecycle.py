@@ -342,7 +342,8 @@ def unlock(reg: Registry, cohort: Cohort, engine: Engine, students: tuple[str, .
     """Clear what a crashed run left: cancel the stacks' engine locks, release the cohort lock, and
     record students it left `running` as failed. Refused while the lock's holder is alive here."""
     holder = reg.cohort_lock(cohort.name)
-    if holder and holder["local"] and holder["alive"]:
+    # A shared registry (PostgreSQL) knows whether a holder on any machine is alive; SQLite only this host's.
+    if holder and holder["alive"] and (holder["local"] or reg.shared):
         raise LabctlError(
             f"cohort {cohort.name!r} is held by a running `{holder['operation']}` (pid {holder['pid']});"
             " stop that process (Ctrl-C cancels its stacks) instead of unlocking"

@@ -51,7 +51,7 @@ def labctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test writes under its own temp home, never ~/.labctl."""
     home = tmp_path / "labctl-home"
     monkeypatch.setenv("LABCTL_HOME", str(home))
-    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LABCTL_DATABASE_URL"):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -79,6 +79,41 @@ def aws(moto_endpoint: str) -> Iterator[boto3.Session]:
 
 def aws_client(session: boto3.Session, service: str, endpoint: str):
     return session.client(service, endpoint_url=endpoint)
+
+
+@pytest.fixture(scope="session")
+def registry_database(postgres_dsn: str) -> Iterator[str]:
+    """A throwaway PostgreSQL database for the shared-registry tests of this session, dropped after it."""
+    import psycopg
+
+    name = f"labctl_registry_test_{os.getpid()}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    yield postgres_dsn.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def fresh_schema(database: str) -> str:
+    """A URL of `database` whose connections work in a new, empty schema (one per test)."""
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{database}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test on both registries: SQLite under the test's home, and PostgreSQL
+    (LABCTL_DATABASE_URL, an empty schema of the session's throwaway database)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("LABCTL_DATABASE_URL", fresh_schema(request.getfixturevalue("registry_database")))
+    return request.param
 
 
 @pytest.fixture(scope="session")

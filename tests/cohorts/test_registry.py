@@ -1,4 +1,5 @@
-"""The SQLite registry: cohorts, students, grade history, migrations."""
+"""The registry: cohorts, students, grade history, migrations. Tests taking `registry_backend` run on
+SQLite and on PostgreSQL (tests/conftest.py); the others are about SQLite's file."""
 
 from __future__ import annotations
 
@@ -18,21 +19,21 @@ def cohort(name: str = "fall24") -> Cohort:
                   students)
 
 
-def test_cohort_round_trips(tmp_path):
+def test_cohort_round_trips(tmp_path, registry_backend):
     with Registry(tmp_path / "r.db") as reg:
         reg.create_cohort(cohort())
         assert reg.cohort("fall24") == cohort()
         assert reg.cohort_names() == ["fall24"]
 
 
-def test_duplicate_cohort_is_an_input_error(tmp_path):
+def test_duplicate_cohort_is_an_input_error(tmp_path, registry_backend):
     with Registry(tmp_path / "r.db") as reg:
         reg.create_cohort(cohort())
         with pytest.raises(InputError, match="already exists"):
             reg.create_cohort(cohort())
 
 
-def test_unknown_cohort_lists_known_ones(tmp_path):
+def test_unknown_cohort_lists_known_ones(tmp_path, registry_backend):
     with Registry(tmp_path / "r.db") as reg:
         reg.create_cohort(cohort())
         with pytest.raises(InputError, match=r"unknown cohort 'nope' \(known: fall24\)"):
@@ -67,7 +68,7 @@ def test_newer_schema_is_refused(tmp_path):
         Registry(tmp_path / "r.db")
 
 
-def test_grades_are_kept_per_run(tmp_path):
+def test_grades_are_kept_per_run(tmp_path, registry_backend):
     result = {"student": "ada", "lab": "s3-static-website", "graded_at": "2026-01-01T00:00:00+00:00",
               "score": 70, "max_score": 100, "percent": 70.0, "passed": False}
     with Registry(tmp_path / "r.db") as reg:
@@ -80,7 +81,7 @@ def test_grades_are_kept_per_run(tmp_path):
     assert [h["score"] for h in history] == [70, 100]
 
 
-def test_cohorts_whose_prefixes_overlap_are_refused(tmp_path):
+def test_cohorts_whose_prefixes_overlap_are_refused(tmp_path, registry_backend):
     with Registry(tmp_path / "r.db") as reg:
         reg.create_cohort(cohort("c1"))
         with pytest.raises(InputError, match="would share resource prefixes"):
@@ -89,7 +90,7 @@ def test_cohorts_whose_prefixes_overlap_are_refused(tmp_path):
         assert reg.cohort_names() == ["c1", "c10"]
 
 
-def test_services_budget_and_email_round_trip(tmp_path):
+def test_services_budget_and_email_round_trip(tmp_path, registry_backend):
     from dataclasses import replace
 
     from cohorts.cohort import Services
@@ -119,7 +120,7 @@ def test_migration_records_the_only_lab_as_current_and_later_statuses_keep_it(tm
         assert reg.stack_statuses("one")["ada"]["lab"] == "dynamodb-orders"
 
 
-def test_history_lists_runs_in_order_and_each_run_in_roster_order(tmp_path):
+def test_history_lists_runs_in_order_and_each_run_in_roster_order(tmp_path, registry_backend):
     def result(student: str, lab: str) -> dict:
         return {"student": student, "lab": lab, "graded_at": "2026-01-01T00:00:00+00:00", "score": 1,
                 "max_score": 100, "percent": 1.0, "passed": False}

@@ -10,7 +10,7 @@ from labs.errors import LabctlError
 
 
 @pytest.fixture
-def registry():
+def registry(registry_backend):
     students = parse_roster("id\nada\nbob\n", "c1", "r.csv")
     with Registry() as reg:
         reg.create_cohort(Cohort("c1", ("s3-static-website",), make_target("localstack", None, "us-east-1", None), students))

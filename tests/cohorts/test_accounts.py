@@ -27,6 +27,8 @@ from cohorts.cohort import Cohort, make_target, parse_roster, synthetic_students
 from cohorts.registry import Registry
 from labs.errors import InputError, LabctlError
 
+pytestmark = pytest.mark.usefixtures("registry_backend")
+
 IDS = [f"1111111111{n:02d}" for n in range(10)]
 
 

@@ -208,3 +208,20 @@ def test_the_passphrase_variable_not_its_value_reaches_the_shared_database(share
     with psycopg.connect(shared_url) as conn:
         dump = json.dumps(conn.execute("SELECT * FROM cohort_backends").fetchall())
     assert "CS_PASS" in dump and "never-in-the-database" not in dump
+
+
+def test_unlock_refuses_while_the_holder_lives_on_another_machine_and_clears_a_dead_one(shared_url, monkeypatch):
+    from stacks.lifecycle import unlock
+
+    with Registry() as reg:
+        reg.create_cohort(make_cohort())
+    machine(monkeypatch, "machine-a")
+    first = Registry()
+    first.acquire_cohort_lock("sh1", "up")
+    machine(monkeypatch, "machine-b")
+    with Registry() as second:
+        with pytest.raises(LabctlError, match=r"cohort 'sh1' is held by a running `up`"):
+            unlock(second, second.cohort("sh1"), engine=None)
+        first.db.close()
+        assert until(lambda: second.cohort_lock("sh1")["alive"] is False)
+        assert unlock(second, second.cohort("sh1"), engine=None).released["host"] == "machine-a"

@@ -206,6 +206,8 @@ class Registry:
     """Cohorts, students and grade history. One connection per instance; use as a context manager."""
 
     def __init__(self, path: Path | None = None):
+        """The registry of `LABCTL_DATABASE_URL` when it is set, else the SQLite file `path` (default: the
+        home's)."""
         self.url = database_url()
         self.path = Path(path) if path else registry_path()
         self.held: set[int] = set()

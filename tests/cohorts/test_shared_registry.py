@@ -87,13 +87,22 @@ def test_two_homes_on_one_database_see_the_same_cohorts_grades_and_tokens(shared
     assert not (tmp_path / "home-b" / "registry.sqlite3").exists()
 
 
-def test_a_cohort_lock_held_on_one_machine_refuses_the_other_until_its_holder_dies(shared_url, monkeypatch):
+@pytest.fixture
+def up_on_machine_a(shared_url, monkeypatch) -> Registry:
+    """Cohort sh1 whose lock an `up` on machine-a holds (its registry connection, returned); the test
+    itself runs as machine-b."""
     with Registry() as reg:
         reg.create_cohort(make_cohort())
     machine(monkeypatch, "machine-a")
     first = Registry()
     first.acquire_cohort_lock("sh1", "up")
     machine(monkeypatch, "machine-b")
+    yield first
+    first.db.close()
+
+
+def test_a_cohort_lock_held_on_one_machine_refuses_the_other_until_its_holder_dies(up_on_machine_a):
+    first = up_on_machine_a
     with Registry() as second:
         with pytest.raises(LabctlError, match=r"cohort 'sh1' is busy: `up` has run since .* on machine-a\)"):
             second.acquire_cohort_lock("sh1", "destroy")
@@ -210,15 +219,10 @@ def test_the_passphrase_variable_not_its_value_reaches_the_shared_database(share
     assert "CS_PASS" in dump and "never-in-the-database" not in dump
 
 
-def test_unlock_refuses_while_the_holder_lives_on_another_machine_and_clears_a_dead_one(shared_url, monkeypatch):
+def test_unlock_refuses_while_the_holder_lives_on_another_machine_and_clears_a_dead_one(up_on_machine_a):
     from stacks.lifecycle import unlock
 
-    with Registry() as reg:
-        reg.create_cohort(make_cohort())
-    machine(monkeypatch, "machine-a")
-    first = Registry()
-    first.acquire_cohort_lock("sh1", "up")
-    machine(monkeypatch, "machine-b")
+    first = up_on_machine_a
     with Registry() as second:
         with pytest.raises(LabctlError, match=r"cohort 'sh1' is held by a running `up`"):
             unlock(second, second.cohort("sh1"), engine=None)

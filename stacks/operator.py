@@ -4,8 +4,8 @@ hands the cohort to the operator, which runs each stack in a workspace pod of it
 
 - **Program source: git.** The operator clones `--repo` at `--commit` (default: this checkout's HEAD)
   and runs the project at its root (`Pulumi.yaml`, main `stacks/`); `pulumi install` in the workspace
-  installs labctl from `requirements.txt`. A `Program` object (pulumi.com/v1) holds Pulumi YAML only,
-  which labctl's Python program is not.
+  installs labctl from `stacks/requirements.txt` (the language host reads it in the program's folder).
+  A `Program` object (pulumi.com/v1) holds Pulumi YAML only, which labctl's Python program is not.
 - **Config**: the student's part of the cohort (`labctl:cohort`, `labctl:student`, `labctl:lab`) inline,
   so the program in the pod needs no registry (`stack_config` here, read back by `stacks/__main__.py`).
 - **Secrets** come from one Kubernetes Secret through `envRefs` (the passphrase, AWS keys, PGPASSWORD,

@@ -152,6 +152,16 @@ def test_the_program_in_the_pod_builds_what_labctl_builds_from_the_stack_config(
     assert planned(in_pod) == planned(cohort)
 
 
+def test_the_workspace_installs_labctl_from_the_programs_folder():
+    """`pulumi install` runs pip in the program's folder (Pulumi.yaml main) on its requirements.txt."""
+    repo = Path(operator.REPO)
+    main = YAML(typ="safe").load(repo / "Pulumi.yaml")["main"]
+    lines = (repo / main / "requirements.txt").read_text().splitlines()
+    wanted = [line for line in lines if line.strip() and not line.startswith("#")]
+    assert len(wanted) == 1
+    assert 'name = "labctl"' in ((repo / main / wanted[0]).resolve() / "pyproject.toml").read_text()
+
+
 def test_a_mandatory_violation_writes_nothing_and_exits_1(reg, tmp_path, monkeypatch):
     from stacks import plan
 

@@ -1211,15 +1211,21 @@ def handouts(cohort_name: str, out: Path, fmt: str, portal_links: bool, backend:
 @click.option("--student", required=True, help="The student.")
 @backend_option
 def student_env(cohort_name: str, student: str, backend: str | None) -> None:
-    """Print `export` lines for one student's shell (eval "$(labctl student env ...)")."""
+    """Print `export` lines for one student's shell (eval "$(labctl student env ...)"); in isolation mode
+    account, short-lived credentials of their role in their own account."""
+    from cohorts.accounts import cohort_accounts
     from stacks.engine import engine_backend
-    from stacks.handouts import engine_outputs, env_text
+    from stacks.handouts import account_outputs, engine_outputs, env_text
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
         lab = reg.current_lab(cohort_name, student)
         chosen_backend = engine_backend(reg.backend(cohort_name), backend)
+        account = cohort_accounts(reg, cohort_name).get(cohort.student(student).student)
     chosen = cohort.student(student)
+    if account is not None:  # isolation mode `account`: the student's role in their own account
+        click.echo(env_text(cohort, chosen, account_outputs(cohort, account.account_id), lab), nl=False)
+        return
     outputs, _ = engine_outputs(cohort, chosen_backend)
     click.echo(env_text(cohort, chosen, outputs(chosen), lab), nl=False)
 

@@ -64,6 +64,8 @@ def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: 
     if outputs.get("aws_access_key_id") and outputs.get("aws_secret_access_key"):
         env["AWS_ACCESS_KEY_ID"] = str(outputs["aws_access_key_id"])
         env["AWS_SECRET_ACCESS_KEY"] = str(outputs["aws_secret_access_key"])
+    if outputs.get("aws_session_token"):
+        env["AWS_SESSION_TOKEN"] = str(outputs["aws_session_token"])
     if outputs.get("namespace"):
         env["LABCTL_NAMESPACE"] = str(outputs["namespace"])
     if outputs.get("database_dsn"):
@@ -93,6 +95,16 @@ def kubeconfig_lines(student: Student, kubeconfig: str) -> list[str]:
         KUBECONFIG_END,
         f'export KUBECONFIG="{path}"',
     ]
+
+
+def account_outputs(cohort: Cohort, account_id: str) -> dict[str, str]:
+    """Isolation mode `account`: short-lived credentials of the student's own role in their account
+    (`sts:AssumeRole` of `labctl-student` with the instructor's credentials), in place of stack outputs."""
+    from cohorts.accounts import student_session
+
+    creds = student_session(cohort.target, account_id).get_credentials().get_frozen_credentials()
+    return {"aws_access_key_id": creds.access_key, "aws_secret_access_key": creds.secret_key,
+            "aws_session_token": creds.token}
 
 
 def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
+import boto3
 import pytest
 from click.testing import CliRunner
 
@@ -128,6 +130,13 @@ def test_proof_one_account_per_student_on_the_embedded_emulator(tmp_path):
                 accounts[student["prefix"]] = session
         assert {prefix: account_buckets(s, endpoint) for prefix, s in accounts.items()} == {
             p: [f"{p}-site"] for p in ("big-ada", "big-bob", "big-cy", "other-zed")}
+
+        exports = dict(shlex.split(line)[1].split("=", 1) for line in
+                       run("student", "env", "--cohort", "big", "--student", "bob").stdout.splitlines()
+                       if line.startswith("export "))
+        own = boto3.Session(exports["AWS_ACCESS_KEY_ID"], exports["AWS_SECRET_ACCESS_KEY"],
+                            exports["AWS_SESSION_TOKEN"], "us-east-1")
+        assert account_buckets(own, endpoint) == ["big-bob-site"]
 
         graded = run("grade", "--cohort", "big", "--format", "json")
         assert graded.exit_code == 0, graded.output

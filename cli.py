@@ -505,6 +505,29 @@ for command in (cohort_create, cohort_set, cohort_show, cohort_list, cohort_dele
     cohort_group.add_command(command)
 
 
+@click.group("registry")
+def registry_group() -> None:
+    """The registry: SQLite under the home, or the PostgreSQL database of LABCTL_DATABASE_URL."""
+
+
+@click.command("import")
+@click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite registry to copy (default: this home's).")
+def registry_import(source: Path | None) -> None:
+    """Copy this home's SQLite registry into the shared PostgreSQL database (LABCTL_DATABASE_URL), which
+    must hold no cohort yet. The SQLite file is left as it was."""
+    from cohorts.home import registry_path
+    from cohorts.registry import import_home
+
+    with registry() as reg:
+        counts = import_home(reg, source or registry_path())
+    copied = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+    click.echo(f"imported into {reg.db.where}: {copied or 'nothing (an empty registry)'}")
+
+
+registry_group.add_command(registry_import)
+
+
 # --- accounts -----------------------------------------------------------------------------------
 
 
@@ -1402,7 +1425,7 @@ def doctor(settings: Settings, fmt: str) -> None:
 
 for command in (labs_group, emulator_group, cohort_group, plan, policy_group, grade, grades_group, student_group, demo, doctor, engine_group, up, destroy, reset, status, sweep, handouts, selftest_group):
     cli.add_command(command)
-for command in (reap, unlock, serve, portal_group, accounts_group):
+for command in (reap, unlock, serve, portal_group, accounts_group, registry_group):
     cli.add_command(command)
 
 
@@ -1424,6 +1447,7 @@ EXAMPLES = {
     "cohort show": "labctl cohort show fall24",
     "cohort list": "labctl cohort list",
     "cohort delete": "labctl cohort delete fall24",
+    "registry import": "labctl registry import --from ~/.labctl/registry.sqlite3",
     "cohort backend": "labctl cohort backend fall24 --backend 's3://labs-state?endpoint=minio:9000&region=us-east-1' --passphrase-env LABCTL_PASSPHRASE",
     "plan": "labctl plan --cohort fall24 --format json --out plan.json",
     "policy check": "labctl policy check --preview-json preview.json --format sarif --out results.sarif",

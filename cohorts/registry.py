@@ -205,10 +205,10 @@ def now() -> str:
 class Registry:
     """Cohorts, students and grade history. One connection per instance; use as a context manager."""
 
-    def __init__(self, path: Path | None = None):
-        """The registry of `LABCTL_DATABASE_URL` when it is set, else the SQLite file `path` (default: the
-        home's)."""
-        self.url = database_url()
+    def __init__(self, path: Path | None = None, shared: bool = True):
+        """The registry of `LABCTL_DATABASE_URL` when it is set (and `shared`), else the SQLite file `path`
+        (default: the home's)."""
+        self.url = database_url() if shared else None
         self.path = Path(path) if path else registry_path()
         self.held: set[int] = set()
         """The advisory locks this connection holds (PostgreSQL)."""
@@ -587,6 +587,37 @@ class Registry:
         """Remove the cohort's lock whoever holds it (`labctl unlock`, after a crash)."""
         with self.transaction() as db:
             db.execute("DELETE FROM cohort_locks WHERE cohort = ?", (cohort,))
+
+
+def import_home(target: Registry, path: Path) -> dict[str, int]:
+    """Copy the SQLite registry at `path` (brought to the current schema first) into the shared database
+    `target`, in one transaction; table → rows copied. Refused (exit 2) unless `target` is PostgreSQL and
+    holds no cohort yet. Grade ids are kept (runs stay in the order they began) and the id sequence is
+    moved past them."""
+    if not target.shared:
+        raise InputError("set LABCTL_DATABASE_URL to the PostgreSQL database to import into", "LABCTL_DATABASE_URL")
+    if not path.is_file():
+        raise InputError(f"no registry at {path}", "--from")
+    with Registry(path, shared=False) as home:
+        tables = [r[0] for r in home.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
+        with target.transaction() as db:
+            if db.execute("SELECT 1 FROM cohorts").fetchone():
+                raise InputError(f"{target.db.where} already holds cohorts: import into an empty database",
+                                 "LABCTL_DATABASE_URL")
+            counts = {table: copy_table(home, db, table) for table in tables}
+            db.execute("SELECT setval(pg_get_serial_sequence('grades', 'id'), COALESCE(MAX(id), 0) + 1, false)"
+                       " FROM grades")
+    return counts
+
+
+def copy_table(source: Registry, db: Any, table: str) -> int:
+    rows = source.db.execute(f"SELECT * FROM {table}").fetchall()
+    if rows:
+        columns = rows[0].keys()
+        db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                       [tuple(row) for row in rows])
+    return len(rows)
 
 
 def upsert(table: str, key: tuple[str, ...], values: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from cohorts.backend import parse_backend
 from cohorts.cohort import Cohort, make_target, parse_roster
 from cohorts.registry import MIGRATIONS, Registry
 from labs.errors import InputError, LabctlError
@@ -229,3 +230,40 @@ def test_unlock_refuses_while_the_holder_lives_on_another_machine_and_clears_a_d
         first.db.close()
         assert until(lambda: second.cohort_lock("sh1")["alive"] is False)
         assert unlock(second, second.cohort("sh1"), engine=None).released["host"] == "machine-a"
+
+
+def test_a_homes_sqlite_registry_is_imported_whole_and_runs_keep_their_order(shared_url, tmp_path, monkeypatch):
+    def grade(run: str, student: str, score: int) -> dict:
+        return {"student": student, "lab": "s3-static-website", "graded_at": f"2026-12-0{score % 9 + 1}T00:00:00+00:00",
+                "score": score, "max_score": 10, "percent": score * 10.0, "passed": score >= 7}
+
+    monkeypatch.delenv("LABCTL_DATABASE_URL")
+    with Registry() as home:
+        home.create_cohort(make_cohort())
+        for run, score in (("run-b", 4), ("run-a", 9)):  # run-b began first: ids, not names, order runs
+            home.record_grade(run, "sh1", grade(run, "ada", score))
+        home.set_portal_tokens("sh1", {"bob": "f" * 64})
+        home.set_stack_status("sh1", "ada", "up", "done", lab="s3-static-website")
+        home.set_backend("sh1", parse_backend("s3://labs-state"))
+        before = (home.cohort("sh1"), home.grade_history("sh1"), home.stack_statuses("sh1"))
+    monkeypatch.setenv("LABCTL_DATABASE_URL", shared_url)
+    result = CliRunner().invoke(cli, ["registry", "import"])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith(": 1 cohorts, 2 students, 1 stack_status, 2 grades, 1 portal_tokens,"
+                                  " 1 cohort_backends\n")
+    with Registry() as shared:
+        assert (shared.cohort("sh1"), shared.grade_history("sh1"), shared.stack_statuses("sh1")) == before
+        assert shared.portal_student("f" * 64) == ("sh1", "bob")
+        assert shared.backend("sh1").url == "s3://labs-state"
+        shared.record_grade("run-c", "sh1", grade("run-c", "bob", 7))  # the id sequence is past the imported ids
+        assert [h["run_id"] for h in shared.grade_history("sh1")] == ["run-b", "run-a", "run-c"]
+    again = CliRunner().invoke(cli, ["registry", "import"])
+    assert again.exit_code == 2 and "already holds cohorts: import into an empty database" in again.output
+
+
+def test_import_needs_a_shared_database_and_a_registry_to_copy(tmp_path, monkeypatch, registry_database):
+    result = CliRunner().invoke(cli, ["registry", "import"])
+    assert result.exit_code == 2 and result.output.startswith("Error: LABCTL_DATABASE_URL: set LABCTL_DATABASE_URL")
+    monkeypatch.setenv("LABCTL_DATABASE_URL", fresh_schema(registry_database))
+    result = CliRunner().invoke(cli, ["registry", "import", "--from", str(tmp_path / "none.sqlite3")])
+    assert result.exit_code == 2 and f"--from: no registry at {tmp_path / 'none.sqlite3'}" in result.output

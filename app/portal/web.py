@@ -28,8 +28,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.portal.service import Identity, Portal, TooSoon
-from app.portal.sessions import (FAILED_SIGNINS, FAILED_WINDOW_S, SESSION_IDLE_S, SESSION_MAX_S, Sessions,
-                                 SigninThrottle)
+from app.portal.sessions import (FAILED_SIGNINS, FAILED_WINDOW_S, SESSION_IDLE_S, SESSION_MAX_S, Session,
+                                 Sessions, SigninThrottle)
 from app.portal.tokens import same
 from labs.errors import InputError
 from validators.report import to_csv, to_html, to_json, to_junit
@@ -105,6 +105,66 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+# --- who may call: the authorization decisions the routes' dependencies apply -------------------
+
+def bearer_token(header: str) -> str | None:
+    """The token of an `Authorization: Bearer TOKEN` header (scheme in any case), or None for
+    another scheme or an empty token."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def identify_throttled(portal: Portal, throttle: SigninThrottle, address: str, token: str) -> Identity | None:
+    """Who `token` belongs to; a failed attempt counts against the client's address, and an
+    address past its limit is refused (429) before its token is even looked up."""
+    wait = throttle.retry_after(address)
+    if wait is not None:
+        raise HTTPException(429, f"too many failed sign-in attempts from your address: try again in {wait} s",
+                            headers={"Retry-After": str(wait)})
+    who = portal.identify(token)
+    if who is None:
+        throttle.failed(address)
+    return who
+
+
+def authenticate(portal: Portal, throttle: SigninThrottle, sessions: Sessions, address: str,
+                 authorization: str | None, sid: str | None) -> tuple[Identity, Session | None]:
+    """The caller and, for a cookie caller, their session. An Authorization header decides alone
+    (a bad one is 401 even beside a live cookie); without one, the session cookie must name a live
+    session (401)."""
+    if authorization is not None:
+        token = bearer_token(authorization)
+        who = identify_throttled(portal, throttle, address, token) if token else None
+        if who is None:
+            raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        return who, None
+    session = sessions.get(sid)
+    if session is None:
+        why = "your session has ended: sign in again with your link" if sid else "sign in with the link you were given"
+        raise HTTPException(401, why, headers={"WWW-Authenticate": "Bearer"})
+    return session.identity, session
+
+
+def require_student(who: Identity) -> Identity:
+    if who.is_instructor:
+        raise HTTPException(403, "this is a student's page: sign in with a student's link")
+    return who
+
+
+def require_instructor(who: Identity) -> Identity:
+    if not who.is_instructor:
+        raise HTTPException(403, "instructors only")
+    return who
+
+
+def check_csrf(session: Session | None, sent: object) -> None:
+    """A cookie caller (one with a session) must send the session's CSRF token; a bearer caller
+    carries no ambient credential and needs none."""
+    if session is not None and not (isinstance(sent, str) and same(sent, session.csrf)):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+
 def create_app(portal: Portal, settings: WebSettings = WebSettings(), clock: Callable[[], float] = time.monotonic) -> FastAPI:
     app = FastAPI(title="labctl portal", version="1", docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -136,57 +196,30 @@ def create_app(portal: Portal, settings: WebSettings = WebSettings(), clock: Cal
         return await http_error(request, StarletteHTTPException(404, str(exc)))
 
     def identify(request: Request, token: str) -> Identity | None:
-        """Who `token` belongs to; a failed attempt counts against the client's address, and an
-        address past its limit is refused before its token is even looked up."""
-        address = client_address(request)
-        wait = throttle.retry_after(address)
-        if wait is not None:
-            raise HTTPException(429, f"too many failed sign-in attempts from your address: try again in {wait} s",
-                                headers={"Retry-After": str(wait)})
-        who = portal.identify(token)
-        if who is None:
-            throttle.failed(address)
-        return who
+        return identify_throttled(portal, throttle, client_address(request), token)
 
     def caller(request: Request) -> Identity:
-        header = request.headers.get("authorization")
-        if header is not None:
-            scheme, _, token = header.partition(" ")
-            who = identify(request, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-            if who is None:
-                raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
-            return who
-        sid = request.cookies.get(COOKIE)
-        session = sessions.get(sid)
-        if session is None:
-            why = "your session has ended: sign in again with your link" if sid else "sign in with the link you were given"
-            raise HTTPException(401, why, headers={"WWW-Authenticate": "Bearer"})
+        who, session = authenticate(portal, throttle, sessions, client_address(request),
+                                    request.headers.get("authorization"), request.cookies.get(COOKIE))
         request.state.session = session
-        return session.identity
+        return who
 
     def student(who: Identity = Depends(caller)) -> Identity:
-        if who.is_instructor:
-            raise HTTPException(403, "this is a student's page: sign in with a student's link")
-        return who
+        return require_student(who)
 
     def instructor(who: Identity = Depends(caller)) -> Identity:
-        if not who.is_instructor:
-            raise HTTPException(403, "instructors only")
-        return who
+        return require_instructor(who)
 
     async def csrf_checked(request: Request, who: Identity = Depends(caller)) -> None:
         """A cookie caller's state change must carry the session's CSRF token."""
-        session = getattr(request.state, "session", None)
-        if session is None:
-            return
+        session = request.state.session
         sent = request.headers.get(CSRF_HEADER)
-        if sent is None and not is_api(request):
+        if session is not None and sent is None and not is_api(request):
             sent = (await request.form()).get(CSRF_FIELD)
-        if not isinstance(sent, str) or not same(sent, session.csrf):
-            raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+        check_csrf(session, sent)
 
     def csrf_of(request: Request) -> str | None:
-        session = getattr(request.state, "session", None)
+        session = request.state.session
         return session.csrf if session else None
 
     # --- sign-in, health, metrics --------------------------------------------------------

@@ -34,7 +34,12 @@ MUTATION_TARGETS := \
 	cohorts/cohort.py@check_cohort_name,student_slug,prefix_for,parse_roster,check_prefix_free=tests/cohorts/test_cohort.py \
 	components/aws_policies.py@role_statements,role_denials,resource_policy_denial,labctl_tag_denials,boundary_apigateway_statements,check_role_services,boundary_create_actions,own_roles,boundary_arn=tests/components/test_aws_policies.py,tests/policies/test_iam_documents.py \
 	policies/rules/escalation.py=tests/policies/test_escalation.py,tests/policies/test_iam_documents.py,tests/policies/test_policy_rules.py \
-	policies/rules/iam.py@tagging_verb,read_only_verb,wildcard_resource,scoped_to_owner,tagging_scoped_to_owner,own_role_arn,own_boundary_arn,role_action_problem,statement_problems,covers,denies,boundary_by_convention,boundary_policies,trust_problems,allowed_services=tests/policies/test_iam_rule_units.py,tests/policies/test_policy_rules.py,tests/policies/test_iam_documents.py,tests/policies/test_escalation.py
+	policies/rules/iam.py@tagging_verb,read_only_verb,wildcard_resource,scoped_to_owner,tagging_scoped_to_owner,own_role_arn,own_boundary_arn,role_action_problem,statement_problems,covers,denies,boundary_by_convention,boundary_policies,trust_problems,allowed_services=tests/policies/test_iam_rule_units.py,tests/policies/test_policy_rules.py,tests/policies/test_iam_documents.py,tests/policies/test_escalation.py \
+	app/portal/web.py@bearer_token,identify_throttled,authenticate,require_student,require_instructor,check_csrf=tests/app/test_portal_auth.py \
+	app/portal/sessions.py@Sessions.create,Sessions.ended,Sessions.get,Sessions.drop,SigninThrottle.recent,SigninThrottle.retry_after,SigninThrottle.failed=tests/app/test_portal_auth.py \
+	app/portal/tokens.py@new_token,digest,same,issue_student_tokens=tests/app/test_portal_auth.py \
+	app/portal/service.py@Portal.identify,Portal.me,Portal.own_cohort_student,Portal.environment,Portal.readme,Portal.history=tests/app/test_portal_auth.py \
+	cohorts/registry.py@Registry.set_portal_tokens,Registry.portal_student=tests/app/test_portal_auth.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

@@ -39,7 +39,7 @@ MUTATION_TARGETS := \
 	app/portal/sessions.py@Sessions.create,Sessions.ended,Sessions.get,Sessions.drop,SigninThrottle.recent,SigninThrottle.retry_after,SigninThrottle.failed=tests/app/test_portal_auth.py \
 	app/portal/tokens.py@new_token,digest,same,issue_student_tokens=tests/app/test_portal_auth.py \
 	app/portal/service.py@Portal.identify,Portal.me,Portal.own_cohort_student,Portal.environment,Portal.readme,Portal.history=tests/app/test_portal_auth.py \
-	cohorts/registry.py@Registry.set_portal_tokens,Registry.portal_student=tests/app/test_portal_auth.py
+	cohorts/registry.py@Registry.set_portal_tokens,Registry.portal_student,upsert=tests/app/test_portal_auth.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

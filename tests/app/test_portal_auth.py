@@ -308,10 +308,15 @@ def test_a_session_is_only_its_own_id() -> None:
         assert sessions.get(wrong) is None
 
 
-def test_a_session_ends_idle_s_after_its_last_request() -> None:
+def clocked_sessions(max_s: float = 600) -> tuple[Clock, Sessions, str]:
+    """Sessions ending 60 s idle or `max_s` after sign-in on a hand-moved clock, and ada's."""
     clock = Clock()
-    sessions = Sessions(clock, idle_s=60, max_s=600)
-    sid, _ = sessions.create(ADA)
+    sessions = Sessions(clock, idle_s=60, max_s=max_s)
+    return clock, sessions, sessions.create(ADA)[0]
+
+
+def test_a_session_ends_idle_s_after_its_last_request() -> None:
+    clock, sessions, sid = clocked_sessions()
     clock.now += 59.5
     assert sessions.get(sid) is not None  # and its idle time starts again
     clock.now += 59.5
@@ -323,9 +328,7 @@ def test_a_session_ends_idle_s_after_its_last_request() -> None:
 
 
 def test_a_busy_session_ends_max_s_after_sign_in() -> None:
-    clock = Clock()
-    sessions = Sessions(clock, idle_s=60, max_s=150)
-    sid, _ = sessions.create(ADA)
+    clock, sessions, sid = clocked_sessions(max_s=150)
     for _ in range(4):
         clock.now += 37.4
         assert sessions.get(sid) is not None
@@ -334,9 +337,7 @@ def test_a_busy_session_ends_max_s_after_sign_in() -> None:
 
 
 def test_ended_sessions_are_forgotten_when_another_signs_in_and_live_ones_kept() -> None:
-    clock = Clock()
-    sessions = Sessions(clock, idle_s=60, max_s=600)
-    old, _ = sessions.create(ADA)
+    clock, sessions, _ = clocked_sessions()  # ada's session, ended by the last sign-in
     clock.now += 30
     live, _ = sessions.create(BOB)
     clock.now += 30

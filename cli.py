@@ -921,13 +921,12 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
     """Fan `operation` out over the cohort's students; a summary, then `then()` (False = a failure);
     exit 1 if anything failed, 130 on Ctrl-C."""
     from stacks.engine import Engine, engine_backend
-    from stacks.lifecycle import refuse_account_mode, run_cohort
+    from stacks.lifecycle import run_cohort
 
     from stacks.live import LiveRuns
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)  # an unknown cohort is said before anything about the engine
-        refuse_account_mode(reg, cohort, operation)
         engine = Engine(engine_backend(reg.backend(cohort.name), backend))
         with LiveRuns(settings.err, f"{operation} {cohort.name}", settings.show_progress) as live:
             summary = run_cohort(reg, cohort, operation, engine, students, concurrency, rerun_all, live, lab)
@@ -938,6 +937,8 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
         columns = ["student", *(["lab"] if several else []), "status", "changed", "took", "error"]
         settings.out.print(table(None, columns, rows))
     click.echo(summary.line())
+    for note in summary.notes:
+        click.echo(note)
     if summary.interrupted:
         raise click.exceptions.Exit(130)
     ok = then() if then and not summary.failed else True
@@ -984,11 +985,11 @@ def up(settings: Settings, cohort_name: str, students: tuple[str, ...], concurre
                    lab=lab)
         return
     from stacks.engine import engine_backend
-    from stacks.lifecycle import refuse_account_mode
+    from stacks.lifecycle import refuse_operator_account_mode
     from stacks.operator import export_cohort, program_source
 
     with registry() as reg:
-        refuse_account_mode(reg, reg.cohort(cohort_name), "up")
+        refuse_operator_account_mode(reg, reg.cohort(cohort_name))
     if out is None or preview:
         raise InputError("--via operator writes manifests: give --out DIR (and no --preview)", "--out")
     with registry() as reg:

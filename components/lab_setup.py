@@ -125,7 +125,7 @@ def load_setup(path: Path) -> Any:
 class AwsSetupProvider(ScriptProvider):
     """Runs the lab's `setup(session, endpoint_url, prefix, student)` with the instructor's AWS access."""
 
-    watched = ("script", "sha256", "prefix", "student", "region", "endpoint_url", "profile")
+    watched = ("script", "sha256", "prefix", "student", "region", "endpoint_url", "profile", "role_arn")
 
     def run(self, props: Mapping[str, Any]) -> str:
         import boto3
@@ -139,11 +139,22 @@ class AwsSetupProvider(ScriptProvider):
             profile_name=props.get("profile") or None,
         )
         try:
+            if props.get("role_arn"):
+                session = assumed(session, props)
             module.setup(session, props.get("endpoint_url") or None, props["prefix"], props["student"])
         except (BotoCoreError, ClientError) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise LabctlError(f"setting up {props['prefix']} with {props['script']} failed: {first}") from None
         return f"{props['prefix']}/{props['script']}"
+
+
+def assumed(session: Any, props: Mapping[str, Any]) -> Any:
+    """A session as `role_arn` (the student's account's access role, isolation mode `account`)."""
+    import boto3
+
+    sts = session.client("sts", endpoint_url=props.get("endpoint_url") or None)
+    creds = sts.assume_role(RoleArn=props["role_arn"], RoleSessionName="labctl-setup")["Credentials"]
+    return boto3.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], props["region"])
 
 
 class DatabaseSeed(Resource, module="labctl", name="DatabaseSeed"):
@@ -156,13 +167,15 @@ class AwsSetup(Resource, module="labctl", name="AwsSetup"):
 
 @dataclass(frozen=True)
 class AwsAccess:
-    """The instructor's AWS target for setup scripts: a profile, or keys (kept out of reprs)."""
+    """The instructor's AWS target for setup scripts: a profile, or keys (kept out of reprs); with
+    `role_arn` (isolation mode `account`) the script runs as that role in the student's own account."""
 
     region: str
     endpoint_url: str | None = None
     profile: str | None = None
     access_key_id: str | None = field(default=None, repr=False)
     secret_access_key: str | None = field(default=None, repr=False)
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +243,7 @@ class LabSetup(pulumi.ComponentResource):
                     "region": access.region,
                     "endpoint_url": access.endpoint_url,
                     "profile": access.profile,
+                    **({"role_arn": access.role_arn} if access.role_arn else {}),
                     "access_key_id": secret(access.access_key_id),
                     "secret_access_key": secret(access.secret_access_key),
                 },

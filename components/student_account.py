@@ -23,6 +23,7 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from cohorts.organization import cohort_ou_name
 from components.aws_sandbox import budget_notifications
 from components.org_policies import CLOUDTRAIL_ACTIONS, BUDGET_ACTIONS, LABCTL_POLICY_ARNS, cohort_scps, scp_json
 from components.tags import COHORT_TAG, LAB_TAG, STUDENT_TAG
@@ -153,7 +154,7 @@ class CohortOrganization(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         self.ou = aws.organizations.OrganizationalUnit(
-            f"{name}-ou", name=f"labctl-{args.cohort}", parent_id=args.parent_id, tags=tags, opts=child)
+            f"{name}-ou", name=cohort_ou_name(args.cohort), parent_id=args.parent_id, tags=tags, opts=child)
         self.policies: dict[str, aws.organizations.Policy] = {}
         for short, doc in cohort_scps(list(args.labs), args.home_region).items():
             policy = aws.organizations.Policy(

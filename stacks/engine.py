@@ -28,7 +28,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from pulumi import automation as auto
 
@@ -36,6 +36,10 @@ from cohorts.backend import PASSPHRASE, Backend, parse_backend
 from cohorts.cohort import Cohort, Student, check_cluster_service
 from cohorts.home import home, write_secret
 from labs.errors import InputError, LabctlError
+
+if TYPE_CHECKING:
+    from cohorts.organization import OrganizationLayout
+    from components.student_lab import AccountPlacement
 
 PROJECT = "labctl"
 REPO = Path(__file__).resolve().parent.parent
@@ -51,6 +55,9 @@ PLUGIN_PACKAGES = {
     "postgresql": "pulumi_postgresql", "random": "pulumi_random",
 }
 ChangeCounts = dict[str, int]
+ORGANIZATION_STACK = "_organization"
+"""The slug of a cohort's organization stack (isolation mode `account`): `<cohort>._organization`. No
+student's slug can be it (slugs are lowercase letters, digits and '-')."""
 
 
 def cli_root() -> Path:
@@ -241,8 +248,12 @@ def write_policy_pack(pack: str) -> Path:
 
 def stack_name(cohort: Cohort | str, student: Student | str) -> str:
     cohort_name = cohort if isinstance(cohort, str) else cohort.name
-    slug = student if isinstance(student, str) else student.student
-    return f"{cohort_name}.{slug}"
+    return f"{cohort_name}.{slug_of(student)}"
+
+
+def slug_of(student: Student | str) -> str:
+    """A student's slug, or a stack's own slug (ORGANIZATION_STACK) as it is."""
+    return student if isinstance(student, str) else student.student
 
 
 def base_env(backend: Backend | None = None) -> dict[str, str]:
@@ -408,9 +419,10 @@ class Engine:
                 student_program(cohort, cohort.students[0], lab)
 
     def stack(
-        self, cohort: Cohort, student: Student, program: Callable[[], None] | None = None, create: bool = True
+        self, cohort: Cohort, student: Student | str, program: Callable[[], None] | None = None, create: bool = True
     ) -> auto.Stack:
-        work_dir = home() / "pulumi-work" / cohort.name / student.student
+        """One student's stack, or (`student` the slug ORGANIZATION_STACK) the cohort's organization stack."""
+        work_dir = home() / "pulumi-work" / cohort.name / slug_of(student)
         work_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         settings = auto.ProjectSettings(
             name=PROJECT, runtime="python", backend=auto.ProjectBackend(self.backend_url),
@@ -431,18 +443,20 @@ class Engine:
         except auto.CommandError as exc:
             raise LabctlError(f"stack {stack_name(cohort, student)}: {first_line(exc)}") from None
 
-    def log(self, cohort: Cohort, student: Student, operation: str, on_step: Callable[[], None] | None) -> OperationLog:
+    def log(self, cohort: Cohort, student: Student | str, operation: str,
+            on_step: Callable[[], None] | None) -> OperationLog:
         folder = home() / "logs" / cohort.name
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return OperationLog(folder / f"{student.student}.log", operation, on_step)
+        return OperationLog(folder / f"{slug_of(student)}.log", operation, on_step)
 
     def run(
         self, operation: str, cohort: Cohort, student: Student, on_step: Callable[[], None] | None = None,
-        lab: str | None = None,
+        lab: str | None = None, account: AccountPlacement | None = None,
     ) -> OperationResult:
         """Run `operation` (preview, up, destroy) on one student's stack with `lab`'s program (default: the
-        cohort's only lab); a failure reads as the first error the engine reported. Moving a stack to
-        another lab is an `up` with that lab: the engine replaces what differs.
+        cohort's only lab), in the student's own `account` in isolation mode `account`; a failure reads
+        as the first error the engine reported. Moving a stack to another lab is an `up` with that lab:
+        the engine replaces what differs.
 
         An `up` is gated by a preview with the policy packs: the Automation API's `up` passes
         `--skip-preview` (pulumi/automation/_stack.py), and stack policies (wildcards across the identity
@@ -455,7 +469,27 @@ class Engine:
             # A destroy deletes what the state holds and runs no program: a stack of no known lab needs none.
             stack = self.stack(cohort, student, program=lambda: None)
         else:
-            stack = self.stack(cohort, student, student_program(cohort, student, lab))
+            stack = self.stack(cohort, student, student_program(cohort, student, lab, account=account))
+        return self.operate(operation, cohort, student, stack, on_step)
+
+    def run_organization(self, operation: str, cohort: Cohort, layout: OrganizationLayout,
+                         account_ids: Sequence[str]) -> OperationResult:
+        """Run `operation` on the cohort's organization stack (isolation mode `account`): in the
+        management account, the cohort's OU under `layout.parent_id` and its SCPs, attached to the OU
+        and to each of `account_ids`, for every lab of the cohort."""
+        from labs.catalog import get_lab
+        from stacks.program import organization_program
+
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}")
+        labs = [get_lab(lab).spec for lab in cohort.labs]
+        program = organization_program(cohort, labs, account_ids, layout.parent_id, target_settings(cohort))
+        stack = self.stack(cohort, ORGANIZATION_STACK, program)
+        return self.operate(operation, cohort, ORGANIZATION_STACK, stack, None)
+
+    def operate(self, operation: str, cohort: Cohort, student: Student | str, stack: auto.Stack,
+                on_step: Callable[[], None] | None) -> OperationResult:
+        """Run `operation` on an opened stack, logged under `student`'s slug (see `run`)."""
         name = stack.name
         refresh = {"refresh": True} if refreshes(cohort) else {}
         # An up's gate preview is logged as a preview; its steps are not the up's progress.
@@ -467,7 +501,7 @@ class Engine:
             if operation == "destroy":
                 result = stack.destroy(**refresh, **self.events(log, name))
                 return OperationResult(operation, dict(result.summary.resource_changes or {}))
-            folder = home() / "pulumi-work" / cohort.name / student.student
+            folder = home() / "pulumi-work" / cohort.name / slug_of(student)
             packs = {
                 "policy_packs": [str(p) for p in policy_pack_paths()],
                 "policy_pack_configs": [str(p) for p in policy_config_files(cohort, folder)],
@@ -480,9 +514,10 @@ class Engine:
             outputs = {key: value.value for key, value in up.outputs.items()}
             return OperationResult(operation, dict(up.summary.resource_changes or {}), outputs)
         except auto.ConcurrentUpdateError:
+            only = "" if slug_of(student) == ORGANIZATION_STACK else f" --student {slug_of(student)}"
             raise LabctlError(
                 f"stack {name} is locked by another update; if none is running, clear it with"
-                f" `labctl unlock --cohort {cohort.name} --student {student.student}`"
+                f" `labctl unlock --cohort {cohort.name}{only}`"
             ) from None
         except auto.CommandError as exc:
             log.write({"error": str(exc)})
@@ -513,7 +548,7 @@ class Engine:
             cancelled.add(stack)
         return sorted(cancelled)
 
-    def cancel(self, cohort: Cohort, student: Student) -> str | None:
+    def cancel(self, cohort: Cohort, student: Student | str) -> str | None:
         """Cancel the update holding one student's stack (`pulumi cancel`): None, or why nothing was."""
         try:
             stack = self.stack(cohort, student, program=lambda: None, create=False)
@@ -577,14 +612,16 @@ def cli_processes(stacks: Iterable[str]) -> list[tuple[str, int]]:
     return found
 
 
-def student_program(cohort: Cohort, student: Student, lab: str | None = None) -> Callable[[], None]:
+def student_program(cohort: Cohort, student: Student, lab: str | None = None,
+                    account: AccountPlacement | None = None) -> Callable[[], None]:
     """The inline program for one of the cohort's labs (default: its only one), with the instructor's
-    credentials for the target. A student's stack holds one lab at a time: their current one."""
+    credentials for the target (through the access role of the student's `account` in isolation mode
+    `account`). A student's stack holds one lab at a time: their current one."""
     from labs.catalog import get_lab
     from stacks import program
 
     spec = get_lab(cohort_lab(cohort, lab)).spec
-    return program.student_program(cohort, student, spec, target_settings(cohort))
+    return program.student_program(cohort, student, spec, target_settings(cohort), account=account)
 
 
 def cohort_lab(cohort: Cohort, lab: str | None) -> str:

@@ -15,13 +15,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from labs.errors import InputError, LabctlError
-from cohorts.cohort import Cohort, Student
-from stacks.engine import OPERATIONS, Engine, cohort_lab, first_line, stack_name
+from cohorts.accounts import Account
+from cohorts.cohort import Cohort, Student, Target
+from cohorts.organization import OrganizationLayout
+from stacks.engine import OPERATIONS, ORGANIZATION_STACK, Engine, cohort_lab, first_line, stack_name
 from cohorts.home import home
 from cohorts.registry import Registry, now
+
+if TYPE_CHECKING:  # the components (and the provider SDKs) load only when a program is built
+    from components.student_lab import AccountPlacement
 
 DEFAULT_CONCURRENCY = 4
 
@@ -59,6 +64,8 @@ class RunSummary:
     skipped: list[str] = field(default_factory=list)
     interrupted: bool = False
     cancelled: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What a run in isolation mode `account` did to the cohort's organization stack and accounts."""
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.runs)
@@ -82,7 +89,7 @@ class RunSummary:
     def to_dict(self) -> dict:
         return {
             "operation": self.operation, "cohort": self.cohort, "interrupted": self.interrupted,
-            "skipped": self.skipped, "cancelled": self.cancelled,
+            "skipped": self.skipped, "cancelled": self.cancelled, "notes": self.notes,
             "students": [
                 {"student": r.student, "lab": r.lab, "moved_from": r.moved_from, "status": r.status,
                  "changes": r.changes, "duration_s": r.duration_s, "error": r.error}
@@ -144,17 +151,96 @@ def rebuild_lab(reg: Registry, cohort: Cohort, student: str) -> str:
     return lab
 
 
-def refuse_account_mode(reg: Registry, cohort: Cohort, operation: str) -> None:
-    """Provisioning a cohort in isolation mode `account` through the engine is not built yet: `up` would
-    put IAM users into the management account instead of each student's own. The plan shows what
-    account mode creates; students work in their accounts through `student_session` meanwhile."""
+def refuse_operator_account_mode(reg: Registry, cohort: Cohort) -> None:
+    """`up --via operator` exports students' stacks only: a cohort in isolation mode `account` also needs
+    its organization stack first and its accounts moved into the cohort's OU, which `labctl up` does."""
     from cohorts.accounts import cohort_pool
 
-    if operation in ("up", "preview") and cohort_pool(reg, cohort.name) is not None:
+    if cohort_pool(reg, cohort.name) is not None:
         raise LabctlError(
-            f"cohort {cohort.name!r} runs one account per student: `labctl up` does not provision that mode yet"
-            f" (see `labctl plan --cohort {cohort.name}` for what it will create)"
+            f"cohort {cohort.name!r} runs one account per student: `--via operator` does not export that mode;"
+            f" provision it with `labctl up --cohort {cohort.name}`"
         )
+
+
+@dataclass(frozen=True)
+class CohortAccounts:
+    """A cohort in isolation mode `account`: its target, where its accounts sit in the organization, and
+    student slug → leased account."""
+
+    target: Target
+    layout: OrganizationLayout
+    accounts: dict[str, Account]
+
+    @property
+    def account_ids(self) -> list[str]:
+        return sorted(a.account_id for a in self.accounts.values())
+
+    def placements(self) -> dict[str, AccountPlacement]:
+        from components.student_lab import AccountPlacement
+
+        return {slug: AccountPlacement(a.account_id, self.layout.management_account, a.email)
+                for slug, a in self.accounts.items()}
+
+
+def account_mode(reg: Registry, cohort: Cohort) -> CohortAccounts | None:
+    """The cohort's accounts and organization layout (read from Organizations), or None in shared mode."""
+    from cohorts.accounts import cohort_accounts, cohort_pool
+    from cohorts.organization import organization_layout
+    from cohorts.targets import resolve
+
+    if cohort_pool(reg, cohort.name) is None:
+        return None
+    accounts = cohort_accounts(reg, cohort.name)
+    target = resolve(cohort.target)
+    layout = organization_layout(target, cohort.name, sorted(a.account_id for a in accounts.values()))
+    return CohortAccounts(target, layout, accounts)
+
+
+def run_in_accounts(reg: Registry, cohort: Cohort, operation: str, engine: Engine, org: CohortAccounts,
+                    run_students: Callable[[dict[str, AccountPlacement]], RunSummary]) -> RunSummary:
+    """Isolation mode `account`: `up` and `preview` run the cohort's organization stack first (its OU and
+    SCPs; a failure stops the run before any student's stack), `up` then moves the leased accounts into
+    the OU, and only then the students' stacks run, each in its own account. `destroy` runs the
+    students' stacks first; once none of the cohort's stacks may be live, the accounts go back to the
+    OU's parent and the organization stack is destroyed."""
+    from cohorts.organization import move_accounts, return_accounts
+
+    name = stack_name(cohort, ORGANIZATION_STACK)
+    if operation == "destroy":
+        summary = run_students(org.placements())
+        if summary.failed or summary.interrupted or live_students(reg, cohort):
+            return summary
+        moved = return_accounts(org.target, cohort.name, org.account_ids)
+        result = organization_run(engine, operation, cohort, org)
+        summary.notes.append(f"organization stack {name}: destroy done ({result.changed} changed);"
+                             f" {len(moved)} account(s) moved back to {org.layout.parent_id}")
+        return summary
+    result = organization_run(engine, operation, cohort, org)
+    note = f"organization stack {name}: {operation} done ({result.changed} changed)"
+    if operation == "up":
+        moved = move_accounts(org.target, org.account_ids, result.outputs["ou_id"])
+        note += f"; {len(moved)} account(s) moved into OU {result.outputs['ou_id']}"
+    summary = run_students(org.placements())
+    summary.notes.insert(0, note)
+    return summary
+
+
+@dataclass(frozen=True)
+class OrganizationResult:
+    changed: int
+    outputs: dict
+
+
+def organization_run(engine: Engine, operation: str, cohort: Cohort, org: CohortAccounts) -> OrganizationResult:
+    """The organization stack's `operation`; its failure is one line naming the stack."""
+    try:
+        result = engine.run_organization(operation, cohort, org.layout, org.account_ids)
+    except LabctlError as exc:
+        after = "; the students' stacks were destroyed" if operation == "destroy" else "; no student's stack was run"
+        raise LabctlError(f"organization stack {stack_name(cohort, ORGANIZATION_STACK)}: {exc}{after}") from None
+    changed = sum(n for op, n in result.changes.items() if op != "same")
+    return OrganizationResult(changed, result.outputs)
 
 
 def run_cohort(
@@ -174,18 +260,21 @@ def run_cohort(
         raise ValueError(f"unknown operation {operation!r}")
     if concurrency < 1:
         raise InputError("concurrency must be at least 1", "--concurrency")
-    refuse_account_mode(reg, cohort, operation)
     statuses = reg.stack_statuses(cohort.name)
     chosen, skipped = choose_students(cohort, operation, statuses, students, rerun_all, lab)
     current = {slug: last["lab"] for slug, last in statuses.items() if last["lab"]}
     labs = target_labs(cohort, operation, chosen, current, lab)
     engine.check_ready(cohort, [target for target in labs.values() if target])
+    org = account_mode(reg, cohort)
     try:
         reg.acquire_cohort_lock(cohort.name, operation)
     except LabctlError as exc:
         raise LabctlError(f"{exc}; if that run crashed, `labctl unlock --cohort {cohort.name}`") from None
     try:
-        return fan_out(reg, cohort, operation, engine, chosen, skipped, concurrency, progress, labs, statuses)
+        if org is None:
+            return fan_out(reg, cohort, operation, engine, chosen, skipped, concurrency, progress, labs, statuses)
+        return run_in_accounts(reg, cohort, operation, engine, org, lambda placements: fan_out(
+            reg, cohort, operation, engine, chosen, skipped, concurrency, progress, labs, statuses, placements))
     finally:
         reg.release_cohort_lock(cohort.name)
 
@@ -193,7 +282,9 @@ def run_cohort(
 def fan_out(
     reg: Registry, cohort: Cohort, operation: str, engine: Engine, chosen: list[Student], skipped: list[str],
     concurrency: int, progress: Progress | None, labs: dict[str, str | None], statuses: dict[str, dict],
+    accounts: dict[str, AccountPlacement] | None = None,
 ) -> RunSummary:
+    """Run `operation` on each chosen student's stack (in their own account, with `accounts`)."""
     # A preview changes nothing, so it leaves the recorded state of each stack alone.
     record = operation != "preview"
     runs = {s.student: StudentRun(s.student, lab=labs[s.student], moved_from=moved_from(statuses.get(s.student),
@@ -214,7 +305,7 @@ def fan_out(
         reports.put((student.student, "running", {"started_at": started}))
         try:
             result = engine.run(operation, cohort, student, on_step=lambda: reports.put((student.student, "step", {})),
-                                lab=labs[student.student])
+                                lab=labs[student.student], **placement(accounts, student))
         except Exception as exc:  # noqa: BLE001 - one student's failure is recorded, never raised
             error = str(exc) if isinstance(exc, LabctlError) else f"{type(exc).__name__}: {first_line(exc)}"
             reports.put((student.student, "failed", {"started_at": started, "error": error,
@@ -261,6 +352,11 @@ def fan_out(
     finally:
         pool.shutdown(wait=True)
     return summary
+
+
+def placement(accounts: dict[str, AccountPlacement] | None, student: Student) -> dict:
+    """`engine.run`'s `account` for a student in isolation mode `account` (nothing in shared mode)."""
+    return {} if accounts is None else {"account": accounts[student.student]}
 
 
 def moved_from(last: dict | None, lab: str | None) -> str | None:
@@ -354,8 +450,13 @@ def unlock(reg: Registry, cohort: Cohort, engine: Engine, students: tuple[str, .
     else:
         # Only students ever run can have a stack, and so a lock.
         chosen = [s for s in cohort.students if s.student in statuses]
+    from cohorts.accounts import cohort_pool
+
     result = UnlockResult(cohort.name)
-    for student in chosen:
+    stacks: list[Student | str] = list(chosen)
+    if not students and cohort_pool(reg, cohort.name) is not None:
+        stacks.append(ORGANIZATION_STACK)
+    for student in stacks:
         reason = engine.cancel(cohort, student)
         if reason is None:
             result.cancelled.append(stack_name(cohort, student))

@@ -322,9 +322,9 @@ def export_cohort(reg, cohort: Cohort, folder: Path, backend: Backend | None, na
                   kubeconfig: str | None = None, context: str | None = None) -> Export:
     """`up --via operator`: the chosen students' (default: all) Stacks for the lab each gets (as `up` would
     choose it), written to `folder`; the cluster is recorded so `labctl status` reads the Stacks from it."""
-    from stacks.lifecycle import refuse_account_mode, target_labs
+    from stacks.lifecycle import refuse_operator_account_mode, target_labs
 
-    refuse_account_mode(reg, cohort, "up")
+    refuse_operator_account_mode(reg, cohort)
     chosen = [cohort.student(s) for s in dict.fromkeys(students)] if students else list(cohort.students)
     labs = target_labs(cohort, "up", chosen, reg.current_labs(cohort.name), lab)
     result = export(replace(cohort, students=tuple(chosen)), labs, folder, source, backend, namespace, secret)

@@ -107,17 +107,20 @@ def aws_provider(
     )
 
 
-def setup_access(settings: TargetSettings) -> AwsAccess:
+def setup_access(settings: TargetSettings, account_id: str | None = None) -> AwsAccess:
     """The instructor's access for a lab's setup script: the same target, endpoint and credentials
-    as the explicit AWS provider (the emulators' test keys when none are given)."""
+    as the explicit AWS provider (the emulators' test keys when none are given); with `account_id`
+    (isolation mode `account`) through the pool's access role in that account, as the provider."""
+    role = role_arn(account_id) if account_id else None
     if settings.kind not in EMULATED:
-        return AwsAccess(settings.region, None, settings.profile, settings.access_key, settings.secret_key)
+        return AwsAccess(settings.region, None, settings.profile, settings.access_key, settings.secret_key, role)
     return AwsAccess(
         settings.region,
         settings.endpoint,
         None,
         settings.access_key or EMULATOR_CREDENTIALS[0],
         settings.secret_key or EMULATOR_CREDENTIALS[1],
+        role,
     )
 
 
@@ -205,10 +208,10 @@ def student_program(
     def program() -> None:
         env = lab.environment
         prefix = student.prefix
+        account_id = account.account_id if account else None
         providers: list[pulumi.ProviderResource] = []
         if env.aws is not None or (env.database is not None and env.database.mode == "rds"):
-            providers.append(aws_provider(f"{prefix}-aws-provider", settings, aws_services(lab),
-                                          account_id=account.account_id if account else None))
+            providers.append(aws_provider(f"{prefix}-aws-provider", settings, aws_services(lab), account_id=account_id))
         if env.kubernetes is not None:
             providers.append(kubernetes_provider(f"{prefix}-k8s-provider", cohort.services))
         if env.database is not None and env.database.mode == "shared":
@@ -228,7 +231,7 @@ def student_program(
                 shared=shared_services(cohort.services),
                 workspace_port=workspace_port(cohort, student, lab),
                 lab_folder=folder,
-                setup_access=setup_access(settings) if env.aws is not None and env.aws.setup else None,
+                setup_access=setup_access(settings, account_id) if env.aws is not None and env.aws.setup else None,
                 account=account,
             ),
             # Explicit providers only: no resource may fall back to ambient credentials or region.

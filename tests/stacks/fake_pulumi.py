@@ -58,7 +58,7 @@ class Call:
 class FakePulumi:
     """Stacks by name → outputs. `fail` (a resource fails on up or destroy), `violate` (a mandatory policy
     fails preview and up), `locked` and `block` hold stack names; `resources` per up; `extra_outputs` are
-    added to every stack's outputs on up."""
+    added to every stack's outputs on up, `outputs` (stack name → outputs) to that stack's."""
 
     fail: dict[str, str] = field(default_factory=dict)
     violate: dict[str, str] = field(default_factory=dict)
@@ -67,6 +67,7 @@ class FakePulumi:
     on_start: Callable[[str], None] | None = None
     resources: int = 3
     extra_outputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     command: str = "/fake/bin/pulumi"
     version: VersionInfo = VersionInfo.parse("3.200.0")
     calls: list[Call] = field(default_factory=list)
@@ -140,7 +141,7 @@ class FakePulumi:
             slug = stack.split(".", 1)[1]
             self.stacks[stack] = {"prefix": stack.replace(".", "-"), "aws_user": f"{slug}-user",
                                   "aws_access_key_id": f"AKIA{slug.upper()}", "aws_secret_access_key": f"s3cr3t-{slug}",
-                                  **self.extra_outputs}
+                                  **self.extra_outputs, **self.outputs.get(stack, {})}
         if verb == "destroy":
             self.stacks[stack] = {}
         self.changes[stack] = {op: self.resources}

@@ -350,7 +350,7 @@ def test_fake_engine_multi_lab_cli_up_b_status_and_reset_keep_lab_b(reg, fake, t
 
     built = []
     monkeypatch.setattr(engine_mod, "student_program",
-                        lambda cohort, student, lab=None: built.append((student.student, lab)) or (lambda: None))
+                        lambda cohort, student, lab=None, account=None: built.append((student.student, lab)) or (lambda: None))
     fake.calls[:] = []
     result = runner.invoke(cli, ["reset", "--cohort", "c2", "--student", "bob"])
     assert result.exit_code == 0, result.output

@@ -54,6 +54,8 @@ ACCESS_ROLE = "OrganizationAccountAccessRole"
 LABCTL_PATH = "/labctl/"
 GRADER_ROLE = "labctl-grader"
 STUDENT_ROLE = "labctl-student"
+STUDENT_BOUNDARY = "labctl-student-boundary"
+"""The managed policy (under LABCTL_PATH) that bounds the student's role in their own account."""
 ACCOUNT_COLUMNS = "account_id, email, pool, state, cohort, student, note"
 
 

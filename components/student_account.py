@@ -23,17 +23,16 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from cohorts.accounts import LABCTL_PATH, STUDENT_ROLE
+from cohorts.accounts import STUDENT_BOUNDARY as BOUNDARY_NAME
 from cohorts.organization import cohort_ou_name
 from components.aws_sandbox import budget_notifications
 from components.org_policies import CLOUDTRAIL_ACTIONS, BUDGET_ACTIONS, LABCTL_POLICY_ARNS, cohort_scps, scp_json
 from components.tags import COHORT_TAG, LAB_TAG, STUDENT_TAG
 from labs.spec import LabSpec
 
-LABCTL_PATH = "/labctl/"
-STUDENT_ROLE = "labctl-student"
 GRADER_ROLE = "labctl-grader"
 BUDGET_ACTION_ROLE = "labctl-budget-action"
-BOUNDARY_NAME = "labctl-student-boundary"
 ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 DENY_ALL = "arn:aws:iam::aws:policy/AWSDenyAll"

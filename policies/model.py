@@ -19,6 +19,7 @@ PACKS: tuple[Pack, ...] = ("isolation", "cost")
 LEVELS: tuple[Level, ...] = ("mandatory", "advisory", "disabled")
 TAG_COHORT, TAG_STUDENT, TAG_LAB = "labctl:cohort", "labctl:student", "labctl:lab"
 LABCTL_TAGS = (TAG_COHORT, TAG_STUDENT, TAG_LAB)
+STUDENT_ACCOUNT_TYPE = "labctl:aws:StudentAccount"
 
 KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
 
@@ -56,6 +57,15 @@ class PolicyResource:
         """Effective tags: provider default tags overlaid with the resource's own `tags`."""
         own = self.props.get("tags")
         return {**self.default_tags, **(own if isinstance(own, Mapping) else {})}
+
+    @property
+    def in_student_account(self) -> bool:
+        """Whether labctl put it into a student's own account (isolation mode `account`): a child of the
+        StudentAccount component, as its URN's qualified type says. The shared-account rules (names by
+        prefix, identity policies and trust by student) do not judge it: there the SCPs and the
+        in-account boundary isolate, and `policies.rules.scp` checks those."""
+        parts = self.urn.split("::")
+        return len(parts) > 2 and STUDENT_ACCOUNT_TYPE in parts[2].split("$")
 
 
 @dataclass(frozen=True)

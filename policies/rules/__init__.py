@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from policies.model import Rule
-from policies.rules import cost, escalation, iam, kubernetes, postgres, rds, s3, scp, tagging, workspace
+from policies.rules import account, cost, escalation, iam, kubernetes, postgres, rds, s3, scp, tagging, workspace
 
 ALL_RULES: tuple[Rule, ...] = (
-    tagging.RULES + iam.RULES + escalation.RULES + s3.RULES + rds.RULES + kubernetes.RULES + workspace.RULES + postgres.RULES + cost.RULES + scp.RULES
+    tagging.RULES + iam.RULES + escalation.RULES + s3.RULES + rds.RULES + kubernetes.RULES + workspace.RULES + postgres.RULES + cost.RULES + scp.RULES + account.RULES
 )
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in ALL_RULES}
 

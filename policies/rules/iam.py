@@ -330,6 +330,12 @@ def boundary_policies(stack: Stack) -> set[str]:
     return boundaries
 
 
+def shared_identity(resource: PolicyResource, boundaries: set[str]) -> bool:
+    """A student's identity policy or role in a shared account: not a boundary, not in their own account."""
+    return (resource.type in IDENTITY_POLICY_TYPES | {ROLE_TYPE} and resource.urn not in boundaries
+            and not resource.in_student_account)
+
+
 def owner_prefix(resource: PolicyResource, stack: Stack) -> str | None:
     """The prefix of the policy's owner: its own, else that of the user or role it is inline in."""
     if resource.prefix:
@@ -354,7 +360,7 @@ def owner_prefix(resource: PolicyResource, stack: Stack) -> str | None:
 def iam_no_wildcards(stack: Stack, config: WildcardConfig) -> Iterator[Finding]:
     boundaries = boundary_policies(stack)
     for resource in stack.resources:
-        if resource.type not in IDENTITY_POLICY_TYPES | {ROLE_TYPE} or resource.urn in boundaries:
+        if not shared_identity(resource, boundaries):
             continue
         prefix = owner_prefix(resource, stack)
         for label, document in documents(resource):
@@ -494,7 +500,7 @@ class BoundaryConfig(RuleConfig):
 )
 def iam_permissions_boundary(resource: PolicyResource, config: BoundaryConfig) -> Iterator[str]:
     boundary = resource.props.get("permissionsBoundary")
-    if boundary in UNEVALUABLE:
+    if boundary in UNEVALUABLE or resource.in_student_account:  # see policies.rules.account
         return
     if not isinstance(boundary, str) or not boundary:
         yield f"{resource.type} {resource.name!r} must have a permissionsBoundary."
@@ -530,7 +536,8 @@ def trust_problems(document: Any) -> Iterator[str]:
 )
 def iam_role_trusts_services_only(resource: PolicyResource, config: NoConfig) -> Iterator[str]:
     document = resource.props.get("assumeRolePolicy")
-    if resource.student is None or is_unevaluable(document):
+    # In their own account labctl's roles trust the management account, by design.
+    if resource.student is None or resource.in_student_account or is_unevaluable(document):
         return
     if policy_statements(document) is None:
         yield f"{resource.type} {resource.name!r} must have a JSON trust policy as its assumeRolePolicy."
@@ -557,7 +564,7 @@ SECRET_READS = ("lambda:ListFunctions", "ecs:DescribeTaskDefinition")
 def iam_no_account_wide_secret_reads(stack: Stack, config: NoConfig) -> Iterator[Finding]:
     boundaries = boundary_policies(stack)
     for resource in stack.resources:
-        if resource.type not in IDENTITY_POLICY_TYPES | {ROLE_TYPE} or resource.urn in boundaries:
+        if not shared_identity(resource, boundaries):
             continue
         for label, document in documents(resource):
             statements = None if is_unevaluable(document) else policy_statements(document)

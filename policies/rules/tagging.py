@@ -117,7 +117,8 @@ def names_prefixed(resource: PolicyResource, config: PrefixConfig) -> Iterator[s
         return
     if not owned_name(resource.name, prefix):
         yield f"{resource.type} {resource.name!r} must be named starting with {prefix!r}."
-    if resource.type in SHARED_ARTEFACT_NAMES:
+    # In the student's own account labctl's roles and policies have fixed names (`labctl-student`, …).
+    if resource.type in SHARED_ARTEFACT_NAMES or resource.in_student_account:
         return
     for prop in config.name_props:
         value = resource.props.get(prop)

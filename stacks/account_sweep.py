@@ -132,8 +132,12 @@ class Released:
 
 
 def release_accounts(registry: Registry, cohort: Cohort, students: tuple[str, ...] = ()) -> list[Released]:
-    """Inventory each chosen student's account again: empty → `available` (the lease ends), anything
-    left → `quarantined` with the list."""
+    """Inventory each chosen student's account again: empty → `available` (the lease ends; an account
+    still in the cohort's OU goes back to the OU's parent, where the pool keeps it), anything left →
+    `quarantined` with the list (it stays where it is, under the cohort's SCPs)."""
+    from cohorts.organization import return_accounts
+    from cohorts.targets import resolve
+
     regions = cohort_regions(cohort)
     released = []
     for student, account in leased(registry, cohort, students):
@@ -141,6 +145,8 @@ def release_accounts(registry: Registry, cohort: Cohort, students: tuple[str, ..
         found = sweep_account(session, cohort, student, account.account_id, regions, dry_run=True)
         left = tuple(dict.fromkeys([r.label for r in found.planned] + [x.resource.label for x in found.left]))
         state = "quarantined" if left else "available"
+        if not left:
+            return_accounts(resolve(cohort.target), cohort.name, [account.account_id])
         set_state(registry, [account.account_id], state, "; ".join(left)[:NOTE_MAX] if left else None)
         released.append(Released(account.account_id, student.student, state, left))
     return released

@@ -190,3 +190,18 @@ def test_engine_module_names_the_organization_stack_apart_from_any_student():
 
     assert engine_mod.stack_name("c1", engine_mod.ORGANIZATION_STACK) == ORG
     assert student_slug(engine_mod.ORGANIZATION_STACK) != engine_mod.ORGANIZATION_STACK
+
+
+def test_release_moves_an_empty_account_back_to_the_pool_and_keeps_a_quarantined_one_in_the_ou(reg, fake, org):
+    from cohorts.accounts import assumed_session
+    from stacks.account_sweep import release_accounts
+
+    target, client, _, pool_ou = org
+    run_cohort(reg, reg.cohort("c1"), "up", Engine())
+    ou = fake.outputs[ORG]["ou_id"]
+    accounts = accounts_of(reg)
+    assumed_session(target, accounts["bob"]).client("s3", endpoint_url=target.endpoint).create_bucket(Bucket="left")
+    released = {r.student: r.state for r in release_accounts(reg, reg.cohort("c1"))}
+    assert released == {"ada": "available", "bob": "quarantined", "cy": "available"}
+    assert {slug: parent(client, account) for slug, account in accounts.items()} == {
+        "ada": pool_ou, "bob": ou, "cy": pool_ou}

@@ -1209,8 +1209,9 @@ def echo_account_sweeps(sweeps: list, fmt: str) -> bool:
 def handouts(cohort_name: str, out: Path, fmt: str, portal_links: bool, backend: str | None) -> None:
     """One file per student (0600): lab instructions, endpoint, region, the portal and, after `up`, credentials."""
     from app.portal.tokens import DEFAULT_URL, issue_student_tokens, known_url
+    from cohorts.accounts import cohort_accounts
     from stacks.engine import engine_backend
-    from stacks.handouts import engine_outputs, write_handouts
+    from stacks.handouts import account_details, engine_outputs, write_handouts
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -1221,7 +1222,11 @@ def handouts(cohort_name: str, out: Path, fmt: str, portal_links: bool, backend:
             portal = {i["student"]: i["url"] for i in issue_student_tokens(reg, cohort, None, base or DEFAULT_URL)}
         else:
             portal = {s.student: base + "/" for s in cohort.students} if base else {}
+        accounts = {slug: a.account_id for slug, a in cohort_accounts(reg, cohort_name).items()}
     outputs, reason = engine_outputs(cohort, chosen_backend)
+    if accounts:  # isolation mode `account`: the student's account and role, never credentials
+        from_engine = outputs
+        outputs = lambda student: {**from_engine(student), **account_details(accounts[student.student])}  # noqa: E731
     try:
         paths = write_handouts(cohort, out, fmt, outputs, current, portal)
     except OSError as exc:

@@ -2,7 +2,9 @@
 engine has provisioned their stack — their credentials. Written 0600: a handout holds a secret key.
 
 Credentials come only from the student's stack outputs (StudentLab's AWS keys, kubeconfig, database
-DSN, workspace URL and password, as the lab has them); without outputs (no `labctl up` yet, or no
+DSN, workspace URL and password, as the lab has them); in isolation mode `account` a handout names the
+student's own account and role and how to get short-lived credentials (`labctl student env`), and
+holds no AWS secret; without outputs (no `labctl up` yet, or no
 Pulumi CLI on this machine) the handout says where they will come from instead of inventing any.
 The endpoint a handout shows is the cohort's public one (`--public-endpoint`: where students reach
 a classroom emulator) when it has one, else the target's. The env form is self-contained: sourcing it (or eval-ing `labctl student env`) also writes the
@@ -27,7 +29,7 @@ from labs.catalog import get_lab
 FORMATS = ("md", "env")
 NO_CREDENTIALS = "Your credentials appear here after your instructor runs `labctl up --cohort {cohort}`."
 # Stack outputs with a section of their own, not repeated among the other details.
-CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_user")
+CREDENTIAL_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_user", "aws_account_id", "aws_role_arn")
 OWN_SECTION_KEYS = (*CREDENTIAL_KEYS, "kubeconfig", "database_dsn", "workspace_url", "workspace_password")
 KUBECONFIG_END = "LABCTL_KUBECONFIG_END"
 Outputs = Callable[[Student], dict[str, Any]]
@@ -66,6 +68,9 @@ def student_env(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: 
         env["AWS_SECRET_ACCESS_KEY"] = str(outputs["aws_secret_access_key"])
     if outputs.get("aws_session_token"):
         env["AWS_SESSION_TOKEN"] = str(outputs["aws_session_token"])
+    if outputs.get("aws_account_id"):
+        env["LABCTL_AWS_ACCOUNT_ID"] = str(outputs["aws_account_id"])
+        env["LABCTL_AWS_ROLE_ARN"] = str(outputs.get("aws_role_arn", ""))
     if outputs.get("namespace"):
         env["LABCTL_NAMESPACE"] = str(outputs["namespace"])
     if outputs.get("database_dsn"):
@@ -97,14 +102,26 @@ def kubeconfig_lines(student: Student, kubeconfig: str) -> list[str]:
     ]
 
 
+def account_details(account_id: str) -> dict[str, str]:
+    """Isolation mode `account`: the student's own account and the role they work as — no credentials."""
+    from cohorts.accounts import LABCTL_PATH, STUDENT_ROLE, role_arn
+
+    return {"aws_account_id": account_id, "aws_role_arn": role_arn(account_id, STUDENT_ROLE, LABCTL_PATH)}
+
+
 def account_outputs(cohort: Cohort, account_id: str) -> dict[str, str]:
     """Isolation mode `account`: short-lived credentials of the student's own role in their account
-    (`sts:AssumeRole` of `labctl-student` with the instructor's credentials), in place of stack outputs."""
+    (`sts:AssumeRole` of `labctl-student` with the instructor's credentials), in place of stack outputs.
+    Only `labctl student env` prints them; no handout holds them."""
     from cohorts.accounts import student_session
 
     creds = student_session(cohort.target, account_id).get_credentials().get_frozen_credentials()
-    return {"aws_access_key_id": creds.access_key, "aws_secret_access_key": creds.secret_key,
-            "aws_session_token": creds.token}
+    return {**account_details(account_id), "aws_access_key_id": creds.access_key,
+            "aws_secret_access_key": creds.secret_key, "aws_session_token": creds.token}
+
+
+def credentials_command(cohort: Cohort, student: Student) -> str:
+    return f"labctl student env --cohort {cohort.name} --student {student.student}"
 
 
 def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str | None = None,
@@ -116,6 +133,8 @@ def env_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab: str
     lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
     if outputs.get("kubeconfig"):
         lines += kubeconfig_lines(student, str(outputs["kubeconfig"]))
+    if outputs.get("aws_account_id") and not outputs.get("aws_session_token"):
+        lines.append(f'# short-lived credentials of your role: eval "$({credentials_command(cohort, student)})"')
     if not outputs:
         lines.append("# " + NO_CREDENTIALS.format(cohort=cohort.name))
     return "\n".join(lines) + "\n"
@@ -177,7 +196,17 @@ def markdown_text(cohort: Cohort, student: Student, outputs: dict[str, Any], lab
         "## Your credentials",
         "",
     ]
-    if "aws_access_key_id" in outputs:
+    if outputs.get("aws_account_id"):
+        lines += [
+            f"- your own AWS account: `{outputs['aws_account_id']}` (only your work is in it)",
+            f"- the role you work as: `{outputs.get('aws_role_arn', '')}` (labctl-student), region"
+            f" `{target.region}`",
+            "- credentials: short-lived (at most 12 hours), never a key in this file:"
+            f" `{credentials_command(cohort, student)}` prints them as `export` lines"
+            f" (`eval \"$({credentials_command(cohort, student)})\"`); your instructor runs it for you"
+            " when you have no labctl of your own",
+        ]
+    elif "aws_access_key_id" in outputs:
         lines += [
             f"- user: `{outputs.get('aws_user', '')}`",
             f"- AWS_ACCESS_KEY_ID: `{outputs['aws_access_key_id']}`",

@@ -71,6 +71,26 @@ def test_cohort_in_account_mode_leases_and_shows_each_students_account(pool_csv,
         ("leased", "c1", "ada"), ("leased", "c1", "bob"), ("leased", "c1", "cy"), ("available", None, None)]
 
 
+@pytest.mark.parametrize("fmt", ["md", "env"])
+def test_handouts_in_account_mode_name_the_account_and_role_and_hold_no_secret(pool_csv, tmp_path, fmt):
+    run("accounts", "add", "--pool", "fall", "--csv", str(pool_csv))
+    assert create("c1", roster(tmp_path, "ada", "bob"), "--isolation", "account", "--pool", "fall").exit_code == 0
+    written = run("handouts", "--cohort", "c1", "--out", str(tmp_path / "h"), "--format", fmt)
+    assert written.exit_code == 0, written.output
+    path = tmp_path / "h" / f"bob.{fmt}"
+    text = path.read_text()
+    assert path.stat().st_mode & 0o777 == 0o600
+    role = f"arn:aws:iam::{IDS[1]}:role/labctl/labctl-student"
+    assert IDS[1] in text and role in text and IDS[0] not in text
+    assert "labctl student env --cohort c1 --student bob" in text
+    assert "AWS_ACCESS_KEY_ID" not in text and "AWS_SECRET_ACCESS_KEY" not in text and "AWS_SESSION_TOKEN" not in text
+    if fmt == "env":
+        assert f"export LABCTL_AWS_ACCOUNT_ID={IDS[1]}" in text and f"export LABCTL_AWS_ROLE_ARN={role}" in text
+    else:
+        assert f"your own AWS account: `{IDS[1]}`" in text and "region `us-east-1`" in text
+        assert "appear here after your instructor runs" not in text
+
+
 def test_a_short_pool_refuses_the_cohort_in_one_line(pool_csv, tmp_path):
     run("accounts", "add", "--pool", "fall", "--csv", str(pool_csv))
     result = create("c1", roster(tmp_path, *"abcde"), "--isolation", "account", "--pool", "fall")
@@ -134,6 +154,9 @@ def test_proof_one_account_per_student_on_the_embedded_emulator(tmp_path):
         exports = dict(shlex.split(line)[1].split("=", 1) for line in
                        run("student", "env", "--cohort", "big", "--student", "bob").stdout.splitlines()
                        if line.startswith("export "))
+        bob = next(s for s in json.loads(run("cohort", "show", "big", "--format", "json").stdout)["students"]
+                   if s["student"] == "bob")
+        assert exports["LABCTL_AWS_ACCOUNT_ID"] == bob["account_id"]
         own = boto3.Session(exports["AWS_ACCESS_KEY_ID"], exports["AWS_SECRET_ACCESS_KEY"],
                             exports["AWS_SESSION_TOKEN"], "us-east-1")
         assert account_buckets(own, endpoint) == ["big-bob-site"]

@@ -40,6 +40,8 @@ UNKNOWN = "[unknown]"
 # fork is cheapest (workers inherit the imported SDKs); the worker entry point is spawn-safe too.
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 ORGANIZATION_ROOT = "[organization root]"
+ORGANIZATION_STACK = "_organization"
+"""As `stacks.engine.ORGANIZATION_STACK` (not imported: a plan needs no Automation API)."""
 PLACEHOLDER_MANAGEMENT = "000000000000"
 """A plan names no real organization: the root and the management account are read at provisioning."""
 
@@ -175,7 +177,7 @@ def plan_organization(cohort: Cohort, labs: list[LabSpec], settings: TargetSetti
 
     account_ids = [a.account_id for a in accounts.values()]
     program = organization_program(cohort, labs, account_ids, ORGANIZATION_ROOT, settings)
-    resources = run_recorded(program, f"{cohort.name}.organization").plan_resources()
+    resources = run_recorded(program, f"{cohort.name}.{ORGANIZATION_STACK}").plan_resources()
     scps = {name: {"chars": len(scp_json(doc)), "max_chars": SCP_MAX_CHARS, "document": doc}
             for name, doc in cohort_scps(labs, cohort.target.region).items()}
     return {"resources": resources, "scps": scps}

@@ -205,3 +205,28 @@ def test_release_moves_an_empty_account_back_to_the_pool_and_keeps_a_quarantined
     assert released == {"ada": "available", "bob": "quarantined", "cy": "available"}
     assert {slug: parent(client, account) for slug, account in accounts.items()} == {
         "ada": pool_ou, "bob": ou, "cy": pool_ou}
+
+
+def test_fake_engine_cli_destroy_sweep_runs_the_students_then_the_organization_then_sweeps_each_account(
+        reg, fake, org):
+    target, client, _, pool_ou = org
+    assert CliRunner().invoke(cli, ["up", "--cohort", "c1"]).exit_code == 0
+    from cohorts.accounts import assumed_session
+
+    bob = accounts_of(reg)["bob"]
+    assumed_session(target, bob).client("s3", endpoint_url=target.endpoint).create_bucket(Bucket="by-hand")
+    result = CliRunner().invoke(cli, ["destroy", "--cohort", "c1", "--sweep"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    organization = next(i for i, line in enumerate(lines) if line.startswith(f"organization stack {ORG}: destroy"))
+    proofs = [i for i, line in enumerate(lines) if line.endswith(": 0 resources left")]
+    assert len(proofs) == 3 and organization < min(proofs)
+    assert f"deleted s3 by-hand in account {bob} (bob)" in result.output
+    assert stacks_in_order(fake, "destroy")[-1] == ORG
+    assert {parent(client, account) for account in accounts_of(reg).values()} == {pool_ou}
+
+
+def test_the_plan_names_the_organization_stack_as_the_engine_does():
+    from stacks import plan
+
+    assert plan.ORGANIZATION_STACK == engine_mod.ORGANIZATION_STACK

@@ -123,3 +123,77 @@ def test_not_resource() -> None:
     statement = {"NotResource": "arn:aws:s3:::b/private/*"}
     assert iam.covers_resource(statement, "arn:aws:s3:::b/index.html")
     assert not iam.covers_resource(statement, "arn:aws:s3:::b/private/x")
+
+
+# ---- killing mutation survivors (docs/testing.md): each case states IAM's documented rule ----
+
+
+def test_resources_are_covered_case_sensitively_unless_asked() -> None:
+    """IAM compares resource ARNs case-sensitively: `glob_covers` does too by default."""
+    assert not iam.glob_covers("arn:aws:s3:::B/*", "arn:aws:s3:::b/*")
+    assert not iam.glob_covers("A", "a")
+    assert iam.glob_covers("A", "a", ignore_case=True)
+
+
+def test_a_question_mark_covers_exactly_one_character() -> None:
+    assert iam.glob_covers("arn:aws:s3:::b/?.html", "arn:aws:s3:::b/a.html")
+    assert not iam.glob_covers("arn:aws:s3:::b/?.html", "arn:aws:s3:::b/ab.html")
+    assert not iam.glob_covers("arn:aws:s3:::b/a.html", "arn:aws:s3:::b/?.html")
+
+
+def test_not_principal_is_public_whatever_it_names() -> None:
+    """An Allow with NotPrincipal grants everyone but the named principals: public."""
+    assert iam.is_public({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}})
+
+
+@pytest.mark.parametrize(
+    ("action", "wanted", "covered"),
+    [
+        ("s3:GetObject", "s3:GetObject", True),
+        (["s3:PutObject", "S3:GET*"], "s3:GetObject", True),  # actions are case-insensitive
+        ("s3:Get*", "s3:GetObject", True),
+        ("s3:PutObject", "s3:GetObject", False),
+        ("s3:GetObject", "s3:Get*", False),  # one action does not grant every Get
+        (None, "s3:GetObject", False),
+    ],
+)
+def test_an_action_statement_covers_what_its_patterns_cover(action: object, wanted: str, covered: bool) -> None:
+    assert iam.covers_action({"Effect": "Allow", "Action": action}, wanted) is covered
+
+
+@pytest.mark.parametrize(
+    ("not_action", "wanted", "covered"),
+    [
+        ("s3:Delete*", "s3:GetObject", True),
+        ("s3:Delete*", "s3:DeleteObject", False),  # excluded by the pattern
+        ("S3:Delete*", "s3:deleteobject", False),  # excluded whatever the case
+        ("s3:delete*", "S3:*", False),  # s3:* includes actions the statement leaves out
+        (["s3:GetObject", "s3:DeleteObject"], "s3:DeleteObject", False),
+    ],
+)
+def test_a_not_action_statement_covers_all_but_what_it_excludes(not_action: object, wanted: str, covered: bool) -> None:
+    assert iam.covers_action({"Effect": "Allow", "NotAction": not_action}, wanted) is covered
+
+
+@pytest.mark.parametrize(
+    ("resource", "wanted", "covered"),
+    [
+        ("arn:aws:s3:::b/*", "arn:aws:s3:::b/index.html", True),
+        (["arn:aws:s3:::a/*", "arn:aws:s3:::b/*"], "arn:aws:s3:::b/*", True),
+        ("arn:aws:s3:::B/*", "arn:aws:s3:::b/index.html", False),  # resources are case-sensitive
+        ("arn:aws:s3:::b/index.html", "arn:aws:s3:::b/*", False),
+        (None, "arn:aws:s3:::b/index.html", False),
+    ],
+)
+def test_a_resource_statement_covers_what_its_patterns_cover(resource: object, wanted: str, covered: bool) -> None:
+    assert iam.covers_resource({"Effect": "Allow", "Resource": resource}, wanted) is covered
+
+
+def test_not_action_names_every_exclusion() -> None:
+    statement = {"Effect": "Allow", "NotAction": ["s3:DeleteObject", "s3:PutBucketPolicy"]}
+    assert iam.actions_beyond(statement, ["*"]) == ["every action except s3:DeleteObject, s3:PutBucketPolicy"]
+
+
+@pytest.mark.parametrize(("statement", "expected"), [({"Effect": "Allow"}, "Allow"), ({"Effect": "deny"}, "Deny"), ({}, "")])
+def test_effect_reads_allow_or_deny_in_any_case(statement: dict, expected: str) -> None:
+    assert iam.effect(statement) == expected

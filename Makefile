@@ -39,7 +39,11 @@ MUTATION_TARGETS := \
 	app/portal/sessions.py@Sessions.create,Sessions.ended,Sessions.get,Sessions.drop,SigninThrottle.recent,SigninThrottle.retry_after,SigninThrottle.failed=tests/app/test_portal_auth.py \
 	app/portal/tokens.py@new_token,digest,same,issue_student_tokens=tests/app/test_portal_auth.py \
 	app/portal/service.py@Portal.identify,Portal.me,Portal.own_cohort_student,Portal.environment,Portal.readme,Portal.history=tests/app/test_portal_auth.py \
-	cohorts/registry.py@Registry.set_portal_tokens,Registry.portal_student,upsert=tests/app/test_portal_auth.py
+	cohorts/registry.py@Registry.set_portal_tokens,Registry.portal_student,upsert=tests/app/test_portal_auth.py \
+	validators/iam.py=tests/validators/test_iam.py \
+	cosmic-ray:policies/rules/kubernetes.py=tests/policies/test_kubernetes_rule_units.py,tests/policies/test_policy_rules.py \
+	cosmic-ray:policies/rules/cost.py=tests/policies/test_cost_and_tagging_units.py,tests/policies/test_policy_rules.py \
+	cosmic-ray:policies/rules/tagging.py=tests/policies/test_cost_and_tagging_units.py,tests/policies/test_policy_rules.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

@@ -271,3 +271,11 @@ def test_a_students_own_workload_is_judged_wherever_it_runs() -> None:
     assert [f.message for f in k8s_workload_isolated.check(Stack([pod]), None)] == [
         "kubernetes:core/v1:Pod 'p' must not use the node's namespace (hostPID: true)."
     ]
+
+
+def test_every_verb_on_a_service_accounts_token_is_refused() -> None:
+    """`*` on serviceaccounts/token includes create, a TokenRequest: credentials of any service
+    account in the namespace, the same reach as impersonating it."""
+    role = resource(ROLE, "r", metadata={"namespace": "c1-s1"},
+                    rules=[{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["*"]}])
+    assert list(k8s_role_scoped.check(role, None)) == [f"{ROLE} 'r' must not grant * on serviceaccounts/token."]

@@ -5,9 +5,12 @@ mutant of policies/rules/cost.py or tagging.py, see docs/testing.md.)"""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from policies.model import SECRET, UNKNOWN, Finding, PolicyResource, Stack
 from policies.rules.cost import (
@@ -229,3 +232,52 @@ def test_a_shared_image_keeps_its_registry_name_but_not_its_logical_name() -> No
     assert name_messages(image, "img", name="codercom/code-server:4.96.4") == [
         f"{image} 'img' must be named starting with '{PREFIX}'."
     ]
+
+
+def test_only_a_real_budget_is_judged_as_one() -> None:
+    """An API (a type that sorts before budgets) is an AWS resource needing a budget, not a budget."""
+    stack = Stack([budget(), res("aws:apigatewayv2/api:Api", "c1-s1-api"), res("aws:acm/certificate:Certificate", "c1-s1-cert")])
+    assert list(cost_budget_limit.check(stack, BudgetConfig())) == []
+
+
+def test_a_budget_in_dollars_read_from_a_plan_is_in_dollars() -> None:
+    """A plan's strings are new objects, not the interned literal."""
+    dollars = "".join(["U", "S", "D"])
+    assert list(cost_budget_limit.check(Stack([budget(limitUnit=dollars)]), BudgetConfig())) == []
+
+
+@pytest.mark.parametrize(
+    ("config", "field", "small"),
+    [(BudgetConfig, "maxBudgetUsd", 0.5), (StudentsConfig, "maxStudents", 1), (CohortCostConfig, "maxCohortMonthlyUsd", 0.5)],
+)
+def test_a_cost_limit_is_positive(config: type, field: str, small: float) -> None:
+    assert config(**{field: small}) is not None
+    for bad in (0, -1) if isinstance(small, int) else (0.0, -0.5):
+        with pytest.raises(ValidationError):
+            config(**{field: bad})
+
+
+def test_every_default_the_policy_reference_states_is_the_rules_default() -> None:
+    """docs/ci.md's table of rules names each configurable default; a rule whose default drifted from
+    it (200 students, 25 USD, 8Gi...) would enforce what nobody documented."""
+    from pathlib import Path
+
+    from policies.rules import ALL_RULES
+
+    rules = {rule.name: rule for rule in ALL_RULES}
+    table = Path(__file__).resolve().parents[2] / "docs" / "ci.md"
+    checked = 0
+    for row in table.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in row.split("|")]
+        if len(cells) < 5 or not cells[2].startswith("`"):
+            continue
+        rule = rules[cells[2].strip("`")]
+        fields = {f.alias: f.default for f in rule.config.model_fields.values()}
+        for key, stated in re.findall(r"`(\w+)` \(([^)]+)\)", cells[4]):
+            try:
+                value = json.loads(stated)
+            except ValueError:
+                continue  # a description, not a value
+            assert fields[key] == value, (rule.name, key)
+            checked += 1
+    assert checked >= 10

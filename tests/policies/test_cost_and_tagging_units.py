@@ -191,9 +191,10 @@ def test_every_labctl_tag_is_required_and_must_say_something() -> None:
 
 def test_default_tags_count_and_the_resources_own_win() -> None:
     assert tag_messages({"labctl:lab": "lab"}, default_tags={"labctl:cohort": "c1", "labctl:student": STUDENT}) == []
-    assert tag_messages({"labctl:student": "s2"}, default_tags=OWN_TAGS) == [
-        "aws:s3/bucketV2:BucketV2 'b' must carry labctl:student=s1 (it says 's2')."
-    ]
+    for other in ("s2", "s0"):  # another student's slug, sorting after or before the owner's
+        assert tag_messages({"labctl:student": other}, default_tags=OWN_TAGS) == [
+            f"aws:s3/bucketV2:BucketV2 'b' must carry labctl:student=s1 (it says {other!r})."
+        ]
 
 
 @pytest.mark.parametrize("tags", [UNKNOWN, SECRET])

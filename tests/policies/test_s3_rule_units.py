@@ -102,3 +102,27 @@ def test_a_policy_unknown_at_plan_time_is_not_judged(document: Any) -> None:
 @pytest.mark.parametrize("document", ["{not json", "[]", 7])
 def test_a_policy_that_is_not_a_json_document_is_reported(document: Any) -> None:
     assert writes_found(document) == [f"{BUCKET_POLICY} 'r' must have a JSON bucket policy."]
+
+
+def test_every_statement_is_judged_after_ones_that_are_not() -> None:
+    """A Deny, a statement that is not an object, a private one or a NotAction one before it does not
+    hide a public write after it."""
+    write = {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject"}
+    for before in ({**write, "Effect": "Deny"}, "junk", {**write, "Principal": {"AWS": "arn:aws:iam::1:root"}}):
+        assert writes_found(policy(before, write)) == [f"{BUCKET_POLICY} 'r' must not allow s3:PutObject to principal '*'."]
+    not_action = {"Effect": "Allow", "Principal": "*", "NotAction": "s3:DeleteObject"}
+    assert writes_found(policy(not_action, write)) == [
+        f"{BUCKET_POLICY} 'r' must not allow NotAction to principal '*'.",
+        f"{BUCKET_POLICY} 'r' must not allow s3:PutObject to principal '*'.",
+    ]
+    assert write_actions([7, "s3:PutObject"]) == ["s3:PutObject"]
+
+
+def test_the_engine_judges_bucket_acls_as_well_as_buckets() -> None:
+    from policies.engine import evaluate
+
+    acl = PolicyResource("aws:s3/bucketAclV2:BucketAclV2", "c1-s1-acl", "urn:acl", {"acl": "public-read"}, "s1", "c1-s1")
+    report = evaluate([acl], None)
+    assert [(v.policy, v.message) for v in report.violations if v.policy == "s3-no-public-acl"] == [
+        ("s3-no-public-acl", "aws:s3/bucketAclV2:BucketAclV2 'c1-s1-acl' must not use the public ACL 'public-read'.")
+    ]

@@ -43,7 +43,11 @@ MUTATION_TARGETS := \
 	validators/iam.py=tests/validators/test_iam.py \
 	cosmic-ray:policies/rules/kubernetes.py=tests/policies/test_kubernetes_rule_units.py,tests/policies/test_policy_rules.py \
 	cosmic-ray:policies/rules/cost.py=tests/policies/test_cost_and_tagging_units.py,tests/policies/test_policy_rules.py \
-	cosmic-ray:policies/rules/tagging.py=tests/policies/test_cost_and_tagging_units.py,tests/policies/test_policy_rules.py
+	cosmic-ray:policies/rules/tagging.py=tests/policies/test_cost_and_tagging_units.py,tests/policies/test_policy_rules.py \
+	cosmic-ray:policies/rules/s3.py=tests/policies/test_s3_rule_units.py,tests/policies/test_policy_rules.py \
+	cosmic-ray:policies/rules/rds.py=tests/policies/test_data_and_workspace_rule_units.py,tests/policies/test_policy_rules.py \
+	cosmic-ray:policies/rules/postgres.py=tests/policies/test_data_and_workspace_rule_units.py,tests/policies/test_policy_rules.py \
+	cosmic-ray:policies/rules/workspace.py=tests/policies/test_data_and_workspace_rule_units.py,tests/policies/test_policy_rules.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

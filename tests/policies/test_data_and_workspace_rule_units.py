@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from policies.model import SECRET, UNKNOWN, PolicyResource, Stack
 from policies.rules.postgres import (
@@ -200,3 +201,11 @@ def test_a_database_is_judged_by_its_name_and_its_limit() -> None:
     assert database_findings() == [MUST_REVOKE]
     assert database_findings(REVOKE, name=UNKNOWN) == []
     assert database_findings(REVOKE, limit=-1) == [f"{PG_DATABASE} 'db' must have a connectionLimit between 1 and 10 (it has unlimited)."]
+
+
+def test_storage_under_the_limit_is_fine_and_the_limit_is_positive() -> None:
+    assert limits(allocatedStorage=10, maxAllocatedStorage=5) == []
+    assert limits(RdsCostConfig(maxStorageGb=1), allocatedStorage=1) == []
+    for bad in (0, -1):
+        with pytest.raises(ValidationError):
+            RdsCostConfig(maxStorageGb=bad)

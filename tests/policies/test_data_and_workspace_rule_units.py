@@ -209,3 +209,40 @@ def test_storage_under_the_limit_is_fine_and_the_limit_is_positive() -> None:
     for bad in (0, -1):
         with pytest.raises(ValidationError):
             RdsCostConfig(maxStorageGb=bad)
+
+
+def fresh(text: str) -> str:
+    """`text` as a new string object, as a value decoded from a plan's JSON is."""
+    return "".join(list(text))
+
+
+@pytest.mark.parametrize(
+    "grant",
+    [
+        {**REVOKE, "objectType": "column"},
+        {**REVOKE, "database": "c1_s0"},
+        {**REVOKE, "role": "tester"},
+    ],
+)
+def test_a_grant_on_something_else_or_to_someone_else_revokes_nothing(grant: dict) -> None:
+    assert database_findings(grant) == [MUST_REVOKE]
+
+
+def test_a_revoke_read_from_a_plan_revokes() -> None:
+    grant = {"role": fresh("public"), "objectType": fresh("database"), "database": fresh("c1_s1"), "privileges": []}
+    assert database_findings(grant) == []
+
+
+def test_only_a_grant_resource_can_revoke() -> None:
+    """Default privileges or a role with a grant's shape (types sorting before and after Grant) are not grants."""
+    database = PolicyResource(PG_DATABASE, "db", "urn:db", {"name": "c1_s1", "connectionLimit": 5}, "s1", "c1-s1")
+    lookalikes = [resource(kind, **REVOKE) for kind in ("postgresql:index/defaultPrivileges:DefaultPrivileges", "postgresql:index/role:Role")]
+    found = [f.message for f in postgres_database_private.check(Stack([database, *lookalikes]), ConnectionsConfig())]
+    assert found == [MUST_REVOKE]
+
+
+def test_the_connection_maximum_is_positive() -> None:
+    assert ConnectionsConfig(maxConnections=1).max_connections == 1
+    for bad in (0, -1):
+        with pytest.raises(ValidationError):
+            ConnectionsConfig(maxConnections=bad)

@@ -246,3 +246,16 @@ def test_the_connection_maximum_is_positive() -> None:
     for bad in (0, -1):
         with pytest.raises(ValidationError):
             ConnectionsConfig(maxConnections=bad)
+
+
+def test_dropping_an_empty_capability_is_not_dropping_all() -> None:
+    assert workspace(capabilities={"drops": [""]}) == ["must drop all capabilities (capabilities.drops: [ALL])."]
+
+
+def test_only_the_docker_socket_is_called_the_docker_socket() -> None:
+    assert workspace(volumes=[{"hostPath": "/var/run/user"}]) == ["must not mount the host path '/var/run/user'."]
+
+
+def test_host_modes_and_bind_mounts_read_from_a_plan_are_recognised() -> None:
+    assert workspace(networkMode=fresh("host")) == ["must not share the host network (networkMode: host)."]
+    assert host_paths({"mounts": [{"type": fresh("bind"), "source": "/srv"}]}) == ["/srv"]

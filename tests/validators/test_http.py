@@ -405,3 +405,14 @@ def test_each_student_inventory_holds_only_the_urls_their_checks_named(site):
 def test_responds_outcomes(response, params, expected):
     result = responds(HttpInventory({"u": response}), RespondsParams(url="u", **params))
     assert (result.status, result.message) == expected
+
+
+@pytest.mark.parametrize(
+    ("answered", "expected", "status"),
+    [("404", 404, "passed"), ("200", 404, "failed"), ("503", 503, "passed"), ("301", 302, "failed")],
+)
+def test_the_status_must_be_exactly_the_expected_one(answered: str, expected: int, status: str) -> None:
+    """A lab may expect a page to be gone (404): an answer below the expected status fails as one
+    above does, and a status read off the wire (a new int object) equals the expected one."""
+    response = HttpResponse("u", "u", int(answered), {}, b"")
+    assert responds(HttpInventory({"u": response}), RespondsParams(url="u", status=expected)).status == status

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from labs.errors import InputError, LabctlError
+from labctl.labs.errors import InputError, LabctlError
 
 FORMAT_TABLE_JSON = click.Choice(["table", "json"])
 
@@ -126,7 +126,7 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table
 
 
 def registry():
-    from cohorts.registry import Registry
+    from labctl.cohorts.registry import Registry
 
     return Registry()
 
@@ -159,7 +159,7 @@ def labs_group() -> None:
 @pass_settings
 def labs_list(settings: Settings, track: str | None, level: str | None, topic: str | None, fmt: str) -> None:
     """List the labs in the catalog."""
-    from labs.catalog import filter_labs, load_catalog
+    from labctl.labs.catalog import filter_labs, load_catalog
 
     labs = filter_labs(load_catalog(), track, level, topic)
     rows = [
@@ -191,7 +191,7 @@ def labs_list(settings: Settings, track: str | None, level: str | None, topic: s
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
 def labs_show(lab_id: str, fmt: str) -> None:
     """Show one lab: its instructions (markdown) or its full spec (json)."""
-    from labs.catalog import get_lab
+    from labctl.labs.catalog import get_lab
 
     lab = get_lab(lab_id)
     if fmt == "json":
@@ -204,10 +204,10 @@ def labs_show(lab_id: str, fmt: str) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def labs_validate(paths: tuple[Path, ...]) -> None:
     """Validate lab folders or lab.yaml files (default: the whole catalog)."""
-    from labs.catalog import lab_folders, validate_paths
-    from validators.checks import params_by_name
+    from labctl.labs.catalog import lab_folders, validate_paths
+    from labctl.validators.checks import params_by_name
 
-    from components.aws_policies import check_lab_sandbox
+    from labctl.components.aws_policies import check_lab_sandbox
 
     files = [path / "lab.yaml" if path.is_dir() else path for path in (list(paths) or lab_folders())]
     specs = validate_paths(files, params_by_name())
@@ -235,7 +235,7 @@ def emulator_group() -> None:
 @click.option("--enforce-iam", is_flag=True, help="Enforce IAM: requests need valid keys and permissions.")
 def emulator_start(port: int, host: str, enforce_iam: bool) -> None:
     """Start the emulator in the background and wait until it answers."""
-    from app import emulator
+    from labctl.app import emulator
 
     saved = emulator.saved_state()
     status = emulator.start(port=port, enforce_iam=enforce_iam, host=host)
@@ -254,7 +254,7 @@ def emulator_start(port: int, host: str, enforce_iam: bool) -> None:
 @click.command("stop")
 def emulator_stop() -> None:
     """Stop the emulator; it saves its state first, and the next start restores it."""
-    from app import emulator
+    from labctl.app import emulator
 
     click.echo("emulator stopped, state saved" if emulator.stop() else "emulator was not running")
 
@@ -265,7 +265,7 @@ def emulator_reset(yes: bool) -> None:
     """Erase everything the emulator holds (every student's buckets, tables, queues, users and keys):
     the one way to empty it. The emulator must be stopped.
     """
-    from app import emulator
+    from labctl.app import emulator
 
     emulator.ensure_stopped()
     saved = emulator.saved_state()
@@ -287,7 +287,7 @@ def emulator_reset(yes: bool) -> None:
 @click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 def emulator_status(fmt: str) -> None:
     """Is the emulator running, where, with IAM enforcement?"""
-    from cohorts import emulator_client
+    from labctl.cohorts import emulator_client
 
     status = emulator_client.status()
     if fmt == "json":
@@ -304,7 +304,7 @@ def emulator_status(fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["shell", "json"]), default="shell", show_default=True)
 def emulator_env(fmt: str) -> None:
     """Print the instructor's environment for the emulator (eval "$(labctl emulator env)")."""
-    from cohorts import emulator_client
+    from labctl.cohorts import emulator_client
 
     env = emulator_client.credentials()
     if fmt == "json":
@@ -359,11 +359,11 @@ def cohort_create(
 ) -> None:
     """Validate and record a cohort. Nothing is provisioned; with --isolation account each student
     leases an account of the pool."""
-    from cohorts.accounts import check_isolation
-    from cohorts.cohort import build_cohort, check_public_endpoint, make_services, make_target
-    from components.aws_policies import check_lab_sandbox
-    from stacks.leases import format_instant, lease_end
-    from validators.checks import usable_lab
+    from labctl.cohorts.accounts import check_isolation
+    from labctl.cohorts.cohort import build_cohort, check_public_endpoint, make_services, make_target
+    from labctl.components.aws_policies import check_lab_sandbox
+    from labctl.stacks.leases import format_instant, lease_end
+    from labctl.validators.checks import usable_lab
 
     lease = lease_end(expires, ttl)
     pool = check_isolation(isolation, pool, target)
@@ -395,7 +395,7 @@ def cohort_create(
 @click.option("--no-public-endpoint", is_flag=True, help="Show students the target's own endpoint again.")
 def cohort_set(name: str, public_endpoint: str | None, no_public_endpoint: bool) -> None:
     """Change a recorded cohort's settings."""
-    from cohorts.cohort import check_public_endpoint
+    from labctl.cohorts.cohort import check_public_endpoint
 
     if (public_endpoint is None) == (not no_public_endpoint):
         raise InputError("give either --public-endpoint URL or --no-public-endpoint", "--public-endpoint")
@@ -413,7 +413,7 @@ def cohort_set(name: str, public_endpoint: str | None, no_public_endpoint: bool)
 @pass_settings
 def cohort_show(settings: Settings, name: str, fmt: str) -> None:
     """Show a cohort and its students (with --isolation account, each student's account)."""
-    from cohorts.accounts import cohort_accounts, cohort_pool
+    from labctl.cohorts.accounts import cohort_accounts, cohort_pool
 
     with registry() as reg:
         cohort = reg.cohort(name)
@@ -463,7 +463,7 @@ def cohort_delete(name: str, force: bool) -> None:
     Refused while its stacks may be live: `labctl destroy --cohort NAME` first. Export the grades
     first if you need them (`labctl grades export`).
     """
-    from stacks.lifecycle import delete_cohort
+    from labctl.stacks.lifecycle import delete_cohort
 
     with registry() as reg:
         click.echo(delete_cohort(reg, name, force))
@@ -483,7 +483,7 @@ def cohort_backend(name: str, url: str | None, org: str | None, secrets_provider
     Used by up, destroy, reset, reap, unlock, status, handouts and student env/deploy on every machine
     that shares the registry; each needs the passphrase in the named variable (or KMS access).
     """
-    from cohorts.backend import parse_backend
+    from labctl.cohorts.backend import parse_backend
 
     with registry() as reg:
         reg.cohort(name)
@@ -516,8 +516,8 @@ def registry_group() -> None:
 def registry_import(source: Path | None) -> None:
     """Copy this home's SQLite registry into the shared PostgreSQL database (LABCTL_DATABASE_URL), which
     must hold no cohort yet. The SQLite file is left as it was."""
-    from cohorts.home import registry_path
-    from cohorts.registry import import_home
+    from labctl.cohorts.home import registry_path
+    from labctl.cohorts.registry import import_home
 
     with registry() as reg:
         counts = import_home(reg, source or registry_path())
@@ -541,7 +541,7 @@ def accounts_group() -> None:
 @click.option("--csv", "csv_file", required=True, type=click.Path(path_type=Path), help="CSV with account_id,email.")
 def accounts_add(pool: str, csv_file: Path) -> None:
     """Add member accounts to a pool, all or none (an account already pooled is refused)."""
-    from cohorts.accounts import add_accounts, check_pool_name, read_accounts
+    from labctl.cohorts.accounts import add_accounts, check_pool_name, read_accounts
 
     check_pool_name(pool)
     entries = read_accounts(csv_file)
@@ -555,9 +555,9 @@ def accounts_add(pool: str, csv_file: Path) -> None:
 @click.option("--count", required=True, type=click.IntRange(1, 500), help="How many member accounts.")
 def accounts_create(pool: str, count: int) -> None:
     """On the embedded emulator: create member accounts through Organizations and pool them."""
-    from cohorts.accounts import add_accounts, check_pool_name, create_member_accounts
-    from cohorts.cohort import make_target
-    from cohorts.targets import resolve
+    from labctl.cohorts.accounts import add_accounts, check_pool_name, create_member_accounts
+    from labctl.cohorts.cohort import make_target
+    from labctl.cohorts.targets import resolve
 
     check_pool_name(pool)
     target = resolve(make_target("emulator", None, "us-east-1", None))
@@ -574,7 +574,7 @@ def accounts_create(pool: str, count: int) -> None:
 @pass_settings
 def accounts_list(settings: Settings, pool: str | None, fmt: str) -> None:
     """The pooled accounts: state (available, leased, cleaning, quarantined) and whose they are."""
-    from cohorts.accounts import list_accounts
+    from labctl.cohorts.accounts import list_accounts
 
     with registry() as reg:
         found = list_accounts(reg, pool)
@@ -594,7 +594,7 @@ def accounts_list(settings: Settings, pool: str | None, fmt: str) -> None:
 def accounts_release(cohort_name: str, students: tuple[str, ...], fmt: str) -> None:
     """Return swept accounts to the pool: an empty account becomes available, one with anything left
     quarantined (with the list). Exit 1 if any is quarantined."""
-    from stacks.account_sweep import release_accounts
+    from labctl.stacks.account_sweep import release_accounts
 
     with registry() as reg:
         released = release_accounts(reg, reg.cohort(cohort_name), students)
@@ -625,9 +625,9 @@ def cohort_option(fn: Callable) -> Callable:
 
 def resolve_cohort(cohort_name: str | None, lab_id: str | None, students: int | None):
     """The cohort and its lab specs, from the registry or synthetic."""
-    from cohorts.cohort import synthetic_cohort
-    from components.aws_policies import check_lab_sandbox
-    from validators.checks import usable_lab
+    from labctl.cohorts.cohort import synthetic_cohort
+    from labctl.components.aws_policies import check_lab_sandbox
+    from labctl.validators.checks import usable_lab
 
     if cohort_name and (lab_id or students):
         raise InputError("give either --cohort or --lab with --students, not both", "--cohort")
@@ -665,8 +665,8 @@ def progress_bar(settings: Settings, total: int, label: str):
 def plan(settings: Settings, cohort_name: str | None, lab_id: str | None, students: int | None,
          fmt: str, out: Path | None, workers: int | None, isolation: str | None) -> None:
     """Show what each student would get, under the Pulumi SDK's mock runtime (no cloud, no engine)."""
-    from stacks.plan import plan_accounts, plan_cohort
-    from stacks.program import TargetSettings
+    from labctl.stacks.plan import plan_accounts, plan_cohort
+    from labctl.stacks.program import TargetSettings
 
     if isolation and cohort_name:
         raise InputError("a cohort plans in its own isolation mode: give --isolation only with --lab", "--isolation")
@@ -682,7 +682,7 @@ def plan(settings: Settings, cohort_name: str | None, lab_id: str | None, studen
     if fmt == "json" and not out:
         emit_json(result)
     elif fmt == "table":
-        from stacks.render import plan_renderable
+        from labctl.stacks.render import plan_renderable
 
         settings.out.print(plan_renderable(result))
 
@@ -708,12 +708,12 @@ def policy_check(settings: Settings, cohort_name: str | None, lab_id: str | None
                  plan_file: Path | None, preview_json: Path | None, stack_export: Path | None,
                  config_path: Path | None, fmt: str, out: Path | None) -> None:
     """Check a plan against both packs. Exit 0 clean, 1 on a mandatory violation, 2 on bad input."""
-    from policies import offline
-    from policies.report import table_rows, to_json, to_junit, to_sarif
+    from labctl.policies import offline
+    from labctl.policies.report import table_rows, to_json, to_junit, to_sarif
 
     if cohort_name or lab_id or students:
-        from stacks.plan import plan_cohort
-        from stacks.program import TargetSettings
+        from labctl.stacks.plan import plan_cohort
+        from labctl.stacks.program import TargetSettings
 
         cohort, labs = resolve_cohort(cohort_name, lab_id, students)
         offline.read_config(config_path)  # bad config is exit 2 before the plan runs
@@ -754,7 +754,7 @@ REPORT_FORMAT = click.Choice(["table", "json", "junit", "csv", "html"])
 def render_report(settings: Settings, report, cohort, fmt: str, out: Path | None) -> None:
     """A grade report in `fmt`, to `out` or stdout; students that could not be graded are named on
     stderr too when the report itself did not go to the terminal as a table."""
-    from validators.report import rich_table, to_csv, to_html, to_json, to_junit
+    from labctl.validators.report import rich_table, to_csv, to_html, to_json, to_junit
 
     if fmt == "json":
         emit_json(to_json(report), out)
@@ -780,7 +780,7 @@ def render_report(settings: Settings, report, cohort, fmt: str, out: Path | None
 def grade(settings: Settings, cohort_name: str, lab: str | None, students: tuple[str, ...], fmt: str,
           out: Path | None, wait: bool) -> None:
     """Grade what each student deployed, against the cohort's live target."""
-    from validators.grading import grade_and_record
+    from labctl.validators.grading import grade_and_record
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -810,7 +810,7 @@ def grades_group() -> None:
 @pass_settings
 def grades_history(settings: Settings, cohort_name: str, student: str | None, fmt: str) -> None:
     """Past grading runs, oldest first: graded_at, student, lab, score, percent, passed."""
-    from validators.report import HISTORY_COLUMNS, history_json, history_rows
+    from labctl.validators.report import HISTORY_COLUMNS, history_json, history_rows
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -831,7 +831,7 @@ def grades_history(settings: Settings, cohort_name: str, student: str | None, fm
 @pass_settings
 def grades_export(settings: Settings, cohort_name: str, run: str | None, fmt: str, out: Path | None) -> None:
     """Render a stored grading run again, without regrading: e.g. --format csv for the LMS."""
-    from validators.report import stored_report
+    from labctl.validators.report import stored_report
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -858,8 +858,8 @@ def student_check(cohort_name: str, student: str, lab: str | None) -> None:
     A view, not a gate: exit 0 whenever grading ran, whatever the score; 1 when the target, cluster
     or database could not be reached.
     """
-    from validators.grading import grade_and_record, next_labs
-    from validators.report import student_text
+    from labctl.validators.grading import grade_and_record, next_labs
+    from labctl.validators.report import student_text
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -886,7 +886,7 @@ def engine_group() -> None:
 @click.option("--version", "version", help="CLI version (default: the one matching the Pulumi SDK).")
 def engine_install(version: str | None) -> None:
     """Install the Pulumi CLI and the pinned provider plugins (needs network)."""
-    from stacks import engine
+    from labctl.stacks import engine
 
     cli_version, plugins = engine.install(version)
     pinned = ", ".join(f"{name} {v}" for name, v in plugins.items())
@@ -897,7 +897,7 @@ def engine_install(version: str | None) -> None:
 @click.option("--format", "fmt", type=FORMAT_TABLE_JSON, default="table", show_default=True)
 def engine_status(fmt: str) -> None:
     """What is installed, where stacks are stored and where the passphrase comes from."""
-    from stacks import engine
+    from labctl.stacks import engine
 
     data = engine.status()
     if fmt == "json":
@@ -920,10 +920,10 @@ def run_stacks(settings: Settings, cohort_name: str, operation: str, students: t
                lab: str | None = None) -> None:
     """Fan `operation` out over the cohort's students; a summary, then `then()` (False = a failure);
     exit 1 if anything failed, 130 on Ctrl-C."""
-    from stacks.engine import Engine, engine_backend
-    from stacks.lifecycle import run_cohort
+    from labctl.stacks.engine import Engine, engine_backend
+    from labctl.stacks.lifecycle import run_cohort
 
-    from stacks.live import LiveRuns
+    from labctl.stacks.live import LiveRuns
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)  # an unknown cohort is said before anything about the engine
@@ -984,9 +984,9 @@ def up(settings: Settings, cohort_name: str, students: tuple[str, ...], concurre
         run_stacks(settings, cohort_name, "preview" if preview else "up", students, concurrency, backend, rerun_all,
                    lab=lab)
         return
-    from stacks.engine import engine_backend
-    from stacks.lifecycle import refuse_operator_account_mode
-    from stacks.operator import export_cohort, program_source
+    from labctl.stacks.engine import engine_backend
+    from labctl.stacks.lifecycle import refuse_operator_account_mode
+    from labctl.stacks.operator import export_cohort, program_source
 
     with registry() as reg:
         refuse_operator_account_mode(reg, reg.cohort(cohort_name))
@@ -1013,7 +1013,7 @@ def destroy(settings: Settings, cohort_name: str, students: tuple[str, ...], con
     """Destroy the students' stacks; with --sweep also what they made by hand (`labctl sweep`)."""
 
     def sweep_after() -> bool:
-        from stacks.sweep import sweep_target
+        from labctl.stacks.sweep import sweep_target
 
         with registry() as reg:
             cohort = reg.cohort(cohort_name)
@@ -1035,7 +1035,7 @@ def destroy(settings: Settings, cohort_name: str, students: tuple[str, ...], con
 @pass_settings
 def reset(settings: Settings, cohort_name: str, student: str, backend: str | None) -> None:
     """Destroy one student's stack, then bring its current lab up again."""
-    from stacks.lifecycle import rebuild_lab
+    from labctl.stacks.lifecycle import rebuild_lab
 
     with registry() as reg:
         lab = rebuild_lab(reg, reg.cohort(cohort_name), student)  # refused before anything is destroyed
@@ -1049,7 +1049,7 @@ def reset(settings: Settings, cohort_name: str, student: str, backend: str | Non
 @pass_settings
 def status(settings: Settings, cohort_name: str, fmt: str) -> None:
     """Per student: stack, current lab, last operation, its outcome and duration, last grade."""
-    from stacks.lifecycle import status_rows
+    from labctl.stacks.lifecycle import status_rows
 
     with registry() as reg:
         rows = status_rows(reg, reg.cohort(cohort_name))
@@ -1063,7 +1063,7 @@ def status(settings: Settings, cohort_name: str, fmt: str) -> None:
             return "error (not graded)"
         return f"{g['percent']:.0f}% {'pass' if g['passed'] else 'fail'}" if g else ""
 
-    from stacks.leases import utc_now
+    from labctl.stacks.leases import utc_now
 
     def lease_cell(expires: str | None) -> str:
         from datetime import datetime
@@ -1104,9 +1104,9 @@ def status(settings: Settings, cohort_name: str, fmt: str) -> None:
 def reap(settings: Settings, dry_run: bool, at: str | None, concurrency: int, backend: str | None) -> None:
     """Destroy the stacks of cohorts whose lease has ended. Safe from cron: one reap at a time, silent
     when nothing is due, one summary line otherwise; exit 1 if a stack could not be destroyed."""
-    from stacks.engine import Engine, engine_backend
-    from stacks.leases import parse_instant, utc_now
-    from stacks.lifecycle import reap as reap_due
+    from labctl.stacks.engine import Engine, engine_backend
+    from labctl.stacks.leases import parse_instant, utc_now
+    from labctl.stacks.lifecycle import reap as reap_due
 
     moment = parse_instant(at, "--now") if at else utc_now()
     with registry() as reg:
@@ -1127,8 +1127,8 @@ def reap(settings: Settings, dry_run: bool, at: str | None, concurrency: int, ba
 @backend_option
 def unlock(cohort_name: str, students: tuple[str, ...], backend: str | None) -> None:
     """Cancel stuck stack updates (`pulumi cancel`) and release the cohort lock a crashed run left."""
-    from stacks.engine import Engine, engine_backend
-    from stacks.lifecycle import unlock as unlock_cohort
+    from labctl.stacks.engine import Engine, engine_backend
+    from labctl.stacks.lifecycle import unlock as unlock_cohort
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -1146,7 +1146,7 @@ def unlock(cohort_name: str, students: tuple[str, ...], backend: str | None) -> 
 def sweep(cohort_name: str, students: tuple[str, ...], dry_run: bool, fmt: str) -> None:
     """Delete what students made by hand under their prefixes (with --isolation account: everything in
     each student's account), then prove what is left. Exit 1 if anything is."""
-    from stacks.sweep import sweep_target
+    from labctl.stacks.sweep import sweep_target
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -1177,13 +1177,13 @@ def echo_sweep(report, where: Callable[[Any], str]) -> None:
 
 
 def in_account_mode(reg, cohort_name: str) -> bool:
-    from cohorts.accounts import cohort_pool
+    from labctl.cohorts.accounts import cohort_pool
 
     return cohort_pool(reg, cohort_name) is not None
 
 
 def sweep_cohort_accounts(reg, cohort, students: tuple[str, ...], dry_run: bool) -> list:
-    from stacks.account_sweep import sweep_accounts
+    from labctl.stacks.account_sweep import sweep_accounts
 
     return sweep_accounts(reg, cohort, students, dry_run)
 
@@ -1208,10 +1208,10 @@ def echo_account_sweeps(sweeps: list, fmt: str) -> bool:
 @backend_option
 def handouts(cohort_name: str, out: Path, fmt: str, portal_links: bool, backend: str | None) -> None:
     """One file per student (0600): lab instructions, endpoint, region, the portal and, after `up`, credentials."""
-    from app.portal.tokens import DEFAULT_URL, issue_student_tokens, known_url
-    from cohorts.accounts import cohort_accounts
-    from stacks.engine import engine_backend
-    from stacks.handouts import account_details, engine_outputs, write_handouts
+    from labctl.app.portal.tokens import DEFAULT_URL, issue_student_tokens, known_url
+    from labctl.cohorts.accounts import cohort_accounts
+    from labctl.stacks.engine import engine_backend
+    from labctl.stacks.handouts import account_details, engine_outputs, write_handouts
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -1242,9 +1242,9 @@ def handouts(cohort_name: str, out: Path, fmt: str, portal_links: bool, backend:
 def student_env(cohort_name: str, student: str, backend: str | None) -> None:
     """Print `export` lines for one student's shell (eval "$(labctl student env ...)"); in isolation mode
     account, short-lived credentials of their role in their own account."""
-    from cohorts.accounts import cohort_accounts
-    from stacks.engine import engine_backend
-    from stacks.handouts import account_outputs, engine_outputs, env_text
+    from labctl.cohorts.accounts import cohort_accounts
+    from labctl.stacks.engine import engine_backend
+    from labctl.stacks.handouts import account_outputs, engine_outputs, env_text
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -1270,8 +1270,8 @@ student_group.add_command(student_env)
 @backend_option
 def student_deploy(cohort_name: str, student: str, preview: bool, path: Path, backend: str | None) -> None:
     """Deploy a student's Pulumi project (labctl's policy packs attached) or Terraform module as that student."""
-    from stacks.deploy import check_project, deploy
-    from stacks.engine import Engine, engine_backend
+    from labctl.stacks.deploy import check_project, deploy
+    from labctl.stacks.engine import Engine, engine_backend
 
     with registry() as reg:
         cohort = reg.cohort(cohort_name)
@@ -1292,8 +1292,8 @@ student_group.add_command(student_deploy)
 @pass_settings
 def demo(settings: Settings) -> None:
     """Run the whole story on the embedded emulator: cohort, plan, policy check, solutions, grades."""
-    from app.demo import run_demo
-    from validators.report.render_table import rich_table
+    from labctl.app.demo import run_demo
+    from labctl.validators.report.render_table import rich_table
 
     result = run_demo(lambda line: settings.out.print(f"[cyan]›[/] {line}", highlight=False))
     settings.out.print(rich_table(result.report))
@@ -1326,7 +1326,7 @@ def serve(host: str, port: int, public_url: str | None, session_idle: str, sessi
     Prints the instructor's sign-in link once; students' links come from `labctl portal tokens`.
     Sessions live in this process's memory: a restart signs everyone out (their links sign them in again).
     """
-    from app.portal.server import serve as run_portal
+    from labctl.app.portal.server import serve as run_portal
 
     run_portal(host, port, click.echo, public_url, session_idle, session_max)
 
@@ -1344,7 +1344,7 @@ def portal_group() -> None:
 @pass_settings
 def portal_tokens(settings: Settings, cohort_name: str, students: tuple[str, ...], url: str | None, fmt: str) -> None:
     """Issue fresh sign-in tokens (a student's older token stops working); shown this once only."""
-    from app.portal.tokens import DEFAULT_URL, check_url, issue_student_tokens, known_url
+    from labctl.app.portal.tokens import DEFAULT_URL, check_url, issue_student_tokens, known_url
 
     base = check_url(url) if url else (known_url() or DEFAULT_URL)
     with registry() as reg:
@@ -1379,7 +1379,7 @@ def selftest_isolation(settings: Settings, students: int, fmt: str) -> None:
 
     Exit 1 if any cell is not as expected; `?` marks cells the emulator cannot evaluate.
     """
-    from app.selftest import ESCALATIONS, matrix_rows, run_isolation
+    from labctl.app.selftest import ESCALATIONS, matrix_rows, run_isolation
 
     report = run_isolation(students, progress=lambda line: None if settings.quiet or fmt == "json"
                            else settings.err.print(f"[cyan]›[/] {line}", highlight=False))
@@ -1415,7 +1415,7 @@ selftest_group.add_command(selftest_isolation)
 @pass_settings
 def doctor(settings: Settings, fmt: str) -> None:
     """Check this machine: Python, packages, engine (Pulumi CLI, plugins), emulator, credentials, PostgreSQL."""
-    from app.doctor import run_checks
+    from labctl.app.doctor import run_checks
 
     results = run_checks()
     if fmt == "json":

@@ -16,23 +16,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from app import emulator
-from cohorts import emulator_client
-from cohorts.cohort import Cohort, build_cohort, make_target
-from cohorts.registry import Registry
-from cohorts.targets import instructor_session
-from labs.catalog import get_lab
-from labs.errors import LabctlError
-from labs.solutions import apply, solutions_for
-from policies.engine import evaluate
-from policies.loaders import from_plan
-from stacks.engine import Engine
-from stacks.lifecycle import run_cohort
-from stacks.plan import plan_cohort
-from stacks.program import TargetSettings
-from stacks.sweep import sweep_target
-from validators.grading import grade_and_record
-from validators.report.model import GradeReport
+from labctl.app import emulator
+from labctl.cohorts import emulator_client
+from labctl.cohorts.cohort import Cohort, build_cohort, make_target
+from labctl.cohorts.registry import Registry
+from labctl.cohorts.targets import instructor_session
+from labctl.labs.catalog import get_lab
+from labctl.labs.errors import LabctlError
+from labctl.labs.solutions import apply, solutions_for
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import from_plan
+from labctl.stacks.engine import Engine
+from labctl.stacks.lifecycle import run_cohort
+from labctl.stacks.plan import plan_cohort
+from labctl.stacks.program import TargetSettings
+from labctl.stacks.sweep import sweep_target
+from labctl.validators.grading import grade_and_record
+from labctl.validators.report.model import GradeReport
 
 LAB = "s3-static-website"
 ROSTER = Path(__file__).resolve().parent.parent / "examples" / "roster.csv"

@@ -64,7 +64,7 @@ def cli_version(path: str) -> str | None:
 
 def cli_finding(path: str, where: str, others: str) -> Finding:
     """The CLI the engine would use, against the minimum version labctl needs."""
-    from stacks import engine
+    from labctl.stacks import engine
 
     version = cli_version(path)
     if not version:
@@ -81,7 +81,7 @@ def cli_finding(path: str, where: str, others: str) -> Finding:
 def check_engine() -> list[Finding]:
     """The Pulumi CLI the engine adapter would use (under the labctl home first, else on PATH) and the
     provider plugins it needs, against the versions pinned by the installed Python SDKs."""
-    from stacks import engine
+    from labctl.stacks import engine
 
     root = engine.cli_root()
     at_home = root / "bin" / "pulumi"
@@ -113,7 +113,7 @@ def check_engine() -> list[Finding]:
 
 
 def check_emulator() -> Finding:
-    from cohorts import emulator_client
+    from labctl.cohorts import emulator_client
 
     status = emulator_client.status()
     if status.running:
@@ -123,8 +123,8 @@ def check_emulator() -> Finding:
 
 
 def check_credentials() -> list[Finding]:
-    from cohorts.registry import Registry
-    from cohorts.targets import has_credentials
+    from labctl.cohorts.registry import Registry
+    from labctl.cohorts.targets import has_credentials
 
     with Registry() as reg:
         cohorts = [reg.cohort(name) for name in reg.cohort_names()]
@@ -152,7 +152,7 @@ def answers(endpoint: str, timeout: float = ENDPOINT_TIMEOUT_S) -> bool:
 
 def check_cohort_endpoints() -> list[Finding]:
     """One finding per emulator or LocalStack endpoint the registry's cohorts use, as resolved now."""
-    from cohorts.registry import Registry
+    from labctl.cohorts.registry import Registry
 
     with Registry() as reg:
         cohorts = [reg.cohort(name) for name in reg.cohort_names()]

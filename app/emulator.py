@@ -43,8 +43,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cohorts.aws_errors import error_text
-from cohorts.emulator_client import (
+from labctl.cohorts.aws_errors import error_text
+from labctl.cohorts.emulator_client import (
     HOST,
     REGION,
     SERVER_MODULE,
@@ -56,8 +56,8 @@ from cohorts.emulator_client import (
     state_path,
     status,
 )
-from cohorts.home import emulator_dir, write_secret
-from labs.errors import InputError, LabctlError
+from labctl.cohorts.home import emulator_dir, write_secret
+from labctl.labs.errors import InputError, LabctlError
 
 DEFAULT_PORT = 4566
 ADMIN_USER = "labctl-admin"

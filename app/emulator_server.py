@@ -1,6 +1,6 @@
 """The embedded emulator's process: moto's own server, with its state kept in a file.
 
-moto keeps everything in memory. This entry point (`python -m app.emulator_server --port P
+moto keeps everything in memory. This entry point (`python -m labctl.app.emulator_server --port P
 --state FILE`) restores the state file into moto's backends before it serves the first request,
 and writes it back (atomically, 0600: it holds the students' access keys) when it is stopped with
 SIGTERM or SIGINT and every `SAVE_EVERY_S` seconds while it runs, so `labctl emulator stop`/`start`
@@ -126,7 +126,7 @@ def save_periodically(path: Path, stop: threading.Event) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m app.emulator_server")
+    parser = argparse.ArgumentParser(prog="python -m labctl.app.emulator_server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", type=Path, help="The state file (read at start, written at stop); none: in memory only.")

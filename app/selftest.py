@@ -31,17 +31,17 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from components.aws_policies import (
+from labctl.components.aws_policies import (
     boundary_arn,
     policy_json,
     split_identity_policy,
     student_boundary_policy,
     student_identity_policy,
 )
-from cohorts import emulator_client
-from components.tags import COHORT_TAG, STUDENT_TAG
-from labs.errors import InputError
-from validators.iam import covers_action, covers_resource, effect, statements
+from labctl.cohorts import emulator_client
+from labctl.components.tags import COHORT_TAG, STUDENT_TAG
+from labctl.labs.errors import InputError
+from labctl.validators.iam import covers_action, covers_resource, effect, statements
 
 COHORT = "selftest"
 SERVICES = ("s3", "sqs", "lambda")
@@ -216,7 +216,7 @@ def run_isolation(students: int = 3, progress: Callable[[str], None] | None = No
     """Start an enforcing emulator in a temporary home, build the sandboxes, try every cell, stop."""
     if not 2 <= students <= MAX_STUDENTS:
         raise InputError(f"students must be between 2 and {MAX_STUDENTS}, not {students}", "--students")
-    from app import emulator
+    from labctl.app import emulator
 
     saved = os.environ.get("LABCTL_HOME")
     with tempfile.TemporaryDirectory(prefix="labctl-selftest-") as home:

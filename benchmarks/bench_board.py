@@ -13,19 +13,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fastapi.testclient import TestClient
 
-from fastapi.testclient import TestClient  # noqa: E402
-
-from app.portal.service import Portal  # noqa: E402
-from app.portal.web import create_app  # noqa: E402
-from cohorts.cohort import build_cohort, make_target  # noqa: E402
-from cohorts.registry import Registry  # noqa: E402
+from labctl.app.portal.service import Portal
+from labctl.app.portal.web import create_app
+from labctl.cohorts.cohort import build_cohort, make_target
+from labctl.cohorts.registry import Registry
 
 COHORT = "bench"
 LAB = "s3-static-website"

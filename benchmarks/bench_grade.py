@@ -12,21 +12,17 @@ import argparse
 import json
 import logging
 import socket
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from cohorts.cohort import Cohort, Target, synthetic_students  # noqa: E402
-from labs.catalog import get_lab  # noqa: E402
-from validators.runner import grade_cohort  # noqa: E402
+from labctl.cohorts.cohort import Cohort, Target, synthetic_students
+from labctl.labs.catalog import get_lab
+from labctl.validators.runner import grade_cohort
 
 LAB = "s3-static-website"
 COHORT = "bench"

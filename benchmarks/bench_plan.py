@@ -6,18 +6,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from cohorts.cohort import Cohort, Target, synthetic_students  # noqa: E402
-from labs.catalog import CATALOG_DIR  # noqa: E402
-from labs.loader import parse_yaml, plain  # noqa: E402
-from labs.spec import LabSpec  # noqa: E402
-from stacks.plan import plan_cohort  # noqa: E402
-from stacks.program import TargetSettings  # noqa: E402
+from labctl.cohorts.cohort import Cohort, Target, synthetic_students
+from labctl.labs.catalog import CATALOG_DIR
+from labctl.labs.loader import parse_yaml, plain
+from labctl.labs.spec import LabSpec
+from labctl.stacks.plan import plan_cohort
+from labctl.stacks.program import TargetSettings
 
 
 def main() -> None:

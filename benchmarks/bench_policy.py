@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from cohorts.cohort import synthetic_cohort  # noqa: E402
-from labs.catalog import get_lab  # noqa: E402
-from policies.engine import evaluate  # noqa: E402
-from policies.loaders import from_plan  # noqa: E402
-from stacks.plan import plan_cohort  # noqa: E402
-from stacks.program import TargetSettings  # noqa: E402
+from labctl.cohorts.cohort import synthetic_cohort
+from labctl.labs.catalog import get_lab
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import from_plan
+from labctl.stacks.plan import plan_cohort
+from labctl.stacks.program import TargetSettings
 
 
 def main() -> None:

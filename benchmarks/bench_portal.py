@@ -24,12 +24,10 @@ from pathlib import Path
 import requests
 from moto.server import ThreadedMotoServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench_grade import LAB, deploy, free_port, session  # noqa: E402
-from app.portal.tokens import issue_student_tokens  # noqa: E402
-from cohorts.cohort import build_cohort, make_target  # noqa: E402
-from cohorts.registry import Registry  # noqa: E402
+from bench_grade import LAB, deploy, free_port, session
+from labctl.app.portal.tokens import issue_student_tokens
+from labctl.cohorts.cohort import build_cohort, make_target
+from labctl.cohorts.registry import Registry
 
 COHORT = "bench"
 
@@ -44,7 +42,7 @@ def rss_kib(pid: int) -> dict[str, int]:
 
 
 def start_portal(port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "labctl.cli", "serve", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
         try:

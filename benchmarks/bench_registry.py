@@ -16,18 +16,14 @@ import argparse
 import math
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.portal.tokens import digest, issue_student_tokens  # noqa: E402
-from cohorts.accounts import PoolEntry, add_accounts  # noqa: E402
-from cohorts.cohort import Cohort, Target, synthetic_students  # noqa: E402
-from cohorts.registry import Registry  # noqa: E402
+from labctl.app.portal.tokens import digest, issue_student_tokens
+from labctl.cohorts.accounts import PoolEntry, add_accounts
+from labctl.cohorts.cohort import Cohort, Target, synthetic_students
+from labctl.cohorts.registry import Registry
 
 LAB = "s3-static-website"
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import boto3
 
-from cohorts.cohort import Student, Target, csv_rows, read_csv_file, roster_email
-from labs.errors import InputError, LabctlError
+from labctl.cohorts.cohort import Student, Target, csv_rows, read_csv_file, roster_email
+from labctl.labs.errors import InputError, LabctlError
 
 if TYPE_CHECKING:
-    from cohorts.registry import Registry
+    from labctl.cohorts.registry import Registry
 
 MIGRATION = """
 CREATE TABLE pool_accounts (
@@ -134,7 +134,7 @@ def read_accounts(path: Path) -> tuple[PoolEntry, ...]:
 def add_accounts(registry: Registry, pool: str, entries: Iterable[PoolEntry], where: str) -> int:
     """Put the accounts into `pool` as available, all or none: an account already in any pool is
     refused at its line of the file."""
-    from cohorts.registry import now
+    from labctl.cohorts.registry import now
 
     check_pool_name(pool)
     entries = list(entries)
@@ -168,7 +168,7 @@ def lease(db: Any, pool: str, cohort: str, students: Iterable[Student]) -> dict[
     """Lease one available account of `pool` per student, inside the caller's transaction (the cohort's
     creation): student slug → account id. A pool with too few is refused and nothing is leased; an
     account another transaction took meanwhile makes its UPDATE change no row, which is refused too."""
-    from cohorts.registry import now
+    from labctl.cohorts.registry import now
 
     students = list(students)
     db.execute("INSERT INTO account_cohorts (cohort, pool) VALUES (?, ?)", (cohort, pool))
@@ -207,7 +207,7 @@ def cohort_accounts(registry: Registry, cohort: str) -> dict[str, Account]:
 
 def set_state(registry: Registry, account_ids: Iterable[str], state: str, note: str | None = None) -> None:
     """Move accounts to `state`; `available` also ends their lease."""
-    from cohorts.registry import now
+    from labctl.cohorts.registry import now
 
     if state not in STATES:
         raise ValueError(state)
@@ -227,9 +227,9 @@ def assumed_session(target: Target, account_id: str, role: str = ACCESS_ROLE, pa
     instructor's credentials for `target` (on the emulator, moto keeps each account's state apart)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from cohorts import emulator_client
-    from cohorts.aws_errors import error_text
-    from cohorts.targets import instructor_session
+    from labctl.cohorts import emulator_client
+    from labctl.cohorts.aws_errors import error_text
+    from labctl.cohorts.targets import instructor_session
 
     sts = instructor_session(target).client("sts", endpoint_url=target.endpoint)
     try:
@@ -257,8 +257,8 @@ def create_member_accounts(target: Target, pool: str, count: int) -> tuple[PoolE
     organization first if there is none; their ids and emails, ready for `add_accounts`."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from cohorts.aws_errors import error_text
-    from cohorts.targets import instructor_session
+    from labctl.cohorts.aws_errors import error_text
+    from labctl.cohorts.targets import instructor_session
 
     org = instructor_session(target).client("organizations", endpoint_url=target.endpoint)
     try:

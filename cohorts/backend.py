@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from labs.errors import InputError
+from labctl.labs.errors import InputError
 
 PULUMI_CLOUD = "https://api.pulumi.com"
 PASSPHRASE = "passphrase"

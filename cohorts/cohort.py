@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from text_unidecode import unidecode
 
-from labs.errors import InputError, choices_hint
+from labctl.labs.errors import InputError, choices_hint
 
 COHORT_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,23}$")
 STUDENT_MAX = 20
@@ -337,7 +337,7 @@ def build_cohort(
     instructor_email: str | None = None,
 ) -> Cohort:
     """A validated cohort, ready to record; nothing is written here."""
-    from labs.catalog import get_lab
+    from labctl.labs.catalog import get_lab
 
     check_cohort_name(name)
     if not labs:
@@ -355,7 +355,7 @@ def build_cohort(
 
 def synthetic_cohort(lab_id: str, count: int, name: str = "preview") -> Cohort:
     """A made-up cohort of `count` students on the emulator, for previews and benchmarks."""
-    from labs.catalog import get_lab
+    from labctl.labs.catalog import get_lab
 
     get_lab(lab_id)
     target = Target("emulator", DEFAULT_EMULATOR_ENDPOINT, "us-east-1")  # a plan only names an endpoint

@@ -15,7 +15,7 @@ import os
 import re
 from typing import Any, Iterable
 
-from labs.errors import InputError, LabctlError
+from labctl.labs.errors import InputError, LabctlError
 
 DATABASE_URL_ENV = "LABCTL_DATABASE_URL"
 # (SQLite, PostgreSQL): what the registry's migrations spell for SQLite, as PostgreSQL spells it.

@@ -22,13 +22,13 @@ from typing import Any
 import boto3
 from botocore.auth import SigV4Auth
 
-from cohorts.home import emulator_dir
-from labs.errors import LabctlError
+from labctl.cohorts.home import emulator_dir
+from labctl.labs.errors import LabctlError
 
 HOST = "127.0.0.1"
 """Where the emulator listens unless `labctl emulator start --host` says otherwise."""
-SERVER_MODULE = "app.emulator_server"
-EARLIER_SERVER_MODULES = ("stacks.emulator_server", "moto.server")
+SERVER_MODULE = "labctl.app.emulator_server"
+EARLIER_SERVER_MODULES = ("app.emulator_server", "stacks.emulator_server", "moto.server")
 """What emulators started by earlier labctl versions run: still recognised, so that an upgrade while
 one runs can stop it instead of leaving it holding its port."""
 REGION = "us-east-1"

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from cohorts.cohort import Target
-from labs.errors import LabctlError
+from labctl.cohorts.cohort import Target
+from labctl.labs.errors import LabctlError
 
 OU_TYPE = "ORGANIZATIONAL_UNIT"
 
@@ -33,7 +33,7 @@ def cohort_ou_name(cohort: str) -> str:
 
 
 def organizations(target: Target) -> Any:
-    from cohorts.targets import instructor_session
+    from labctl.cohorts.targets import instructor_session
 
     return instructor_session(target).client("organizations", endpoint_url=target.endpoint)
 
@@ -99,7 +99,7 @@ def organization_errors(target: Target) -> Iterator[None]:
     """An AWS error from Organizations as one LabctlError line naming the endpoint."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from cohorts.aws_errors import error_text
+    from labctl.cohorts.aws_errors import error_text
 
     try:
         yield

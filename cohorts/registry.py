@@ -20,13 +20,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from cohorts import accounts
-from cohorts.backend import Backend
-from cohorts.database import PostgresConnection, database_url, postgres_spelling
-from cohorts.cohort import Cohort, Services, Student, Target
-from cohorts.home import registry_path
-from cohorts.targets import resolve
-from labs.errors import InputError, LabctlError, choices_hint
+from labctl.cohorts import accounts
+from labctl.cohorts.backend import Backend
+from labctl.cohorts.database import PostgresConnection, database_url, postgres_spelling
+from labctl.cohorts.cohort import Cohort, Services, Student, Target
+from labctl.cohorts.home import registry_path
+from labctl.cohorts.targets import resolve
+from labctl.labs.errors import InputError, LabctlError, choices_hint
 
 MIGRATIONS: tuple[str, ...] = (
     """

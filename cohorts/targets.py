@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import boto3
 
-from cohorts import emulator_client
-from cohorts.cohort import DEFAULT_EMULATOR_ENDPOINT, Target
-from labs.errors import LabctlError
+from labctl.cohorts import emulator_client
+from labctl.cohorts.cohort import DEFAULT_EMULATOR_ENDPOINT, Target
+from labctl.labs.errors import LabctlError
 
 LOCALSTACK_KEYS = ("test", "test")
 

@@ -36,9 +36,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from labs.errors import InputError
-from labs.spec import LabSpec
-from policies.aws_actions import (
+from labctl.labs.errors import InputError
+from labctl.labs.spec import LabSpec
+from labctl.policies.aws_actions import (
     IAM_ROLE_ATTACH_ACTIONS,
     IAM_ROLE_OTHER_ACTIONS,
     IAM_ROLE_WRITE_ACTIONS,

@@ -9,14 +9,14 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_policies import (
+from labctl.components.aws_policies import (
     boundary_arn,
     policy_json,
     split_identity_policy,
     student_boundary_policy,
     student_identity_policy,
 )
-from components.tags import COHORT_TAG, STUDENT_TAG, owner_tags
+from labctl.components.tags import COHORT_TAG, STUDENT_TAG, owner_tags
 
 BUDGET_THRESHOLDS = (80, 100)
 

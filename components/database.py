@@ -15,7 +15,7 @@ import pulumi_aws as aws
 import pulumi_postgresql as postgresql
 import pulumi_random as random
 
-from labs.spec import DatabaseEnvironment
+from labctl.labs.spec import DatabaseEnvironment
 
 # Burstable classes only: a lab database never needs more, and the class is most of the bill.
 RDS_CLASSES = ("db.t4g.micro", "db.t4g.small", "db.t3.micro", "db.t3.small")

@@ -15,9 +15,9 @@ from typing import Any, Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kubeconfig import build_kubeconfig
-from components.tags import COHORT_TAG, LAB_TAG, STUDENT_TAG
-from labs.spec import KubernetesEnvironment
+from labctl.components.kubeconfig import build_kubeconfig
+from labctl.components.tags import COHORT_TAG, LAB_TAG, STUDENT_TAG
+from labctl.labs.spec import KubernetesEnvironment
 
 K8S_LABELS = {COHORT_TAG: "labctl/cohort", STUDENT_TAG: "labctl/student", LAB_TAG: "labctl/lab"}
 PSA_LEVEL = "restricted"

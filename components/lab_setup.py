@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
-from labs.errors import InputError, LabctlError
+from labctl.labs.errors import InputError, LabctlError
 
 if TYPE_CHECKING:
-    from components.database import StudentDatabase
+    from labctl.components.database import StudentDatabase
 
 SECRET_INPUTS = frozenset({"password", "access_key_id", "secret_access_key"})
 
@@ -93,7 +93,7 @@ class SeedProvider(ScriptProvider):
     def run(self, props: Mapping[str, Any]) -> str:
         from psycopg.conninfo import make_conninfo
 
-        from components.seed import seed_student_database
+        from labctl.components.seed import seed_student_database
 
         checked_script(props)
         server = {"host": props["host"], "port": str(int(props["port"]))}

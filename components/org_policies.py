@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from labs.spec import LabSpec
-from policies.aws_actions import scp_service_actions
+from labctl.labs.spec import LabSpec
+from labctl.policies.aws_actions import scp_service_actions
 
 POLICY_VERSION = "2012-10-17"
 SCP_MAX_CHARS = 5120

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labs.errors import InputError, LabctlError
+from labctl.labs.errors import InputError, LabctlError
 
 CONNECT_TIMEOUT_S = 10
 SEED_STATEMENT_TIMEOUT_S = 120

@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import pulumi
 import pulumi_aws as aws
 
-from cohorts.accounts import LABCTL_PATH, STUDENT_ROLE
-from cohorts.accounts import STUDENT_BOUNDARY as BOUNDARY_NAME
-from cohorts.organization import cohort_ou_name
-from components.aws_sandbox import budget_notifications
-from components.org_policies import CLOUDTRAIL_ACTIONS, BUDGET_ACTIONS, LABCTL_POLICY_ARNS, cohort_scps, scp_json
-from components.tags import COHORT_TAG, LAB_TAG, STUDENT_TAG
-from labs.spec import LabSpec
+from labctl.cohorts.accounts import LABCTL_PATH, STUDENT_ROLE
+from labctl.cohorts.accounts import STUDENT_BOUNDARY as BOUNDARY_NAME
+from labctl.cohorts.organization import cohort_ou_name
+from labctl.components.aws_sandbox import budget_notifications
+from labctl.components.org_policies import CLOUDTRAIL_ACTIONS, BUDGET_ACTIONS, LABCTL_POLICY_ARNS, cohort_scps, scp_json
+from labctl.components.tags import COHORT_TAG, LAB_TAG, STUDENT_TAG
+from labctl.labs.spec import LabSpec
 
 GRADER_ROLE = "labctl-grader"
 BUDGET_ACTION_ROLE = "labctl-budget-action"

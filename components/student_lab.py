@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pulumi
 
-from components.aws_sandbox import AwsSandbox, AwsSandboxArgs, budget_limit
-from components.database import DatabaseArgs, StudentDatabase
-from components.k8s_namespace import NamespaceArgs, StudentNamespace
-from components.lab_setup import AwsAccess, LabSetup, LabSetupArgs
-from components.student_account import StudentAccount, StudentAccountArgs
-from components.tags import student_tags
-from components.workspace import StudentWorkspace, WorkspaceArgs
-from labs.spec import Environment
+from labctl.components.aws_sandbox import AwsSandbox, AwsSandboxArgs, budget_limit
+from labctl.components.database import DatabaseArgs, StudentDatabase
+from labctl.components.k8s_namespace import NamespaceArgs, StudentNamespace
+from labctl.components.lab_setup import AwsAccess, LabSetup, LabSetupArgs
+from labctl.components.student_account import StudentAccount, StudentAccountArgs
+from labctl.components.tags import student_tags
+from labctl.components.workspace import StudentWorkspace, WorkspaceArgs
+from labctl.labs.spec import Environment
 
 # A reserved name (RFC 2606): a plan without a cohort kubeconfig shows it, and an `up` fails on it.
 UNCONFIGURED_CLUSTER = "https://cluster.unconfigured.invalid"

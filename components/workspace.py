@@ -13,7 +13,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from labs.spec import WorkspaceEnvironment
+from labctl.labs.spec import WorkspaceEnvironment
 
 LOOPBACK = "127.0.0.1"
 USER = "1000:1000"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from labs.errors import InputError, choices_hint
-from labs.loader import CheckParams, load_lab
-from labs.spec import LabSpec
+from labctl.labs.errors import InputError, choices_hint
+from labctl.labs.loader import CheckParams, load_lab
+from labctl.labs.spec import LabSpec
 
 CATALOG_DIR = Path(__file__).resolve().parent
 
@@ -53,7 +53,7 @@ def filter_labs(labs: list[Lab], track: str | None, level: str | None, topic: st
 def check_solutions(folder: Path) -> None:
     """A lab proves its grading: a `reference` solution failing nothing, and two or more `broken-*`
     variants each declaring what they fail."""
-    from labs.solutions import SOLUTIONS_DIR, solutions_for
+    from labctl.labs.solutions import SOLUTIONS_DIR, solutions_for
 
     solutions = {s.name: s for s in solutions_for(folder)}
     where = str(folder / SOLUTIONS_DIR)

@@ -16,8 +16,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from labs.errors import InputError
-from labs.spec import LabSpec
+from labctl.labs.errors import InputError
+from labctl.labs.spec import LabSpec
 
 Loc = tuple[str | int, ...]
 CheckParams = Mapping[str, type[BaseModel]]

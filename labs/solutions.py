@@ -30,10 +30,10 @@ import boto3
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from labs.errors import InputError
-from labs.loader import display_path, parse_yaml, plain, position
-from labs.spec import SLUG, render
-from labs.variants import edited_script, patched_objects, replace_once
+from labctl.labs.errors import InputError
+from labctl.labs.loader import display_path, parse_yaml, plain, position
+from labctl.labs.spec import SLUG, render
+from labctl.labs.variants import edited_script, patched_objects, replace_once
 
 SOLUTIONS_DIR = "solutions"
 REFERENCE = "reference"

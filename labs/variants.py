@@ -28,8 +28,8 @@ from typing import Any, Callable
 import jsonpatch
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from labs.errors import InputError
-from labs.loader import plain
+from labctl.labs.errors import InputError
+from labctl.labs.loader import plain
 
 Bad = Callable[[tuple[Any, ...], str], InputError]
 SQL_EDITS = ({"replace", "with"}, {"append"})

@@ -12,8 +12,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from pydantic import ValidationError
 
-from labs.errors import InputError
-from policies.model import (
+from labctl.labs.errors import InputError
+from labctl.policies.model import (
     LEVELS,
     PACKS,
     Finding,
@@ -27,7 +27,7 @@ from policies.model import (
     Summary,
     Violation,
 )
-from policies.rules import ALL_RULES, RULES_BY_NAME
+from labctl.policies.rules import ALL_RULES, RULES_BY_NAME
 
 ALL_KEY = "all"
 STACK_TYPE = "pulumi:pulumi:Stack"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from labs.errors import InputError
-from policies.model import TAG_COHORT, TAG_STUDENT, UNEVALUABLE, PolicyResource, plain_props
+from labctl.labs.errors import InputError
+from labctl.policies.model import TAG_COHORT, TAG_STUDENT, UNEVALUABLE, PolicyResource, plain_props
 
 Kind = Literal["plan", "preview", "stack-export"]
 KINDS: tuple[Kind, ...] = ("plan", "preview", "stack-export")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from labs.errors import InputError
-from policies.engine import evaluate
-from policies.loaders import PolicyInput, from_plan, load_file, read_json
-from policies.model import PolicyReport
+from labctl.labs.errors import InputError
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import PolicyInput, from_plan, load_file, read_json
+from labctl.policies.model import PolicyReport
 
 
 def read_config(path: Path | None) -> dict[str, Any] | None:

@@ -18,9 +18,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policies.loaders import owner_of, provider_default_tags
-from policies.model import PolicyResource, Rule, RuleConfig, Stack, plain_props
-from policies.rules import rules_for
+from labctl.policies.loaders import owner_of, provider_default_tags
+from labctl.policies.model import PolicyResource, Rule, RuleConfig, Stack, plain_props
+from labctl.policies.rules import rules_for
 
 LEVELS = {
     "mandatory": EnforcementLevel.MANDATORY,

@@ -6,7 +6,7 @@ import hashlib
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from policies.model import PolicyReport, Violation
+from labctl.policies.model import PolicyReport, Violation
 
 TOOL_NAME = "labctl"
 TOOL_URI = "https://github.com/labctl/labctl"

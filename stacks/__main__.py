@@ -9,16 +9,11 @@ the Pulumi Kubernetes Operator's workspace pods, whose stacks carry the cohort i
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import pulumi
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import pulumi  # noqa: E402
-
-from cohorts.registry import Registry  # noqa: E402
-from stacks.engine import student_program  # noqa: E402
-from stacks.operator import cohort_from_config  # noqa: E402
+from labctl.cohorts.registry import Registry
+from labctl.stacks.engine import student_program
+from labctl.stacks.operator import cohort_from_config
 
 config = pulumi.Config("labctl")
 exported = config.get_object("cohort")

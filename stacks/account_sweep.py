@@ -18,13 +18,13 @@ from typing import Callable, Iterable
 
 import boto3
 
-from cohorts.accounts import ACCESS_ROLE, Account, assumed_session, cohort_accounts, set_state
-from cohorts.cohort import Cohort, Student
-from cohorts.registry import Registry
-from components.org_policies import allowed_regions
-from labs.catalog import get_lab
-from labs.errors import InputError
-from stacks.sweep import Left, Resource, Sweeper, run_sweep
+from labctl.cohorts.accounts import ACCESS_ROLE, Account, assumed_session, cohort_accounts, set_state
+from labctl.cohorts.cohort import Cohort, Student
+from labctl.cohorts.registry import Registry
+from labctl.components.org_policies import allowed_regions
+from labctl.labs.catalog import get_lab
+from labctl.labs.errors import InputError
+from labctl.stacks.sweep import Left, Resource, Sweeper, run_sweep
 
 RESERVED_NAMES = frozenset({ACCESS_ROLE})
 RESERVED_NAME_PREFIXES = ("aws-service-role/", "aws-reserved/", "StackSet-")
@@ -135,8 +135,8 @@ def release_accounts(registry: Registry, cohort: Cohort, students: tuple[str, ..
     """Inventory each chosen student's account again: empty → `available` (the lease ends; an account
     still in the cohort's OU goes back to the OU's parent, where the pool keeps it), anything left →
     `quarantined` with the list (it stays where it is, under the cohort's SCPs)."""
-    from cohorts.organization import return_accounts
-    from cohorts.targets import resolve
+    from labctl.cohorts.organization import return_accounts
+    from labctl.cohorts.targets import resolve
 
     regions = cohort_regions(cohort)
     released = []

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from labs.spec import LabSpec
+from labctl.labs.spec import LabSpec
 
 PRICES = Path(__file__).with_name("prices.yaml")
 RDS_INSTANCE = "aws:rds/instance:Instance"

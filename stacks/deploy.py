@@ -19,12 +19,12 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from cohorts.cohort import Cohort, Student
-from cohorts.home import home, write_secret
-from labs.errors import InputError, LabctlError
-from stacks.engine import Engine, OperationResult, cli_root, first_line, policy_config_files, policy_pack_paths
-from stacks.handouts import student_env
-from stacks.terraform import WITHHELD_PREFIXES, ModuleRun, apply_module, check_ready, is_module
+from labctl.cohorts.cohort import Cohort, Student
+from labctl.cohorts.home import home, write_secret
+from labctl.labs.errors import InputError, LabctlError
+from labctl.stacks.engine import Engine, OperationResult, cli_root, first_line, policy_config_files, policy_pack_paths
+from labctl.stacks.handouts import student_env
+from labctl.stacks.terraform import WITHHELD_PREFIXES, ModuleRun, apply_module, check_ready, is_module
 
 
 @dataclass(frozen=True)

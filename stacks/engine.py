@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from pulumi import automation as auto
 
-from cohorts.backend import PASSPHRASE, Backend, parse_backend
-from cohorts.cohort import Cohort, Student, check_cluster_service
-from cohorts.home import home, write_secret
-from labs.errors import InputError, LabctlError
+from labctl.cohorts.backend import PASSPHRASE, Backend, parse_backend
+from labctl.cohorts.cohort import Cohort, Student, check_cluster_service
+from labctl.cohorts.home import home, write_secret
+from labctl.labs.errors import InputError, LabctlError
 
 if TYPE_CHECKING:
-    from cohorts.organization import OrganizationLayout
-    from components.student_lab import AccountPlacement
+    from labctl.cohorts.organization import OrganizationLayout
+    from labctl.components.student_lab import AccountPlacement
 
 PROJECT = "labctl"
 REPO = Path(__file__).resolve().parent.parent
@@ -411,7 +411,7 @@ class Engine:
 
     def check_ready(self, cohort: Cohort, labs: Iterable[str]) -> None:
         """Fail before any stack is touched when one of `labs` cannot be provisioned (lab, cluster, credentials)."""
-        from labs.catalog import get_lab
+        from labctl.labs.catalog import get_lab
 
         check_cluster_service([get_lab(lab).spec for lab in dict.fromkeys(labs)], cohort.services)
         if cohort.students:
@@ -477,8 +477,8 @@ class Engine:
         """Run `operation` on the cohort's organization stack (isolation mode `account`): in the
         management account, the cohort's OU under `layout.parent_id` and its SCPs, attached to the OU
         and to each of `account_ids`, for every lab of the cohort."""
-        from labs.catalog import get_lab
-        from stacks.program import organization_program
+        from labctl.labs.catalog import get_lab
+        from labctl.stacks.program import organization_program
 
         if operation not in OPERATIONS:
             raise ValueError(f"unknown operation {operation!r}")
@@ -574,7 +574,7 @@ class Engine:
 
 def refreshes(cohort: Cohort) -> bool:
     """Whether engine operations on this cohort's stacks refresh first: on emulator targets."""
-    from stacks.program import EMULATED
+    from labctl.stacks.program import EMULATED
 
     return cohort.target.kind in EMULATED
 
@@ -617,8 +617,8 @@ def student_program(cohort: Cohort, student: Student, lab: str | None = None,
     """The inline program for one of the cohort's labs (default: its only one), with the instructor's
     credentials for the target (through the access role of the student's `account` in isolation mode
     `account`). A student's stack holds one lab at a time: their current one."""
-    from labs.catalog import get_lab
-    from stacks import program
+    from labctl.labs.catalog import get_lab
+    from labctl.stacks import program
 
     spec = get_lab(cohort_lab(cohort, lab)).spec
     return program.student_program(cohort, student, spec, target_settings(cohort), account=account)
@@ -639,8 +639,8 @@ def cohort_lab(cohort: Cohort, lab: str | None) -> str:
 
 
 def target_settings(cohort: Cohort):
-    from cohorts import emulator_client
-    from stacks.program import TargetSettings
+    from labctl.cohorts import emulator_client
+    from labctl.stacks.program import TargetSettings
 
     if cohort.target.kind == "emulator":
         creds = emulator_client.credentials()

@@ -21,10 +21,10 @@ import shlex
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from cohorts.backend import Backend
-from cohorts.cohort import Cohort, Student
-from cohorts.home import write_secret
-from labs.catalog import get_lab
+from labctl.cohorts.backend import Backend
+from labctl.cohorts.cohort import Cohort, Student
+from labctl.cohorts.home import write_secret
+from labctl.labs.catalog import get_lab
 
 FORMATS = ("md", "env")
 NO_CREDENTIALS = "Your credentials appear here after your instructor runs `labctl up --cohort {cohort}`."
@@ -104,7 +104,7 @@ def kubeconfig_lines(student: Student, kubeconfig: str) -> list[str]:
 
 def account_details(account_id: str) -> dict[str, str]:
     """Isolation mode `account`: the student's own account and the role they work as — no credentials."""
-    from cohorts.accounts import LABCTL_PATH, STUDENT_ROLE, role_arn
+    from labctl.cohorts.accounts import LABCTL_PATH, STUDENT_ROLE, role_arn
 
     return {"aws_account_id": account_id, "aws_role_arn": role_arn(account_id, STUDENT_ROLE, LABCTL_PATH)}
 
@@ -113,7 +113,7 @@ def account_outputs(cohort: Cohort, account_id: str) -> dict[str, str]:
     """Isolation mode `account`: short-lived credentials of the student's own role in their account
     (`sts:AssumeRole` of `labctl-student` with the instructor's credentials), in place of stack outputs.
     Only `labctl student env` prints them; no handout holds them."""
-    from cohorts.accounts import student_session
+    from labctl.cohorts.accounts import student_session
 
     creds = student_session(cohort.target, account_id).get_credentials().get_frozen_credentials()
     return {**account_details(account_id), "aws_access_key_id": creds.access_key,
@@ -260,8 +260,8 @@ def write_handouts(
 
 def engine_outputs(cohort: Cohort, backend: Backend | None = None) -> tuple[Outputs, str | None]:
     """Stack outputs per student from the engine, or none with the reason (e.g. no Pulumi CLI)."""
-    from labs.errors import LabctlError
-    from stacks.engine import Engine
+    from labctl.labs.errors import LabctlError
+    from labctl.stacks.engine import Engine
 
     try:
         engine = Engine(backend)

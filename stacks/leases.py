@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-from labs.errors import InputError
+from labctl.labs.errors import InputError
 
 DURATION = re.compile(r"^(?:(?P<d>\d{1,5})d)?(?:(?P<h>\d{1,6})h)?(?:(?P<m>\d{1,8})m)?$")
 # Ten years: beyond that a lease is a typo, and datetime arithmetic would overflow soon after.

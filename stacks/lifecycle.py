@@ -17,16 +17,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from labs.errors import InputError, LabctlError
-from cohorts.accounts import Account
-from cohorts.cohort import Cohort, Student, Target
-from cohorts.organization import OrganizationLayout
-from stacks.engine import OPERATIONS, ORGANIZATION_STACK, Engine, cohort_lab, first_line, stack_name
-from cohorts.home import home
-from cohorts.registry import Registry, now
+from labctl.labs.errors import InputError, LabctlError
+from labctl.cohorts.accounts import Account
+from labctl.cohorts.cohort import Cohort, Student, Target
+from labctl.cohorts.organization import OrganizationLayout
+from labctl.stacks.engine import OPERATIONS, ORGANIZATION_STACK, Engine, cohort_lab, first_line, stack_name
+from labctl.cohorts.home import home
+from labctl.cohorts.registry import Registry, now
 
 if TYPE_CHECKING:  # the components (and the provider SDKs) load only when a program is built
-    from components.student_lab import AccountPlacement
+    from labctl.components.student_lab import AccountPlacement
 
 DEFAULT_CONCURRENCY = 4
 
@@ -154,7 +154,7 @@ def rebuild_lab(reg: Registry, cohort: Cohort, student: str) -> str:
 def refuse_operator_account_mode(reg: Registry, cohort: Cohort) -> None:
     """`up --via operator` exports students' stacks only: a cohort in isolation mode `account` also needs
     its organization stack first and its accounts moved into the cohort's OU, which `labctl up` does."""
-    from cohorts.accounts import cohort_pool
+    from labctl.cohorts.accounts import cohort_pool
 
     if cohort_pool(reg, cohort.name) is not None:
         raise LabctlError(
@@ -177,7 +177,7 @@ class CohortAccounts:
         return sorted(a.account_id for a in self.accounts.values())
 
     def placements(self) -> dict[str, AccountPlacement]:
-        from components.student_lab import AccountPlacement
+        from labctl.components.student_lab import AccountPlacement
 
         return {slug: AccountPlacement(a.account_id, self.layout.management_account, a.email)
                 for slug, a in self.accounts.items()}
@@ -185,9 +185,9 @@ class CohortAccounts:
 
 def account_mode(reg: Registry, cohort: Cohort) -> CohortAccounts | None:
     """The cohort's accounts and organization layout (read from Organizations), or None in shared mode."""
-    from cohorts.accounts import cohort_accounts, cohort_pool
-    from cohorts.organization import organization_layout
-    from cohorts.targets import resolve
+    from labctl.cohorts.accounts import cohort_accounts, cohort_pool
+    from labctl.cohorts.organization import organization_layout
+    from labctl.cohorts.targets import resolve
 
     if cohort_pool(reg, cohort.name) is None:
         return None
@@ -204,7 +204,7 @@ def run_in_accounts(reg: Registry, cohort: Cohort, operation: str, engine: Engin
     the OU, and only then the students' stacks run, each in its own account. `destroy` runs the
     students' stacks first; once none of the cohort's stacks may be live, the accounts go back to the
     OU's parent and the organization stack is destroyed."""
-    from cohorts.organization import move_accounts, return_accounts
+    from labctl.cohorts.organization import move_accounts, return_accounts
 
     name = stack_name(cohort, ORGANIZATION_STACK)
     if operation == "destroy":
@@ -372,7 +372,7 @@ def status_rows(reg: Registry, cohort: Cohort) -> list[dict]:
     """Per student: stack, current lab, last operation and its outcome, and the last grade; for a cohort
     exported to the Pulumi Kubernetes Operator also `cluster`, the state of the student's Stack object
     (None when the cluster has none; `{"error": …}` when the cluster could not be read)."""
-    from stacks.operator import operator_statuses
+    from labctl.stacks.operator import operator_statuses
 
     statuses = reg.stack_statuses(cohort.name)
     lease = reg.lease(cohort.name)
@@ -450,7 +450,7 @@ def unlock(reg: Registry, cohort: Cohort, engine: Engine, students: tuple[str, .
     else:
         # Only students ever run can have a stack, and so a lock.
         chosen = [s for s in cohort.students if s.student in statuses]
-    from cohorts.accounts import cohort_pool
+    from labctl.cohorts.accounts import cohort_pool
 
     result = UnlockResult(cohort.name)
     stacks: list[Student | str] = list(chosen)
@@ -545,7 +545,7 @@ def delete_cohort(reg: Registry, name: str, force: bool = False) -> str:
     """Remove a cohort and everything the registry holds for it, freeing its name and prefixes; the
     summary line. Refused while an operation runs, and while stacks may be live unless `force`
     (their resources would be left without an owner labctl knows), and while it holds pool accounts."""
-    from cohorts.accounts import cohort_accounts
+    from labctl.cohorts.accounts import cohort_accounts
 
     cohort = reg.cohort(name)
     lock = reg.cohort_lock(name)

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from stacks.lifecycle import StudentRun
+from labctl.stacks.lifecycle import StudentRun
 
 STYLES = {"queued": "dim", "running": "yellow", "done": "green", "failed": "red"}
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cohorts.backend import PASSPHRASE, Backend
-from cohorts.cohort import Cohort, Services, Student, Target
-from labs.errors import InputError, LabctlError
-from stacks.engine import POLICY_PACKS, PROJECT, REPO, stack_name
-from stacks.program import LOOPBACK_HOSTS
+from labctl.cohorts.backend import PASSPHRASE, Backend
+from labctl.cohorts.cohort import Cohort, Services, Student, Target
+from labctl.labs.errors import InputError, LabctlError
+from labctl.stacks.engine import POLICY_PACKS, PROJECT, REPO, stack_name
+from labctl.stacks.program import LOOPBACK_HOSTS
 
 API_VERSION = "pulumi.com/v1"
 GROUP, VERSION, PLURAL = "pulumi.com", "v1", "stacks"
@@ -148,7 +148,7 @@ def cohort_from_config(cohort: dict[str, Any], student: dict[str, Any]) -> Cohor
 def stack_manifest(cohort: Cohort, student: Student, lab: str, source: ProgramSource, backend: Backend,
                    namespace: str, secret: str) -> dict[str, Any]:
     """One student's `Stack` object."""
-    from stacks.engine import refreshes
+    from labctl.stacks.engine import refreshes
 
     name = stack_name(cohort, student)
     spec: dict[str, Any] = {
@@ -181,11 +181,11 @@ def stack_manifest(cohort: Cohort, student: Student, lab: str, source: ProgramSo
 def policy_gate(cohort: Cohort, labs: dict[str, str]) -> int:
     """Both packs over every student's plan of the lab they get; a mandatory violation is a LabctlError
     (exit 1) naming the first. Returns the number of resources checked."""
-    from labs.catalog import get_lab
-    from policies import offline
-    from policies.engine import evaluate
-    from stacks.plan import plan_cohort
-    from stacks.program import TargetSettings
+    from labctl.labs.catalog import get_lab
+    from labctl.policies import offline
+    from labctl.policies.engine import evaluate
+    from labctl.stacks.plan import plan_cohort
+    from labctl.stacks.program import TargetSettings
 
     config = {"cost-budget-limit": {"maxBudgetUsd": cohort.budget_usd}} if cohort.budget_usd is not None else None
     checked = 0
@@ -225,7 +225,7 @@ def export(cohort: Cohort, labs: dict[str, str], folder: Path, source: ProgramSo
            namespace: str, secret: str | None = None) -> Export:
     """Check, then write one `<stack>.yaml` per student into `folder` (created) and a README naming the
     Secret's keys. Nothing is written when a check fails."""
-    from labs.catalog import get_lab
+    from labctl.labs.catalog import get_lab
     from ruamel.yaml import YAML
 
     check_exportable(cohort, [get_lab(lab).spec for lab in dict.fromkeys(labs.values())], backend, namespace)
@@ -322,7 +322,7 @@ def export_cohort(reg, cohort: Cohort, folder: Path, backend: Backend | None, na
                   kubeconfig: str | None = None, context: str | None = None) -> Export:
     """`up --via operator`: the chosen students' (default: all) Stacks for the lab each gets (as `up` would
     choose it), written to `folder`; the cluster is recorded so `labctl status` reads the Stacks from it."""
-    from stacks.lifecycle import refuse_operator_account_mode, target_labs
+    from labctl.stacks.lifecycle import refuse_operator_account_mode, target_labs
 
     refuse_operator_account_mode(reg, cohort)
     chosen = [cohort.student(s) for s in dict.fromkeys(students)] if students else list(cohort.students)

@@ -25,13 +25,13 @@ from pulumi.runtime.settings import get_project, get_stack
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from cohorts.accounts import cohort_accounts, cohort_pool
-from cohorts.cohort import Cohort, Student
-from cohorts.registry import Registry
-from labs.spec import LabSpec
-from stacks.cost import estimate_cost
-from components.student_lab import AccountPlacement
-from stacks.program import TargetSettings, organization_program, student_program
+from labctl.cohorts.accounts import cohort_accounts, cohort_pool
+from labctl.cohorts.cohort import Cohort, Student
+from labctl.cohorts.registry import Registry
+from labctl.labs.spec import LabSpec
+from labctl.stacks.cost import estimate_cost
+from labctl.components.student_lab import AccountPlacement
+from labctl.stacks.program import TargetSettings, organization_program, student_program
 
 PROJECT = "labctl"
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -173,7 +173,7 @@ def plan_organization(cohort: Cohort, labs: list[LabSpec], settings: TargetSetti
                       accounts: Mapping[str, AccountPlacement]) -> dict:
     """The cohort's management-account resources in isolation mode `account`, and its SCPs with
     their size against AWS's limit."""
-    from components.org_policies import SCP_MAX_CHARS, cohort_scps, scp_json
+    from labctl.components.org_policies import SCP_MAX_CHARS, cohort_scps, scp_json
 
     account_ids = [a.account_id for a in accounts.values()]
     program = organization_program(cohort, labs, account_ids, ORGANIZATION_ROOT, settings)

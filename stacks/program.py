@@ -20,21 +20,21 @@ import pulumi_docker as docker
 import pulumi_kubernetes as k8s
 import pulumi_postgresql as postgresql
 
-from cohorts.accounts import role_arn
-from cohorts.cohort import TARGETS, Cohort, Services, Student, Target
-from components.kubeconfig import cluster_endpoint
-from components.student_account import CohortOrganization, CohortOrganizationArgs
-from components.tags import COHORT_TAG, LAB_TAG
-from components.lab_setup import AwsAccess
-from components.student_lab import (
+from labctl.cohorts.accounts import role_arn
+from labctl.cohorts.cohort import TARGETS, Cohort, Services, Student, Target
+from labctl.components.kubeconfig import cluster_endpoint
+from labctl.components.student_account import CohortOrganization, CohortOrganizationArgs
+from labctl.components.tags import COHORT_TAG, LAB_TAG
+from labctl.components.lab_setup import AwsAccess
+from labctl.components.student_lab import (
     WORKSPACE_BASE_PORT,
     AccountPlacement,
     SharedServices,
     StudentLab,
     StudentLabArgs,
 )
-from labs.catalog import CATALOG_DIR
-from labs.spec import LabSpec
+from labctl.labs.catalog import CATALOG_DIR
+from labctl.labs.spec import LabSpec
 
 EMULATED = ("emulator", "localstack")
 EMULATOR_CREDENTIALS = ("test", "test")

@@ -30,9 +30,9 @@ from typing import Callable, Iterable, Iterator
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from cohorts.aws_errors import error_text
-from cohorts.cohort import Cohort, Student
-from labs.errors import LabctlError
+from labctl.cohorts.aws_errors import error_text
+from labctl.cohorts.cohort import Cohort, Student
+from labctl.labs.errors import LabctlError
 
 COHORT_TAG = "labctl:cohort"
 STUDENT_TAG = "labctl:student"
@@ -734,7 +734,7 @@ def outside_prefixes(arns: list[str], found: list[Resource], cohort: Cohort, stu
 def sweep_target(cohort: Cohort, students: tuple[str, ...] = (), dry_run: bool = False,
                  progress: Callable[[Resource], None] | None = None) -> SweepReport:
     """Sweep with the instructor's credentials for the cohort's target."""
-    from cohorts.targets import instructor_session
+    from labctl.cohorts.targets import instructor_session
 
     session = instructor_session(cohort.target)
     return sweep(cohort, session, cohort.target.endpoint, students, dry_run, progress)

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from cohorts.cohort import Cohort, Student
-from cohorts.home import home
-from labs.errors import LabctlError, one_line
-from stacks.engine import OperationLog
+from labctl.cohorts.cohort import Cohort, Student
+from labctl.cohorts.home import home
+from labctl.labs.errors import LabctlError, one_line
+from labctl.stacks.engine import OperationLog
 
 MIN_VERSION = (1, 5)
 INSTALL = "install Terraform ≥ 1.5"

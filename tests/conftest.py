@@ -36,7 +36,7 @@ def free_port() -> int:
 def registry_before(path: Path, marker: str) -> sqlite3.Connection:
     """A registry at `path` as an older labctl left it: every migration before the first whose script
     contains `marker`, and the schema version that says so."""
-    from cohorts.registry import MIGRATIONS
+    from labctl.cohorts.registry import MIGRATIONS
 
     before = next(i for i, script in enumerate(MIGRATIONS) if marker in script)
     old = sqlite3.connect(path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from labctl.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 ROSTER = REPO / "examples" / "roster.csv"
@@ -182,7 +182,7 @@ def test_mistyped_names_suggest_the_nearest(tmp_path):
 def test_every_command_shows_an_example_and_human_output_is_called_table():
     import click
 
-    from cli import commands
+    from labctl.cli import commands
 
     for path, command in commands(cli):
         help_text = CliRunner().invoke(cli, [*path.split(), "--help"]).output
@@ -209,23 +209,23 @@ def test_labs_validate_refuses_an_aws_environment_no_sandbox_can_hold(tmp_path, 
 @pytest.fixture
 def misnamed_check_catalog(tmp_path, monkeypatch):
     """A catalog whose s3-static-website `use:`s a check the registry does not know."""
-    import labs.catalog
+    import labctl.labs.catalog
 
     catalog = tmp_path / "catalog"
     lab = Path(shutil.copytree(REPO / "labs/s3-static-website", catalog / "s3-static-website"))
     text = (lab / "lab.yaml").read_text()
     (lab / "lab.yaml").write_text(text.replace("use: s3.website-config", "use: s3.websit", 1))
     line = next(n for n, row in enumerate((lab / "lab.yaml").read_text().splitlines(), 1) if "s3.websit" in row)
-    monkeypatch.setattr(labs.catalog, "CATALOG_DIR", catalog)
+    monkeypatch.setattr(labctl.labs.catalog, "CATALOG_DIR", catalog)
     return f"lab.yaml:{line}:10: checks[1].use: unknown check 's3.websit'"
 
 
 def test_an_unknown_check_name_is_exit_2_wherever_a_lab_is_put_to_use(labctl_home, misnamed_check_catalog):
     """labs validate, cohort create, plan, policy check and grade all judge `use:` names against the
     validators' registry; reading the lab (labs show) does not need it."""
-    import labs.catalog
+    import labctl.labs.catalog
 
-    lab = labs.catalog.CATALOG_DIR / "s3-static-website"
+    lab = labctl.labs.catalog.CATALOG_DIR / "s3-static-website"
     for args in (
         ("labs", "validate", str(lab)),
         ("cohort", "create", "fall24", "--lab", "s3-static-website", "--roster", str(ROSTER)),
@@ -240,9 +240,9 @@ def test_an_unknown_check_name_is_exit_2_wherever_a_lab_is_put_to_use(labctl_hom
 
 
 def test_grading_a_cohort_whose_lab_names_an_unknown_check_is_exit_2(labctl_home, misnamed_check_catalog):
-    import labs.catalog
+    import labctl.labs.catalog
 
-    lab = labs.catalog.CATALOG_DIR / "s3-static-website/lab.yaml"
+    lab = labctl.labs.catalog.CATALOG_DIR / "s3-static-website/lab.yaml"
     misnamed = lab.read_text()
     lab.write_text(misnamed.replace("use: s3.websit", "use: s3.website-config"))
     assert run("cohort", "create", "fall24", "--lab", "s3-static-website", "--roster", str(ROSTER)).exit_code == 0

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from labctl.cli import cli
 
 IDS = [f"2222222222{n:02d}" for n in range(5)]
 
@@ -120,11 +120,11 @@ def test_proof_one_account_per_student_on_the_embedded_emulator(tmp_path):
     """The issue's proof: 5 pooled accounts; a 3-student cohort leases 3, another cohort 1; each student
     builds the reference in their own account with assumed-role credentials; grade → 100 each; sweep
     empties the three and leaves the other cohort's bucket; release returns the three."""
-    from cohorts.accounts import student_session
-    from cohorts.cohort import make_target
-    from cohorts.targets import resolve
-    from labs.catalog import get_lab
-    from labs.solutions import apply, solutions_for
+    from labctl.cohorts.accounts import student_session
+    from labctl.cohorts.cohort import make_target
+    from labctl.cohorts.targets import resolve
+    from labctl.labs.catalog import get_lab
+    from labctl.labs.solutions import apply, solutions_for
     from tests.conftest import free_port
 
     port = str(free_port())
@@ -233,8 +233,8 @@ def test_up_via_operator_refuses_a_cohort_in_account_mode_before_anything_is_wri
 
 
 def test_a_cohort_holding_accounts_cannot_be_deleted(pool_csv, tmp_path):
-    from cohorts.accounts import list_accounts, set_state
-    from cohorts.registry import Registry
+    from labctl.cohorts.accounts import list_accounts, set_state
+    from labctl.cohorts.registry import Registry
 
     run("accounts", "add", "--pool", "fall", "--csv", str(pool_csv))
     assert create("c1", roster(tmp_path, "ada", "bob"), "--isolation", "account", "--pool", "fall").exit_code == 0

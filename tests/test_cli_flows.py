@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from labs.catalog import get_lab
-from labs.solutions import apply, solutions_for
+from labctl.cli import cli
+from labctl.labs.catalog import get_lab
+from labctl.labs.solutions import apply, solutions_for
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from labs.catalog import Lab, get_lab
-from labs.solutions import apply, solutions_for
+from labctl.cli import cli
+from labctl.labs.catalog import Lab, get_lab
+from labctl.labs.solutions import apply, solutions_for
 
 pytestmark = pytest.mark.emulator
 
@@ -128,13 +128,13 @@ def test_student_check_shows_hints_for_a_partial_solution(cohort: str) -> None:
 
 def test_student_check_shows_next_labs_on_a_pass(cohort: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # No catalog lab lists `next` yet: give s3-static-website one for this test.
-    import validators.grading
+    import labctl.validators.grading
 
     def with_next(lab_id: str) -> Lab:
         lab = get_lab(lab_id)
         return Lab(lab.spec.model_copy(update={"next": ["dynamodb-orders", "no-such-lab"]}), lab.folder) if lab_id == LAB else lab
 
-    monkeypatch.setattr(validators.grading, "get_lab", with_next)
+    monkeypatch.setattr(labctl.validators.grading, "get_lab", with_next)
     passed = run("student", "check", "--cohort", cohort, "--student", "ada", "--lab", LAB)
     assert passed.exit_code == 0, passed.output
     assert f"{LAB}: 100/100 (100.0%) — passed" in passed.stdout

@@ -1,7 +1,8 @@
 """Imports only go down (README, "Architecture"): cli → app → stacks | validators → components →
 policies → cohorts → labs. A module may import its own package and the layers below it; stacks and
 validators share a layer and never import each other. Every import statement counts, the ones inside
-functions too, and so does `importlib.import_module` of a literal name."""
+functions too, and so does `importlib.import_module` of a literal name. Installed, the layers are
+subpackages of `labctl`; a bare generic name (`import stacks`) is refused wherever it appears."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
 
 
 def module_and_package(path: Path, root: Path) -> tuple[str, list[str]]:
-    """The dotted module name of a file and the package a relative import in it starts from."""
-    parts = list(path.relative_to(root).with_suffix("").parts)
+    """The dotted module name of a file (under `labctl`) and the package a relative import in it starts from."""
+    parts = ["labctl", *path.relative_to(root).with_suffix("").parts]
     if parts[-1] == "__init__":
         return ".".join(parts[:-1]), parts[:-1]
     return ".".join(parts), parts[:-1]
@@ -44,10 +45,13 @@ def forbidden_imports(root: Path) -> list[str]:
         if not path.is_file():
             continue
         module, package = module_and_package(path, root)
-        own = module.split(".")[0]
+        own = module.split(".")[1]
         for line, name in imported_names(ast.parse(path.read_text(encoding="utf-8")), package):
-            target = name.split(".")[0]
-            if target in RANK and target != own and RANK[target] <= RANK[own]:
+            top, _, rest = name.partition(".")
+            target = rest.split(".")[0] if top == "labctl" else None
+            if top in RANK:
+                problems.append(f"{path.relative_to(root)}:{line}: {module} imports {name} (a generic top-level name)")
+            elif target in RANK and target != own and RANK[target] <= RANK[own]:
                 problems.append(f"{path.relative_to(root)}:{line}: {module} imports {name}")
     return problems
 
@@ -63,25 +67,26 @@ def test_every_top_level_package_has_a_layer():
 
 def test_imports_up_and_sideways_are_found_wherever_they_are(tmp_path: Path):
     sources = {
-        "cli.py": "import app.demo\n",
-        "app/demo.py": "from stacks import engine\nfrom validators.grading import grade\n",
-        "stacks/engine.py": "def late():\n    from validators import runner\n",
-        "validators/grading.py": "import importlib\nimportlib.import_module('stacks.plan')\nfrom . import runner\n",
-        "validators/runner.py": "from components.tags import COHORT_TAG\n",
-        "components/seed.py": "from cohorts.home import home\nfrom app import emulator\n",
-        "policies/engine.py": "from components import tags\n",
-        "cohorts/cohort.py": "from labs.errors import InputError\n",
+        "cli.py": "import labctl.app.demo\n",
+        "app/demo.py": "from labctl.stacks import engine\nfrom labctl.validators.grading import grade\n",
+        "stacks/engine.py": "def late():\n    from labctl.validators import runner\n",
+        "validators/grading.py": "import importlib\nimportlib.import_module('labctl.stacks.plan')\nfrom . import runner\n",
+        "validators/runner.py": "from labctl.components.tags import COHORT_TAG\n",
+        "components/seed.py": "from labctl.cohorts.home import home\nfrom labctl.app import emulator\n",
+        "policies/engine.py": "from labctl.components import tags\n",
+        "cohorts/cohort.py": "from labctl.labs.errors import InputError\n",
         "cohorts/__init__.py": "from ..stacks import plan\n",
-        "labs/loader.py": "from validators import checks\nfrom .spec import LabSpec\n",
+        "labs/loader.py": "from labctl.validators import checks\nfrom .spec import LabSpec\nimport labs.errors\n",
     }
     for name, text in sources.items():
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text)
     assert forbidden_imports(tmp_path) == [
-        "stacks/engine.py:2: stacks.engine imports validators",
-        "validators/grading.py:2: validators.grading imports stacks.plan",
-        "components/seed.py:2: components.seed imports app",
-        "policies/engine.py:1: policies.engine imports components",
-        "cohorts/__init__.py:1: cohorts imports stacks",
-        "labs/loader.py:1: labs.loader imports validators",
+        "stacks/engine.py:2: labctl.stacks.engine imports labctl.validators",
+        "validators/grading.py:2: labctl.validators.grading imports labctl.stacks.plan",
+        "components/seed.py:2: labctl.components.seed imports labctl.app",
+        "policies/engine.py:1: labctl.policies.engine imports labctl.components",
+        "cohorts/__init__.py:1: labctl.cohorts imports labctl.stacks",
+        "labs/loader.py:1: labctl.labs.loader imports labctl.validators",
+        "labs/loader.py:3: labctl.labs.loader imports labs.errors (a generic top-level name)",
     ]

@@ -7,15 +7,15 @@ from typing import Callable
 
 import boto3
 
-from cohorts.accounts import cohort_accounts, grader_session
-from cohorts.cohort import Cohort
-from cohorts.registry import Registry
-from cohorts.targets import instructor_session
-from labs.catalog import get_lab
-from labs.errors import InputError, LabctlError
-from validators.checks import usable_lab
-from validators.report.model import GradeReport
-from validators.runner import grade_accounts, grade_cohort
+from labctl.cohorts.accounts import cohort_accounts, grader_session
+from labctl.cohorts.cohort import Cohort
+from labctl.cohorts.registry import Registry
+from labctl.cohorts.targets import instructor_session
+from labctl.labs.catalog import get_lab
+from labctl.labs.errors import InputError, LabctlError
+from labctl.validators.checks import usable_lab
+from labctl.validators.report.model import GradeReport
+from labctl.validators.runner import grade_accounts, grade_cohort
 
 
 def labs_of(cohort: Cohort, lab: str | None) -> list:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from validators import iam
+from labctl.validators import iam
 
 SOURCE_CONDITION_KEYS = frozenset({"aws:sourcearn", "aws:sourceaccount", "aws:sourceowner"})
 

@@ -18,14 +18,14 @@ from typing import Any, Callable
 import boto3
 from pydantic import ValidationError
 
-from labs.spec import CheckSpec, GuardSpec, LabSpec, render
-from cohorts.cohort import Cohort, Student
-from cohorts.registry import now
-from validators import checks as check_modules
-from validators.collectors import COLLECTORS, CollectRequest, Snapshot
-from validators.collectors.base import unreachable
-from validators.registry import Check, Params, Result
-from validators.report import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded, student_json
+from labctl.labs.spec import CheckSpec, GuardSpec, LabSpec, render
+from labctl.cohorts.cohort import Cohort, Student
+from labctl.cohorts.registry import now
+from labctl.validators import checks as check_modules
+from labctl.validators.collectors import COLLECTORS, CollectRequest, Snapshot
+from labctl.validators.collectors.base import unreachable
+from labctl.validators.registry import Check, Params, Result
+from labctl.validators.report import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded, student_json
 
 CHECK_TIMEOUT_S = 10.0
 COLLECTOR_TIMEOUT_S = 120.0

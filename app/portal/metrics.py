@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 if TYPE_CHECKING:
-    from app.portal.service import CheckOutcome
+    from labctl.app.portal.service import CheckOutcome
 
 
 class PortalMetrics:

@@ -15,13 +15,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from cohorts.cohort import Cohort
-from labs.catalog import get_lab
-from labs.errors import LabctlError
-from policies.engine import evaluate
-from policies.loaders import from_plan
-from stacks.plan import fresh_event_loop, plan_cohort
-from stacks.program import TargetSettings
+from labctl.cohorts.cohort import Cohort
+from labctl.labs.catalog import get_lab
+from labctl.labs.errors import LabctlError
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import from_plan
+from labctl.stacks.plan import fresh_event_loop, plan_cohort
+from labctl.stacks.program import TargetSettings
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from app.portal.service import Portal
-from app.portal.tokens import check_url, instructor_token, remember_url, signin_url
-from app.portal.web import WebSettings, create_app
-from labs.errors import InputError
-from stacks.leases import parse_duration
+from labctl.app.portal.service import Portal
+from labctl.app.portal.tokens import check_url, instructor_token, remember_url, signin_url
+from labctl.app.portal.web import WebSettings, create_app
+from labctl.labs.errors import InputError
+from labctl.stacks.leases import parse_duration
 
 
 def base_url(host: str, port: int) -> str:

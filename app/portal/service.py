@@ -16,17 +16,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from app.portal.metrics import PortalMetrics
-from app.portal.planned import PlanCache, plan_lab
-from app.portal.tokens import digest, same
-from cohorts.cohort import Cohort, Student
-from cohorts.registry import Registry
-from labs.catalog import get_lab
-from labs.errors import InputError
-from stacks.handouts import Outputs, engine_outputs, env_text, personal
-from stacks.leases import parse_instant, utc_now
-from validators.grading import grade_and_record, next_labs
-from validators.report import GradeReport, stored_report, student_json
+from labctl.app.portal.metrics import PortalMetrics
+from labctl.app.portal.planned import PlanCache, plan_lab
+from labctl.app.portal.tokens import digest, same
+from labctl.cohorts.cohort import Cohort, Student
+from labctl.cohorts.registry import Registry
+from labctl.labs.catalog import get_lab
+from labctl.labs.errors import InputError
+from labctl.stacks.handouts import Outputs, engine_outputs, env_text, personal
+from labctl.stacks.leases import parse_instant, utc_now
+from labctl.validators.grading import grade_and_record, next_labs
+from labctl.validators.report import GradeReport, stored_report, student_json
 
 MIN_CHECK_INTERVAL_S = 10.0
 CHECK_WORKERS = 4

@@ -20,7 +20,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from app.portal.service import Identity
+from labctl.app.portal.service import Identity
 
 SESSION_IDLE_S = 60 * 60.0
 SESSION_MAX_S = 12 * 60 * 60.0

@@ -11,10 +11,10 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cohorts.cohort import Cohort
-from cohorts.home import home, home_path, write_secret
-from cohorts.registry import Registry
-from labs.errors import InputError
+from labctl.cohorts.cohort import Cohort
+from labctl.cohorts.home import home, home_path, write_secret
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import InputError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 

@@ -27,12 +27,12 @@ from markupsafe import Markup
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.portal.service import Identity, Portal, TooSoon
-from app.portal.sessions import (FAILED_SIGNINS, FAILED_WINDOW_S, SESSION_IDLE_S, SESSION_MAX_S, Session,
+from labctl.app.portal.service import Identity, Portal, TooSoon
+from labctl.app.portal.sessions import (FAILED_SIGNINS, FAILED_WINDOW_S, SESSION_IDLE_S, SESSION_MAX_S, Session,
                                  Sessions, SigninThrottle)
-from app.portal.tokens import same
-from labs.errors import InputError
-from validators.report import to_csv, to_html, to_json, to_junit
+from labctl.app.portal.tokens import same
+from labctl.labs.errors import InputError
+from labctl.validators.report import to_csv, to_html, to_json, to_junit
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "labctl_session"

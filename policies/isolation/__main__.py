@@ -1,17 +1,12 @@
 """The isolation policy pack, run by `pulumi preview --policy-pack policies/isolation`.
 
-Pulumi runs this file as a script from the pack directory, so the repository root goes on sys.path
-for `policies` (and `labs`) to import. Constructing the PolicyPack starts its gRPC server and blocks.
+Pulumi runs this file as a script from the pack directory in the virtualenv named by PulumiPolicy.yaml,
+where labctl is installed. Constructing the PolicyPack starts its gRPC server and blocks.
 """
 
-import sys
-from pathlib import Path
+from pulumi_policy import EnforcementLevel, PolicyPack
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
-
-from policies.pulumi_adapter import pack_policies  # noqa: E402
+from labctl.policies.pulumi_adapter import pack_policies
 
 PolicyPack(
     name="labctl-isolation",

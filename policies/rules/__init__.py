@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policies.model import Rule
-from policies.rules import account, cost, escalation, iam, kubernetes, postgres, rds, s3, scp, tagging, workspace
+from labctl.policies.model import Rule
+from labctl.policies.rules import account, cost, escalation, iam, kubernetes, postgres, rds, s3, scp, tagging, workspace
 
 ALL_RULES: tuple[Rule, ...] = (
     tagging.RULES + iam.RULES + escalation.RULES + s3.RULES + rds.RULES + kubernetes.RULES + workspace.RULES + postgres.RULES + cost.RULES + scp.RULES + account.RULES

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from cohorts.accounts import LABCTL_PATH, STUDENT_BOUNDARY, STUDENT_ROLE
-from policies.model import UNEVALUABLE, Finding, PolicyResource, Stack, stack_rule
+from labctl.cohorts.accounts import LABCTL_PATH, STUDENT_BOUNDARY, STUDENT_ROLE
+from labctl.policies.model import UNEVALUABLE, Finding, PolicyResource, Stack, stack_rule
 
 ROLE_TYPE = "aws:iam/role:Role"
 POLICY_TYPE = "aws:iam/policy:Policy"

@@ -7,8 +7,8 @@ from typing import Iterator
 
 from pydantic import Field
 
-from policies.model import Finding, PolicyResource, RuleConfig, Stack, resource_rule, stack_rule
-from policies.rules.rds import number
+from labctl.policies.model import Finding, PolicyResource, RuleConfig, Stack, resource_rule, stack_rule
+from labctl.policies.rules.rds import number
 
 BUDGET = "aws:budgets/budget:Budget"
 EC2_INSTANCE = "aws:ec2/instance:Instance"

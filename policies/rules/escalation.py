@@ -20,9 +20,9 @@ from fnmatch import fnmatchcase
 from functools import partial
 from typing import Any, Callable, Iterator
 
-from policies.aws_actions import IAM_ROLE_WRITE_ACTIONS, RESOURCE_POLICY_SERVICES
-from policies.model import UNEVALUABLE, Finding, NoConfig, Stack, stack_rule
-from policies.rules.iam import (
+from labctl.policies.aws_actions import IAM_ROLE_WRITE_ACTIONS, RESOURCE_POLICY_SERVICES
+from labctl.policies.model import UNEVALUABLE, Finding, NoConfig, Stack, stack_rule
+from labctl.policies.rules.iam import (
     as_list,
     boundary_policies,
     condition_clauses,

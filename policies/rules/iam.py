@@ -34,13 +34,13 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from pydantic import Field
 
-from policies.aws_actions import (
+from labctl.policies.aws_actions import (
     IAM_ROLE_OTHER_ACTIONS,
     IAM_ROLE_WRITE_ACTIONS,
     TAG_CHANGE_ACTIONS,
     UNCONDITIONAL_TAG_ACTIONS,
 )
-from policies.model import (
+from labctl.policies.model import (
     TAG_COHORT,
     UNEVALUABLE,
     Finding,

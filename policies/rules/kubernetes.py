@@ -11,8 +11,8 @@ from typing import Any, Iterator
 
 from pydantic import Field, field_validator
 
-from policies.model import UNEVALUABLE, Finding, PolicyResource, RuleConfig, Stack, resource_rule, stack_rule
-from policies.rules.tagging import has_prefix
+from labctl.policies.model import UNEVALUABLE, Finding, PolicyResource, RuleConfig, Stack, resource_rule, stack_rule
+from labctl.policies.rules.tagging import has_prefix
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"

@@ -10,8 +10,8 @@ from typing import Iterator
 
 from pydantic import Field
 
-from policies.model import UNEVALUABLE, Finding, PolicyResource, RuleConfig, Stack, resource_rule, stack_rule
-from policies.rules.rds import number
+from labctl.policies.model import UNEVALUABLE, Finding, PolicyResource, RuleConfig, Stack, resource_rule, stack_rule
+from labctl.policies.rules.rds import number
 
 PG_ROLE = "postgresql:index/role:Role"
 PG_DATABASE = "postgresql:index/database:Database"

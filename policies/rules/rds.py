@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 from pydantic import Field
 
-from policies.model import PolicyResource, RuleConfig, resource_rule
+from labctl.policies.model import PolicyResource, RuleConfig, resource_rule
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"

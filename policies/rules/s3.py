@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from policies.model import PolicyResource, resource_rule
-from policies.rules.iam import as_list, is_unevaluable, policy_statements
+from labctl.policies.model import PolicyResource, resource_rule
+from labctl.policies.rules.iam import as_list, is_unevaluable, policy_statements
 
 BUCKET_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
 ACL_TYPES = frozenset({"aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"})

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from labs.catalog import get_lab
-from labs.errors import LabctlError
-from policies.aws_actions import scp_service_actions
-from policies.model import Finding, PolicyResource, Stack, stack_rule
+from labctl.labs.catalog import get_lab
+from labctl.labs.errors import LabctlError
+from labctl.policies.aws_actions import scp_service_actions
+from labctl.policies.model import Finding, PolicyResource, Stack, stack_rule
 
 ORG_POLICY = "aws:organizations/policy:Policy"
 SCP_TYPE = "SERVICE_CONTROL_POLICY"

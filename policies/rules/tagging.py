@@ -6,7 +6,7 @@ from typing import Iterator
 
 from pydantic import Field
 
-from policies.model import LABCTL_TAGS, TAG_STUDENT, UNEVALUABLE, PolicyResource, RuleConfig, resource_rule
+from labctl.policies.model import LABCTL_TAGS, TAG_STUDENT, UNEVALUABLE, PolicyResource, RuleConfig, resource_rule
 
 # AWS type tokens (pulumi-aws v6/v7) whose resources accept `tags`. Resources without tags
 # (access keys, inline policies, attachments, bucket policies) are owned through their parent.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from policies.model import UNEVALUABLE, PolicyResource, resource_rule
+from labctl.policies.model import UNEVALUABLE, PolicyResource, resource_rule
 
 DOCKER_CONTAINER = "docker:index/container:Container"
 DOCKER_SOCKET = "/var/run/docker.sock"

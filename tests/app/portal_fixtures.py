@@ -10,11 +10,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from app.portal.service import Portal
-from app.portal.web import WebSettings, create_app
-from cli import cli
-from labs.catalog import get_lab
-from labs.solutions import apply, solutions_for
+from labctl.app.portal.service import Portal
+from labctl.app.portal.web import WebSettings, create_app
+from labctl.cli import cli
+from labctl.labs.catalog import get_lab
+from labctl.labs.solutions import apply, solutions_for
 
 LAB = "s3-static-website"
 COHORT = "cls"

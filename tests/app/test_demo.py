@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import demo
-from stacks import engine as engine_mod
+from labctl.app import demo
+from labctl.stacks import engine as engine_mod
 from tests.stacks.fake_pulumi import FakePulumi
 
 

@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from app import doctor
-from cli import cli
+from labctl.app import doctor
+from labctl.cli import cli
 
 
 def test_engine_absent_is_a_warning_naming_engine_install(monkeypatch):
@@ -25,7 +25,7 @@ def fake_cli(path, version: str = "v3.200.0"):
 
 
 def test_engine_under_the_home_with_its_version_and_plugins(monkeypatch, labctl_home, tmp_path):
-    from stacks.engine import plugin_versions
+    from labctl.stacks.engine import plugin_versions
 
     fake_cli(labctl_home / "pulumi/bin/pulumi")
     on_path = fake_cli(tmp_path / "path/pulumi", "v3.100.0")

@@ -13,11 +13,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from app import emulator
-from cohorts import emulator_client
-from cohorts.cohort import Target
-from cohorts.targets import instructor_session
-from labs.errors import LabctlError
+from labctl.app import emulator
+from labctl.cohorts import emulator_client
+from labctl.cohorts.cohort import Target
+from labctl.cohorts.targets import instructor_session
+from labctl.labs.errors import LabctlError
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.emulator
@@ -92,7 +92,7 @@ def sleeper(argument: str) -> subprocess.Popen:
     return process
 
 
-@pytest.mark.parametrize("module", ["app.emulator_server", "stacks.emulator_server", "moto.server"])
+@pytest.mark.parametrize("module", ["labctl.app.emulator_server", "app.emulator_server", "stacks.emulator_server", "moto.server"])
 def test_a_server_of_this_or_an_earlier_labctl_is_recognised_by_its_command_line(module: str) -> None:
     """An emulator started before an upgrade moved its entry module can still be stopped."""
     process = sleeper(module)

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app import emulator
-from cli import cli
-from cohorts import emulator_client
-from labs.errors import InputError
+from labctl.app import emulator
+from labctl.cli import cli
+from labctl.cohorts import emulator_client
+from labctl.labs.errors import InputError
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.emulator

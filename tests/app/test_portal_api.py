@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.portal.service import TooSoon
-from app.portal.tokens import digest
-from app.portal.web import markdown
-from cohorts.home import registry_path
+from labctl.app.portal.service import TooSoon
+from labctl.app.portal.tokens import digest
+from labctl.app.portal.web import markdown
+from labctl.cohorts.home import registry_path
 from tests.app.portal_fixtures import (COHORT, INSTRUCTOR_TOKEN, LAB, STUDENTS, bearer, make_world, run, secret_of,
                                        wait_for_job)
 
@@ -296,7 +296,7 @@ def test_markdown_shows_raw_html_as_text() -> None:
 
 
 def test_a_students_check_does_not_wait_for_a_cohort_run(world, client: TestClient) -> None:
-    from cohorts.registry import Registry
+    from labctl.cohorts.registry import Registry
 
     with Registry() as registry:
         registry.acquire_grading_lock(COHORT, "a-long-cohort-run")  # held by this live process

@@ -18,15 +18,15 @@ from fastapi import HTTPException
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.portal import sessions as sessions_module
-from app.portal.service import INSTRUCTOR, Identity, Portal
-from app.portal.sessions import Sessions, SigninThrottle
-from app.portal.tokens import digest, new_token, same
-from app.portal.web import authenticate, bearer_token, check_csrf, identify_throttled, require_instructor, require_student
-from cli import cli
-from cohorts.home import registry_path
-from cohorts.registry import Registry
-from labs.catalog import get_lab
+from labctl.app.portal import sessions as sessions_module
+from labctl.app.portal.service import INSTRUCTOR, Identity, Portal
+from labctl.app.portal.sessions import Sessions, SigninThrottle
+from labctl.app.portal.tokens import digest, new_token, same
+from labctl.app.portal.web import authenticate, bearer_token, check_csrf, identify_throttled, require_instructor, require_student
+from labctl.cli import cli
+from labctl.cohorts.home import registry_path
+from labctl.cohorts.registry import Registry
+from labctl.labs.catalog import get_lab
 from tests.app.portal_fixtures import Clock, secret_of
 
 INSTRUCTOR_TOKEN = "the-instructors-token-0123456789abcdef"

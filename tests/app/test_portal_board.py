@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.portal.planned import PlanCache, plan_lab, summarize
-from cohorts.cohort import synthetic_cohort
-from cohorts.registry import Registry
-from labs.errors import LabctlError
+from labctl.app.portal.planned import PlanCache, plan_lab, summarize
+from labctl.cohorts.cohort import synthetic_cohort
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import LabctlError
 from tests.app.portal_fixtures import COHORT, INSTRUCTOR_TOKEN, LAB, STUDENTS, bearer, make_world
 
 pytestmark = pytest.mark.emulator

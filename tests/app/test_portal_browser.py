@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from app.portal.service import GradeAllJob
+from labctl.app.portal.service import GradeAllJob
 from tests.app.portal_fixtures import COHORT, INSTRUCTOR_TOKEN, make_world
 from tests.conftest import free_port, service_missing
 

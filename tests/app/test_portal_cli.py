@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.portal import server
-from app.portal.tokens import check_url, digest
-from cli import cli
-from cohorts.home import registry_path
-from labs.errors import InputError
+from labctl.app.portal import server
+from labctl.app.portal.tokens import check_url, digest
+from labctl.cli import cli
+from labctl.cohorts.home import registry_path
+from labctl.labs.errors import InputError
 
 
 def run(*args: str):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.portal import web
-from app.portal.service import GradeAllJob
+from labctl.app.portal import web
+from labctl.app.portal.service import GradeAllJob
 from tests.app.portal_fixtures import COHORT, INSTRUCTOR_TOKEN, bearer, make_world
 
 pytestmark = pytest.mark.emulator

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from app.portal import server
-from app.portal.sessions import SigninThrottle
-from app.portal.web import WebSettings, create_app
-from cli import cli
+from labctl.app.portal import server
+from labctl.app.portal.sessions import SigninThrottle
+from labctl.app.portal.web import WebSettings, create_app
+from labctl.cli import cli
 from tests.app.portal_fixtures import COHORT, INSTRUCTOR_TOKEN, Clock, bearer, make_world
 
 pytestmark = pytest.mark.emulator

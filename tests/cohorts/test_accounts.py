@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cohorts.accounts import (
+from labctl.cohorts.accounts import (
     PoolEntry,
     add_accounts,
     assumed_session,
@@ -23,9 +23,9 @@ from cohorts.accounts import (
     read_accounts,
     set_state,
 )
-from cohorts.cohort import Cohort, make_target, parse_roster, synthetic_students
-from cohorts.registry import Registry
-from labs.errors import InputError, LabctlError
+from labctl.cohorts.cohort import Cohort, make_target, synthetic_students
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import InputError, LabctlError
 
 pytestmark = pytest.mark.usefixtures("registry_backend")
 

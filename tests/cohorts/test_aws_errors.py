@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from cohorts.aws_errors import error_text
+from labctl.cohorts.aws_errors import error_text
 
 XML_BODY = (
     '<?xml version="1.0" encoding="utf-8"?>\n<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code>'

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cohorts.backend import PASSPHRASE, Backend, parse_backend
-from labs.errors import InputError
+from labctl.cohorts.backend import PASSPHRASE, Backend, parse_backend
+from labctl.labs.errors import InputError
 
 KMS = "awskms:///arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34bc-56ef-1234567890ab?region=us-east-1"
 

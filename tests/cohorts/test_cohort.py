@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cohorts.cohort import check_cohort_name, make_target, parse_roster, student_slug
-from labs.errors import InputError
+from labctl.cohorts.cohort import check_cohort_name, make_target, parse_roster, student_slug
+from labctl.labs.errors import InputError
 
 
 def roster(text: str):
@@ -177,7 +177,7 @@ def test_similar_slugs_without_the_separator_are_fine():
 
 
 def test_a_dsn_with_a_password_is_refused():
-    from cohorts.cohort import check_postgres_dsn
+    from labctl.cohorts.cohort import check_postgres_dsn
 
     with pytest.raises(InputError, match="must not contain a password"):
         check_postgres_dsn("postgresql://postgres:hunter2@127.0.0.1/postgres")
@@ -190,7 +190,7 @@ def test_a_dsn_with_a_password_is_refused():
 
 
 def read(tmp_path, data: bytes):
-    from cohorts.cohort import read_roster
+    from labctl.cohorts.cohort import read_roster
 
     path = tmp_path / "roster.csv"
     path.write_bytes(data)
@@ -234,7 +234,7 @@ def test_a_windows_1252_roster_is_refused_at_its_line_with_the_fix(tmp_path):
 def test_one_student_is_singular(tmp_path):
     from click.testing import CliRunner
 
-    from cli import cli
+    from labctl.cli import cli
 
     path = tmp_path / "one.csv"
     path.write_text("id\nada\n")
@@ -243,7 +243,7 @@ def test_one_student_is_singular(tmp_path):
 
 
 def test_instructor_email_is_validated_by_the_library():
-    from cohorts.cohort import check_email
+    from labctl.cohorts.cohort import check_email
 
     assert check_email("prof@example.edu") == "prof@example.edu"
     # "pr..of@…" and "prof@-example.edu" passed the hand-written pattern this replaced.

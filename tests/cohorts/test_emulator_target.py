@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from cohorts.registry import Registry
+from labctl.cli import cli
+from labctl.cohorts.registry import Registry
 from tests.conftest import free_port, registry_before
 
 pytestmark = pytest.mark.emulator
@@ -77,10 +77,10 @@ CLOUD_LABS = ("s3-static-website", "dynamodb-orders", "sqs-dlq", "iam-function-r
 def test_grades_are_the_same_after_the_emulator_restarts_on_another_port(tmp_path: Path):
     """Reference solutions of several cloud labs, graded, the emulator stopped and started elsewhere,
     graded again: every score is the same, because the students' work is still there."""
-    from app import emulator
-    from cohorts import emulator_client
-    from labs.catalog import get_lab
-    from labs.solutions import apply, solutions_for
+    from labctl.app import emulator
+    from labctl.cohorts import emulator_client
+    from labctl.labs.catalog import get_lab
+    from labctl.labs.solutions import apply, solutions_for
 
     roster = tmp_path / "roster.csv"
     roster.write_text("id\nada\nbob\n")
@@ -106,7 +106,7 @@ def test_grades_are_the_same_after_the_emulator_restarts_on_another_port(tmp_pat
 
 
 def test_emulator_reset_says_what_it_erases_and_asks(tmp_path: Path):
-    from app import emulator
+    from labctl.app import emulator
 
     assert run("emulator", "reset").output == "nothing to reset: the emulator has no saved state\n"
     roster = tmp_path / "roster.csv"

@@ -7,10 +7,10 @@ import sqlite3
 
 import pytest
 
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import MIGRATIONS, Registry
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import MIGRATIONS, Registry
 from tests.conftest import registry_before
-from labs.errors import InputError, LabctlError
+from labctl.labs.errors import InputError, LabctlError
 
 
 def cohort(name: str = "fall24") -> Cohort:
@@ -93,7 +93,7 @@ def test_cohorts_whose_prefixes_overlap_are_refused(tmp_path, registry_backend):
 def test_services_budget_and_email_round_trip(tmp_path, registry_backend):
     from dataclasses import replace
 
-    from cohorts.cohort import Services
+    from labctl.cohorts.cohort import Services
 
     full = replace(cohort(), services=Services("postgresql://postgres@127.0.0.1/postgres", "/k/config", "kind"),
                    budget_usd=12.5, instructor_email="prof@example.edu")

@@ -17,11 +17,11 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from cohorts.backend import parse_backend
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import MIGRATIONS, Registry
-from labs.errors import InputError, LabctlError
+from labctl.cli import cli
+from labctl.cohorts.backend import parse_backend
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import MIGRATIONS, Registry
+from labctl.labs.errors import InputError, LabctlError
 from tests.conftest import REPO, fresh_schema
 
 ROSTER = "id,name,email\nada,Ada,ada@example.edu\nbob,Bob,bob@example.edu\n"
@@ -55,7 +55,7 @@ def until(condition, seconds: float = 10) -> bool:
 
 
 def machine(monkeypatch, name: str) -> None:
-    monkeypatch.setattr("cohorts.registry.socket.gethostname", lambda: name)
+    monkeypatch.setattr("labctl.cohorts.registry.socket.gethostname", lambda: name)
 
 
 def test_two_homes_on_one_database_see_the_same_cohorts_grades_and_tokens(shared_url, tmp_path, monkeypatch):
@@ -136,7 +136,7 @@ def test_grading_locks_across_machines_wait_for_each_other(shared_url, monkeypat
 
 HOLD_A_LOCK = """
 import sys, time
-from cohorts.registry import Registry
+from labctl.cohorts.registry import Registry
 reg = Registry()
 reg.acquire_grading_lock("sh1", "run-killed")
 print("held", flush=True)
@@ -221,7 +221,7 @@ def test_the_passphrase_variable_not_its_value_reaches_the_shared_database(share
 
 
 def test_unlock_refuses_while_the_holder_lives_on_another_machine_and_clears_a_dead_one(up_on_machine_a):
-    from stacks.lifecycle import unlock
+    from labctl.stacks.lifecycle import unlock
 
     first = up_on_machine_a
     with Registry() as second:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import Registry
-from labs.errors import LabctlError
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import LabctlError
 
 
 @pytest.fixture

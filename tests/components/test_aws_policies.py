@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.aws_policies import (
+from labctl.components.aws_policies import (
     IAM_ROLE_OTHER_ACTIONS,
     IAM_ROLE_WRITE_ACTIONS,
     IAM_SELF_MANAGEMENT,
@@ -17,7 +17,6 @@ from components.aws_policies import (
     IDENTITY_DOCUMENTS_MAX,
     KNOWN_SERVICES,
     MANAGED_POLICY_MAX_CHARS,
-    TAG_CHANGE_ACTIONS,
     boundary_arn,
     policy_json,
     policy_size,
@@ -26,9 +25,9 @@ from components.aws_policies import (
     student_boundary_policy,
     student_identity_policy,
 )
-from components.aws_sandbox import budget_filter, budget_limit, budget_notifications
-from components.tags import owner_tags, student_tags
-from labs.catalog import load_catalog
+from labctl.components.aws_sandbox import budget_filter, budget_limit, budget_notifications
+from labctl.components.tags import owner_tags, student_tags
+from labctl.labs.catalog import load_catalog
 from tests.iam_eval import ACCOUNT, allowed_by, decide
 
 OWNER = owner_tags(student_tags("c1", "s001", "s3-static-website"))

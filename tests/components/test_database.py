@@ -14,10 +14,10 @@ import pulumi_postgresql as postgresql
 import pytest
 from mock_up import EchoMocks, resolve
 
-from components.database import RDS_CLASSES, DatabaseArgs, StudentDatabase, dsn
-from components.tags import student_tags
-from labs.spec import DatabaseEnvironment
-from stacks.plan import run_recorded
+from labctl.components.database import RDS_CLASSES, DatabaseArgs, StudentDatabase, dsn
+from labctl.components.tags import student_tags
+from labctl.labs.spec import DatabaseEnvironment
+from labctl.stacks.plan import run_recorded
 
 PREFIX = "c1-alice"
 SQL_NAME = "c1_alice"

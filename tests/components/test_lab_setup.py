@@ -16,21 +16,21 @@ from pathlib import Path
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from cohorts.cohort import Cohort, Services, Target, synthetic_students
-from components.lab_setup import (
+from labctl.cohorts.cohort import Cohort, Services, Target, synthetic_students
+from labctl.components.lab_setup import (
     AwsAccess,
     AwsSetupProvider,
     LabSetupArgs,
     SeedProvider,
     script_digest,
 )
-from components.student_lab import StudentLab, StudentLabArgs
-from labs.catalog import CATALOG_DIR, get_lab
-from labs.errors import InputError, LabctlError
-from labs.loader import load_lab
-from labs.spec import Environment
-from stacks.plan import run_recorded
-from stacks.program import TargetSettings, setup_access, student_program
+from labctl.components.student_lab import StudentLab, StudentLabArgs
+from labctl.labs.catalog import CATALOG_DIR, get_lab
+from labctl.labs.errors import InputError, LabctlError
+from labctl.labs.loader import load_lab
+from labctl.labs.spec import Environment
+from labctl.stacks.plan import run_recorded
+from labctl.stacks.program import TargetSettings, setup_access, student_program
 
 EMULATOR = Target("emulator", "http://127.0.0.1:4566", "us-east-1")
 SEED = "pulumi-python:dynamic/labctl:DatabaseSeed"
@@ -132,7 +132,7 @@ def test_the_serialized_providers_carry_no_state_and_load_by_reference():
 
     for provider in (SeedProvider(), AwsSetupProvider()):
         raw = base64.b64decode(serialize_provider(provider))
-        assert b"components.lab_setup" in raw and len(raw) < 400
+        assert b"labctl.components.lab_setup" in raw and len(raw) < 400
         assert type(dill.loads(raw)) is type(provider)
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from mock_up import EchoMocks, resolve
 
-from components.k8s_namespace import (
+from labctl.components.k8s_namespace import (
     NamespaceArgs,
     StudentNamespace,
     container_defaults,
@@ -25,10 +25,10 @@ from components.k8s_namespace import (
     quantity,
     role_rules,
 )
-from components.kubeconfig import build_kubeconfig, cluster_endpoint
-from components.tags import student_tags
-from labs.spec import KubernetesEnvironment
-from stacks.plan import run_recorded
+from labctl.components.kubeconfig import build_kubeconfig, cluster_endpoint
+from labctl.components.tags import student_tags
+from labctl.labs.spec import KubernetesEnvironment
+from labctl.stacks.plan import run_recorded
 
 PREFIX = "c1-alice"
 TAGS = student_tags("c1", "alice", "k8s-basics")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.org_policies import allowed_regions, cohort_scps
-from components.student_account import account_boundary_policy
-from labs.catalog import get_lab
+from labctl.components.org_policies import allowed_regions, cohort_scps
+from labctl.components.student_account import account_boundary_policy
+from labctl.labs.catalog import get_lab
 from tests.iam_eval import ACCOUNT, decide, matching
 
 STUDENT = f"arn:aws:iam::{ACCOUNT}:role/labctl/labctl-student"

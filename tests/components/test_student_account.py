@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from cohorts.cohort import Cohort, Target, synthetic_students
-from components.org_policies import cohort_scps, scp_json
-from components.student_account import account_boundary_policy
-from components.student_lab import AccountPlacement
-from labs.catalog import get_lab
-from stacks.plan import ORGANIZATION_ROOT, plan_organization, plan_student
-from stacks.program import TargetSettings
+from labctl.cohorts.cohort import Cohort, Target, synthetic_students
+from labctl.components.org_policies import cohort_scps, scp_json
+from labctl.components.student_account import account_boundary_policy
+from labctl.components.student_lab import AccountPlacement
+from labctl.labs.catalog import get_lab
+from labctl.stacks.plan import ORGANIZATION_ROOT, plan_organization, plan_student
+from labctl.stacks.program import TargetSettings
 
 EMULATOR = Target("emulator", "http://127.0.0.1:4566", "us-east-1")
 AWS = Target("aws", None, "eu-west-1", "org-admin")

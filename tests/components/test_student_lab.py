@@ -14,16 +14,16 @@ import pulumi
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.aws_policies import policy_json, split_identity_policy, student_boundary_policy, student_identity_policy
-from components.aws_sandbox import AwsSandbox, AwsSandboxArgs
-from components.tags import owner_tags, student_tags
-from labs.loader import parse_yaml, plain
-from labs.spec import LabSpec
-from policies.engine import evaluate
-from policies.loaders import from_plan
-from cohorts.cohort import Cohort, Services, Target, synthetic_students
-from stacks.plan import plan_student
-from stacks.program import TargetSettings, provider_endpoints
+from labctl.components.aws_policies import policy_json, split_identity_policy, student_boundary_policy, student_identity_policy
+from labctl.components.aws_sandbox import AwsSandbox, AwsSandboxArgs
+from labctl.components.tags import owner_tags, student_tags
+from labctl.labs.loader import parse_yaml, plain
+from labctl.labs.spec import LabSpec
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import from_plan
+from labctl.cohorts.cohort import Cohort, Services, Target, synthetic_students
+from labctl.stacks.plan import plan_student
+from labctl.stacks.program import TargetSettings, provider_endpoints
 
 REPO = Path(__file__).resolve().parents[2]
 EMULATOR = Target("emulator", "http://127.0.0.1:4566", "us-east-1")

@@ -12,15 +12,15 @@ import pytest
 from mock_up import EchoMocks, resolve
 from pulumi.runtime import rpc
 
-from components.tags import student_tags
-from components.workspace import (
+from labctl.components.tags import student_tags
+from labctl.components.workspace import (
     StudentWorkspace,
     WorkspaceArgs,
     container_hardening,
     network_options,
 )
-from labs.spec import WorkspaceEnvironment
-from stacks.plan import run_recorded
+from labctl.labs.spec import WorkspaceEnvironment
+from labctl.stacks.plan import run_recorded
 
 PREFIX = "c1-alice"
 TAGS = student_tags("c1", "alice", "python-intro")

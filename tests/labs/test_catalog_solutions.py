@@ -16,15 +16,15 @@ from typing import Iterator
 import pytest
 from kubernetes import client as k8s
 
-from cohorts.cohort import Cohort, Services, Student, Target, prefix_for
-from components.lab_setup import AwsSetupProvider, script_digest
-from labs.catalog import Lab, load_catalog
-from labs.solutions import Solution, apply, apply_sql, kubernetes_objects, solutions_for
+from labctl.cohorts.cohort import Cohort, Services, Student, Target, prefix_for
+from labctl.components.lab_setup import AwsSetupProvider, script_digest
+from labctl.labs.catalog import Lab, load_catalog
+from labctl.labs.solutions import Solution, apply, apply_sql, kubernetes_objects, solutions_for
 from tests.kube_fake import FakeLists
-from validators.collectors import COLLECTORS
-from validators.collectors.kubernetes import collect_kubernetes
-from validators.report.model import StudentResult
-from validators.runner import grade_cohort
+from labctl.validators.collectors import COLLECTORS
+from labctl.validators.collectors.kubernetes import collect_kubernetes
+from labctl.validators.report.model import StudentResult
+from labctl.validators.runner import grade_cohort
 
 CATALOG = load_catalog()
 CASES = [(lab, solution) for lab in CATALOG for solution in (*solutions_for(lab.folder), None)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labs.errors import InputError
+from labctl.labs.errors import InputError
 
 
 def test_separators_and_controls_are_escaped():

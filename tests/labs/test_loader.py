@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labs.catalog import CATALOG_DIR
-from labs.errors import InputError
-from labs.loader import load_lab, parse_yaml, plain, position
-from validators.checks import params_by_name
+from labctl.labs.catalog import CATALOG_DIR
+from labctl.labs.errors import InputError
+from labctl.labs.loader import load_lab, parse_yaml, plain, position
+from labctl.validators.checks import params_by_name
 
 GOOD = (CATALOG_DIR / "s3-static-website" / "lab.yaml").read_text()
 CHECKS = params_by_name()

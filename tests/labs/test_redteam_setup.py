@@ -7,9 +7,9 @@ import importlib.util
 
 import pytest
 
-from components.aws_policies import student_identity_policy
-from components.tags import owner_tags, student_tags
-from labs.catalog import get_lab
+from labctl.components.aws_policies import student_identity_policy
+from labctl.components.tags import owner_tags, student_tags
+from labctl.labs.catalog import get_lab
 
 LAB = get_lab("redteam-fix")
 

@@ -17,9 +17,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from labs.catalog import CATALOG_DIR
-from labs.errors import InputError
-from labs.solutions import Solution, apply, solutions_for
+from labctl.labs.catalog import CATALOG_DIR
+from labctl.labs.errors import InputError
+from labctl.labs.solutions import Solution, apply, solutions_for
 
 LAB = CATALOG_DIR / "s3-static-website"
 PREFIX = "spring-ada"

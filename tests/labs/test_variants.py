@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from labs.catalog import CATALOG_DIR
-from labs.errors import InputError
-from labs.solutions import SOLVE_FILE, SPEC_FILE, apply, kubernetes_objects, solutions_for
-from labs.variants import edited_script, patched_objects
+from labctl.labs.catalog import CATALOG_DIR
+from labctl.labs.errors import InputError
+from labctl.labs.solutions import SOLVE_FILE, SPEC_FILE, apply, kubernetes_objects, solutions_for
+from labctl.labs.variants import edited_script, patched_objects
 
 VARIANTS = sorted(CATALOG_DIR.glob("*/solutions/broken-*"))
 # Lines every Python module or solve.py has, whoever wrote it.
@@ -52,7 +52,7 @@ def test_copied_share_measures_a_near_copy() -> None:
     reference = (CATALOG_DIR / "s3-static-website/solutions/reference/solve.py").read_text()
     assert copied_share(reference, reference) == 1.0
     assert copied_share(reference, reference.replace('"s3:GetObject"', '"s3:*"')) > 0.9
-    assert copied_share(reference, "from labs.solutions import reference\nsolve = reference(__file__).solve\n") == 0.0
+    assert copied_share(reference, "from labctl.labs.solutions import reference\nsolve = reference(__file__).solve\n") == 0.0
 
 
 def copy_lab(tmp_path: Path, lab: str) -> Path:
@@ -215,9 +215,9 @@ def test_the_reference_overrides_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("solve", "message"),
     [
-        ("from labs.solutions import reference\n\nsolve = reference(__file__, no_such_step=None).solve\n",
+        ("from labctl.labs.solutions import reference\n\nsolve = reference(__file__, no_such_step=None).solve\n",
          r"broken-x/solve\.py:3: the reference's solve\.py has no step or constant 'no_such_step'"),
-        ("from labs.solutions import edit, reference\n\nT = edit(reference(__file__).INDEX_HTML, '<blink>', '')\n",
+        ("from labctl.labs.solutions import edit, reference\n\nT = edit(reference(__file__).INDEX_HTML, '<blink>', '')\n",
          r"broken-x/solve\.py:3: '<blink>' occurs 0 times in the reference"),
     ],
 )

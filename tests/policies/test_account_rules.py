@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from cohorts.cohort import Cohort, make_target, synthetic_students
-from labs.catalog import get_lab, load_catalog
-from policies import offline
-from stacks.plan import plan_accounts, plan_cohort
-from stacks.program import TargetSettings
+from labctl.cli import cli
+from labctl.cohorts.cohort import Cohort, make_target, synthetic_students
+from labctl.labs.catalog import get_lab, load_catalog
+from labctl.policies import offline
+from labctl.stacks.plan import plan_accounts, plan_cohort
+from labctl.stacks.program import TargetSettings
 
 AWS_LABS = sorted(lab.spec.id for lab in load_catalog() if lab.spec.environment.aws is not None)
 TARGET = make_target("aws", None, "us-east-1", None)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from policies.model import SECRET, UNKNOWN, Finding, PolicyResource, Stack
-from policies.rules.cost import (
+from labctl.policies.model import SECRET, UNKNOWN, Finding, PolicyResource, Stack
+from labctl.policies.rules.cost import (
     BUDGET,
     BudgetConfig,
     CohortCostConfig,
@@ -26,7 +26,7 @@ from policies.rules.cost import (
     cost_max_students,
     cost_no_nat_gateway,
 )
-from policies.rules.tagging import PrefixConfig, TagsConfig, has_prefix, names_prefixed, owned_name, tags_required
+from labctl.policies.rules.tagging import PrefixConfig, TagsConfig, has_prefix, names_prefixed, owned_name, tags_required
 
 PREFIX, STUDENT = "c1-s1", "s1"
 OWN_TAGS = {"labctl:cohort": "c1", "labctl:student": STUDENT, "labctl:lab": "lab"}
@@ -263,7 +263,7 @@ def test_every_default_the_policy_reference_states_is_the_rules_default() -> Non
     it (200 students, 25 USD, 8Gi...) would enforce what nobody documented."""
     from pathlib import Path
 
-    from policies.rules import ALL_RULES
+    from labctl.policies.rules import ALL_RULES
 
     rules = {rule.name: rule for rule in ALL_RULES}
     table = Path(__file__).resolve().parents[2] / "docs" / "ci.md"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from policies.model import SECRET, UNKNOWN, PolicyResource, Stack
-from policies.rules.postgres import (
+from labctl.policies.model import SECRET, UNKNOWN, PolicyResource, Stack
+from labctl.policies.rules.postgres import (
     PG_DATABASE,
     PG_GRANT,
     PG_ROLE,
@@ -18,8 +18,8 @@ from policies.rules.postgres import (
     postgres_database_private,
     postgres_role_limited,
 )
-from policies.rules.rds import RDS_CLUSTER, RDS_INSTANCE, RdsCostConfig, cost_rds_limits, number, rds_private_encrypted
-from policies.rules.workspace import DOCKER_CONTAINER, host_paths, workspace_hardened
+from labctl.policies.rules.rds import RDS_CLUSTER, RDS_INSTANCE, RdsCostConfig, cost_rds_limits, number, rds_private_encrypted
+from labctl.policies.rules.workspace import DOCKER_CONTAINER, host_paths, workspace_hardened
 
 
 def resource(type_: str, **props: Any) -> PolicyResource:

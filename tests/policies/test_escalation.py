@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.rules.escalation import (
+from labctl.policies.rules.escalation import (
     allowed,
     attach_limited,
     denied_on,

@@ -20,18 +20,18 @@ import pytest
 from parliament import analyze_policy_string
 from ruamel.yaml import YAML
 
-from components.aws_policies import (
+from labctl.components.aws_policies import (
     boundary_arn,
     policy_json,
     split_identity_policy,
     student_boundary_policy,
     student_identity_policy,
 )
-from components.tags import owner_tags, student_tags
-from labs.catalog import get_lab, load_catalog
-from policies.engine import evaluate
-from policies.model import PolicyResource
-from policies.rules.escalation import ESCALATIONS, escalation_problems
+from labctl.components.tags import owner_tags, student_tags
+from labctl.labs.catalog import get_lab, load_catalog
+from labctl.policies.engine import evaluate
+from labctl.policies.model import PolicyResource
+from labctl.policies.rules.escalation import ESCALATIONS, escalation_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWLIST = YAML(typ="safe").load((ROOT / "policies" / "lint" / "parliament-allowlist.yaml").read_text())
@@ -237,7 +237,7 @@ def export_of(boundary: dict, identity: dict) -> dict:
 def check_export(tmp_path: Path, boundary: dict, identity: dict) -> tuple[int, list[dict]]:
     from click.testing import CliRunner
 
-    from cli import cli
+    from labctl.cli import cli
 
     path, config = tmp_path / "export.json", tmp_path / "config.json"
     path.write_text(json.dumps(export_of(boundary, identity)))

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from policies.model import PolicyResource, Stack
-from policies.rules.iam import (
+from labctl.policies.model import PolicyResource, Stack
+from labctl.policies.rules.iam import (
     WildcardConfig,
     allowed_services,
     boundary_policies,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from policies.model import UNKNOWN, PolicyResource, Stack
-from policies.rules.kubernetes import (
+from labctl.policies.model import UNKNOWN, PolicyResource, Stack
+from labctl.policies.rules.kubernetes import (
     CLUSTER_ROLE_BINDING,
     NAMESPACE,
     NETWORK_POLICY,

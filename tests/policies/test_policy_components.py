@@ -8,15 +8,15 @@ from itertools import combinations
 
 import pytest
 
-from cohorts.cohort import Cohort, Target, synthetic_students
-from components.k8s_namespace import NamespaceArgs, StudentNamespace
-from components.tags import student_tags
-from labs.catalog import load_catalog
-from labs.spec import KubernetesEnvironment, LabSpec
-from policies.engine import evaluate
-from policies.loaders import from_plan
-from stacks.plan import plan_cohort, run_recorded
-from stacks.program import TargetSettings
+from labctl.cohorts.cohort import Cohort, Target, synthetic_students
+from labctl.components.k8s_namespace import NamespaceArgs, StudentNamespace
+from labctl.components.tags import student_tags
+from labctl.labs.catalog import load_catalog
+from labctl.labs.spec import KubernetesEnvironment, LabSpec
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import from_plan
+from labctl.stacks.plan import plan_cohort, run_recorded
+from labctl.stacks.program import TargetSettings
 
 EMULATOR = Target("emulator", "http://127.0.0.1:4566", "us-east-1")
 # The widest AWS labs: with roles (Lambda, ECS, PassRole) and, since roles and EC2 never share a lab,

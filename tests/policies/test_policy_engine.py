@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from policy_fixtures import PREFIX, STUDENT, plan, student_resources
 
-from labs.errors import InputError
-from policies.engine import evaluate, resolve_config
-from policies.loaders import from_plan
-from policies.rules import ALL_RULES, rules_for
-from policies.rules.cost import BudgetConfig
+from labctl.labs.errors import InputError
+from labctl.policies.engine import evaluate, resolve_config
+from labctl.policies.loaders import from_plan
+from labctl.policies.rules import ALL_RULES, rules_for
+from labctl.policies.rules.cost import BudgetConfig
 
 
 def untagged_resources():

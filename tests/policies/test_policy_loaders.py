@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_fixtures import BOUNDARY, PREFIX, STUDENT, plan, policy_doc, student_resources, tags
 
-from labs.errors import InputError
-from policies.engine import evaluate
-from policies.loaders import from_plan, from_preview, from_stack_export, load, load_file
-from policies.report import to_junit, to_sarif
+from labctl.labs.errors import InputError
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import from_plan, from_preview, from_stack_export, load, load_file
+from labctl.policies.report import to_junit, to_sarif
 
 STACK = "c1.s1"
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

@@ -22,8 +22,8 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from ruamel.yaml import YAML
 
-from policies.pulumi_adapter import pack_policies
-from policies.rules import rules_for
+from labctl.policies.pulumi_adapter import pack_policies
+from labctl.policies.rules import rules_for
 
 PACKS_DIR = Path(__file__).resolve().parents[2] / "policies"
 OPTS = PolicyResourceOptions(False, [], None, [], None, [], None)

@@ -17,11 +17,11 @@ import jsonschema
 import pytest
 from policy_fixtures import PREFIX, STUDENT, plan, student_resources
 
-from policies.engine import evaluate
-from policies.loaders import from_plan
-from policies.model import PolicyReport
-from policies.report import TABLE_COLUMNS, table_rows, to_json, to_junit, to_sarif
-from policies.rules import ALL_RULES
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import from_plan
+from labctl.policies.model import PolicyReport
+from labctl.policies.report import TABLE_COLUMNS, table_rows, to_json, to_junit, to_sarif
+from labctl.policies.rules import ALL_RULES
 
 SARIF_SCHEMA = json.loads((Path(__file__).with_name("sarif-schema-2.1.0.json")).read_text(encoding="utf-8"))
 SARIF = jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
@@ -75,7 +75,7 @@ def sarif_in_a_process(hash_seed: str) -> str:
     """The planted report's SARIF as JSON text, rendered by a fresh interpreter with `hash_seed`."""
     code = (
         "import json, sys; sys.path[:0] = sys.argv[1:]; from test_policy_report import planted_report; "
-        "from policies.report import to_sarif; print(json.dumps(to_sarif(planted_report(), 'x')))"
+        "from labctl.policies.report import to_sarif; print(json.dumps(to_sarif(planted_report(), 'x')))"
     )
     here = Path(__file__).parent
     done = subprocess.run(

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from policy_fixtures import BOUNDARY, COHORT, PREFIX, STUDENT, plan, policy_doc, resource, student_resources, tags
 
-from policies.engine import evaluate
-from policies.loaders import from_plan
-from policies.model import PolicyResource, Stack
-from policies.rules import ALL_RULES
-from policies.rules.kubernetes import k8s_workload_hardened, k8s_workload_isolated
+from labctl.policies.engine import evaluate
+from labctl.policies.loaders import from_plan
+from labctl.policies.model import PolicyResource, Stack
+from labctl.policies.rules import ALL_RULES
+from labctl.policies.rules.kubernetes import k8s_workload_hardened, k8s_workload_isolated
 
 T = tags()
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from policies.model import SECRET, UNKNOWN, PolicyResource
-from policies.rules.s3 import BUCKET_POLICY, PUBLIC_ACCESS_BLOCK, is_everyone, s3_no_public_acl, s3_no_public_write, write_actions
+from labctl.policies.model import SECRET, UNKNOWN, PolicyResource
+from labctl.policies.rules.s3 import BUCKET_POLICY, PUBLIC_ACCESS_BLOCK, is_everyone, s3_no_public_acl, s3_no_public_write, write_actions
 
 BUCKET = "aws:s3/bucketV2:BucketV2"
 
@@ -119,7 +119,7 @@ def test_every_statement_is_judged_after_ones_that_are_not() -> None:
 
 
 def test_the_engine_judges_bucket_acls_as_well_as_buckets() -> None:
-    from policies.engine import evaluate
+    from labctl.policies.engine import evaluate
 
     acl = PolicyResource("aws:s3/bucketAclV2:BucketAclV2", "c1-s1-acl", "urn:acl", {"acl": "public-read"}, "s1", "c1-s1")
     report = evaluate([acl], None)

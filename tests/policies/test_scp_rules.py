@@ -7,11 +7,11 @@ import copy
 
 import pytest
 
-from components.org_policies import cohort_scps, scp_json
-from labs.catalog import get_lab
-from policies.model import PolicyResource, Stack
-from policies.rules import RULES_BY_NAME
-from policies.rules.scp import ORG_POLICY
+from labctl.components.org_policies import cohort_scps, scp_json
+from labctl.labs.catalog import get_lab
+from labctl.policies.model import PolicyResource, Stack
+from labctl.policies.rules import RULES_BY_NAME
+from labctl.policies.rules.scp import ORG_POLICY
 
 SCP_RULES = ("scp-region-lock", "scp-deny-leave", "scp-service-allowlist", "scp-cost-limits")
 LABS = ("s3-static-website",)
@@ -134,8 +134,8 @@ def test_an_unreadable_scp_fails_every_rule():
 
 
 def test_every_scp_fits_awss_size_limit_for_every_lab():
-    from components.org_policies import SCP_MAX_CHARS
-    from labs.catalog import load_catalog
+    from labctl.components.org_policies import SCP_MAX_CHARS
+    from labctl.labs.catalog import load_catalog
 
     specs = [lab.spec for lab in load_catalog()]
     for doc in cohort_scps(specs, "us-east-1").values():

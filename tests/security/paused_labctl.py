@@ -26,7 +26,7 @@ def pause() -> None:
 
 
 def pause_grading(after: int) -> None:
-    from cohorts.registry import Registry
+    from labctl.cohorts.registry import Registry
 
     record = Registry.record_grade
     done = []
@@ -43,7 +43,7 @@ def pause_grading(after: int) -> None:
 def pause_up(after: int) -> None:
     from fake_pulumi import FakePulumi
 
-    from stacks import engine
+    from labctl.stacks import engine
 
     started = []
 
@@ -59,8 +59,8 @@ def pause_up(after: int) -> None:
 
 
 def report_lock() -> None:
-    from cohorts.registry import Registry, pid_alive
-    from labs.errors import LabctlError
+    from labctl.cohorts.registry import Registry, pid_alive
+    from labctl.labs.errors import LabctlError
 
     acquire = Registry.acquire_grading_lock
 
@@ -86,7 +86,7 @@ if __name__ == "__main__":
         pause_up(int(os.environ["LABCTL_TEST_PAUSE_UP_AFTER"]))
     if "LABCTL_TEST_PAUSE_REPORT_LOCK" in os.environ:
         report_lock()
-    from cli import main
+    from labctl.cli import main
 
     sys.argv = ["labctl", *sys.argv[1:]]
     main()

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import emulator
-from cli import cli
-from cohorts.registry import Registry
+from labctl.app import emulator
+from labctl.cli import cli
+from labctl.cohorts.registry import Registry
 from tests.conftest import free_port
 from tests.stacks.fake_pulumi import FakePulumi
 
@@ -150,7 +150,7 @@ def test_fake_engine_up_killed_midway_leaves_consistent_statuses_and_rerun_resum
         statuses = {s: v["status"] for s, v in reg.stack_statuses(up_cohort).items()}
     assert sorted(statuses.values()) == ["done", "done", "queued", "queued", "running"]
 
-    from stacks import engine as engine_mod
+    from labctl.stacks import engine as engine_mod
 
     fake = FakePulumi()
     monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
@@ -168,7 +168,7 @@ def test_fake_engine_second_up_refuses_while_the_first_holds_the_cohort_lock(up_
                                                                             monkeypatch):
     first = paused(["-q", "up", "--cohort", up_cohort, "--concurrency", "1"], tmp_path / "ready", up_after=1)
     try:
-        from stacks import engine as engine_mod
+        from labctl.stacks import engine as engine_mod
 
         monkeypatch.setattr(engine_mod, "command_factory", lambda: FakePulumi())
         second = CliRunner().invoke(cli, ["-q", "up", "--cohort", up_cohort])

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from cli import cli
-from cohorts.registry import Registry
+from labctl.cli import cli
+from labctl.cohorts.registry import Registry
 
 FUZZ_EXAMPLES = int(os.environ.get("LABCTL_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,

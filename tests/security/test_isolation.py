@@ -8,8 +8,8 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from app.selftest import ESCALATIONS, Cell, Sandbox, judge
-from cli import cli
+from labctl.app.selftest import ESCALATIONS, Cell, Sandbox, judge
+from labctl.cli import cli
 
 STUDENTS = 3
 OWN_ACTIONS = 8  # five bucket actions, three queue actions

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import emulator
-from cli import cli
-from cohorts import emulator_client
-from stacks import engine as engine_mod
+from labctl.app import emulator
+from labctl.cli import cli
+from labctl.cohorts import emulator_client
+from labctl.stacks import engine as engine_mod
 from tests.conftest import free_port
 from tests.stacks.fake_pulumi import FakePulumi
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fake_pulumi import FakePulumi
 
-from stacks import engine as engine_mod
+from labctl.stacks import engine as engine_mod
 
 
 @pytest.fixture

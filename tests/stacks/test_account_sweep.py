@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from cohorts.accounts import assumed_session
-from cohorts.cohort import Cohort, make_target, synthetic_students
-from stacks.account_sweep import sweep_account
+from labctl.cohorts.accounts import assumed_session
+from labctl.cohorts.cohort import Cohort, make_target, synthetic_students
+from labctl.stacks.account_sweep import sweep_account
 
 pytestmark = pytest.mark.emulator
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli import cli
-from cohorts.registry import Registry
+from labctl.cli import cli
+from labctl.cohorts.registry import Registry
 
 
 def run(*args: str):

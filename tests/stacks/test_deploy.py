@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from fake_pulumi import FakePulumi
 
-from cli import cli
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import Registry
-from stacks import engine as engine_mod
-from stacks.engine import Engine
-from stacks.lifecycle import run_cohort
+from labctl.cli import cli
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import Registry
+from labctl.stacks import engine as engine_mod
+from labctl.stacks.engine import Engine
+from labctl.stacks.lifecycle import run_cohort
 
 
 @pytest.fixture

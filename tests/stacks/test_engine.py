@@ -16,13 +16,13 @@ from click.testing import CliRunner
 from fake_pulumi import FakePulumi
 from semver import VersionInfo
 
-from cli import cli
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import Registry
-from labs.errors import InputError, LabctlError
-from stacks import engine as engine_mod
-from stacks.engine import Engine
-from stacks.lifecycle import run_cohort, status_rows
+from labctl.cli import cli
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import InputError, LabctlError
+from labctl.stacks import engine as engine_mod
+from labctl.stacks.engine import Engine
+from labctl.stacks.lifecycle import run_cohort, status_rows
 
 ROSTER = "id,name\nada,Ada\nbob,Bob\ncy,Cy\ndee,Dee\n"
 
@@ -270,7 +270,7 @@ class ProgramRecordingEngine(Engine):
 
 def lab_of_program(program, stack: str) -> str:
     """The lab a stack's program builds: run it under the SDK's mock runtime, read StudentLab's `lab` output."""
-    from stacks.plan import run_recorded
+    from labctl.stacks.plan import run_recorded
 
     resources = run_recorded(program, stack).plan_resources()
     return next(r["outputs"]["lab"] for r in resources if r["type"] == "labctl:lab:StudentLab")

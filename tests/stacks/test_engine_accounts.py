@@ -11,15 +11,15 @@ import pytest
 from click.testing import CliRunner
 from fake_pulumi import FakePulumi
 
-from cli import cli
-from cohorts.accounts import add_accounts, create_member_accounts
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import Registry
-from labs.errors import LabctlError
-from stacks import engine as engine_mod
-from stacks.engine import Engine
-from stacks.lifecycle import run_cohort
-from stacks.plan import run_recorded
+from labctl.cli import cli
+from labctl.cohorts.accounts import add_accounts, create_member_accounts
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import LabctlError
+from labctl.stacks import engine as engine_mod
+from labctl.stacks.engine import Engine
+from labctl.stacks.lifecycle import run_cohort
+from labctl.stacks.plan import run_recorded
 
 pytestmark = pytest.mark.emulator
 
@@ -69,7 +69,7 @@ def programs(monkeypatch) -> dict[str, object]:
 
 
 def accounts_of(reg) -> dict[str, str]:
-    from cohorts.accounts import cohort_accounts
+    from labctl.cohorts.accounts import cohort_accounts
 
     return {slug: a.account_id for slug, a in cohort_accounts(reg, "c1").items()}
 
@@ -169,7 +169,7 @@ def test_fake_engine_cli_up_in_account_mode_says_what_the_organization_stack_did
 
 def test_fake_engine_unlock_also_cancels_the_organization_stack(reg, fake):
     run_cohort(reg, reg.cohort("c1"), "up", Engine())
-    from stacks.lifecycle import unlock
+    from labctl.stacks.lifecycle import unlock
 
     result = unlock(reg, reg.cohort("c1"), Engine())
     assert ORG in result.cancelled
@@ -186,15 +186,15 @@ def test_operator_export_of_a_cohort_in_account_mode_is_one_line(reg, tmp_path):
 
 
 def test_engine_module_names_the_organization_stack_apart_from_any_student():
-    from cohorts.cohort import student_slug
+    from labctl.cohorts.cohort import student_slug
 
     assert engine_mod.stack_name("c1", engine_mod.ORGANIZATION_STACK) == ORG
     assert student_slug(engine_mod.ORGANIZATION_STACK) != engine_mod.ORGANIZATION_STACK
 
 
 def test_release_moves_an_empty_account_back_to_the_pool_and_keeps_a_quarantined_one_in_the_ou(reg, fake, org):
-    from cohorts.accounts import assumed_session
-    from stacks.account_sweep import release_accounts
+    from labctl.cohorts.accounts import assumed_session
+    from labctl.stacks.account_sweep import release_accounts
 
     target, client, _, pool_ou = org
     run_cohort(reg, reg.cohort("c1"), "up", Engine())
@@ -211,7 +211,7 @@ def test_fake_engine_cli_destroy_sweep_runs_the_students_then_the_organization_t
         reg, fake, org):
     target, client, _, pool_ou = org
     assert CliRunner().invoke(cli, ["up", "--cohort", "c1"]).exit_code == 0
-    from cohorts.accounts import assumed_session
+    from labctl.cohorts.accounts import assumed_session
 
     bob = accounts_of(reg)["bob"]
     assumed_session(target, bob).client("s3", endpoint_url=target.endpoint).create_bucket(Bucket="by-hand")
@@ -227,6 +227,6 @@ def test_fake_engine_cli_destroy_sweep_runs_the_students_then_the_organization_t
 
 
 def test_the_plan_names_the_organization_stack_as_the_engine_does():
-    from stacks import plan
+    from labctl.stacks import plan
 
     assert plan.ORGANIZATION_STACK == engine_mod.ORGANIZATION_STACK

@@ -12,12 +12,12 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import Registry
-from stacks import engine as engine_mod
-from stacks.engine import Engine
-from stacks.lifecycle import run_cohort
+from labctl.cli import cli
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import Registry
+from labctl.stacks import engine as engine_mod
+from labctl.stacks.engine import Engine
+from labctl.stacks.lifecycle import run_cohort
 
 ROSTER = "id,name\nada,Ada\nbob,Bob\n"
 
@@ -49,7 +49,7 @@ def test_fake_engine_dynamic_providers_run_on_labctls_own_interpreter(reg, fake,
     commands = {c.effective["PULUMI_PYTHON_CMD"] for c in fake.calls}
     assert commands == {sys.executable}
     # That interpreter imports what a LabSetup provider unpickles, from outside the repository too.
-    done = subprocess.run([sys.executable, "-c", "import pulumi.dynamic, components.lab_setup"], cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-c", "import pulumi.dynamic, labctl.components.lab_setup"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -276,7 +276,7 @@ def test_a_cli_older_than_the_minimum_is_refused_and_doctor_says_so(reg):
     """Destroy and refresh of an inline program need `--client`, which the CLI has since 3.181.0
     (Stack._check_inline_support, pulumi/automation/_stack.py): an older CLI would break destroy,
     reset and reap, so it is refused before any stack is touched."""
-    from app.doctor import check_engine
+    from labctl.app.doctor import check_engine
 
     fake_cli(engine_mod.cli_root(), "3.180.2")
     result = CliRunner().invoke(cli, ["up", "--cohort", "c1"])
@@ -339,8 +339,8 @@ def test_engine_two_students_up_grade_restart_destroy_sweep_on_the_emulator(moto
     import boto3
     import requests
 
-    from stacks.sweep import sweep_target
-    from validators.grading import grade_and_record
+    from labctl.stacks.sweep import sweep_target
+    from labctl.validators.grading import grade_and_record
 
     engine = real_engine()
     monkeypatch.setenv("PULUMI_BACKEND_URL", "s3://somewhere-else")  # a shell's value must not win

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from fake_pulumi import FakePulumi
 
-from cli import cli
-from stacks import engine as engine_mod
-from cohorts.cohort import Cohort, make_target, parse_roster
-from stacks.engine import Engine
-from stacks.handouts import env_text, markdown_text, write_handouts
-from stacks.lifecycle import run_cohort
-from cohorts.registry import Registry
+from labctl.cli import cli
+from labctl.stacks import engine as engine_mod
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.stacks.engine import Engine
+from labctl.stacks.handouts import env_text, markdown_text, write_handouts
+from labctl.stacks.lifecycle import run_cohort
+from labctl.cohorts.registry import Registry
 
 
 def make_cohort() -> Cohort:
@@ -143,7 +143,7 @@ def two_lab_cohort() -> Cohort:
 
 
 def test_markdown_handout_of_a_multi_lab_cohort_describes_the_current_lab_only():
-    from labs.catalog import get_lab
+    from labctl.labs.catalog import get_lab
 
     cohort = two_lab_cohort()
     title_a, title_b = (get_lab(lab).spec.title for lab in (LAB_A, LAB_B))
@@ -158,7 +158,7 @@ def test_markdown_handout_of_a_multi_lab_cohort_describes_the_current_lab_only()
 
 
 def test_fake_engine_multi_lab_handouts_and_student_env_follow_the_current_lab(cohort, tmp_path, monkeypatch):
-    from labs.catalog import get_lab
+    from labctl.labs.catalog import get_lab
 
     fake = FakePulumi()
     monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
@@ -175,10 +175,10 @@ def test_fake_engine_multi_lab_handouts_and_student_env_follow_the_current_lab(c
 
 
 def test_handouts_carry_the_real_commands_not_placeholders(tmp_path):
-    from labs.catalog import get_lab, lab_folders
-    from cohorts.cohort import Cohort, Target, prefix_for
-    from cohorts.cohort import Student as RosterStudent
-    from stacks.handouts import markdown_text
+    from labctl.labs.catalog import get_lab, lab_folders
+    from labctl.cohorts.cohort import Cohort, Target, prefix_for
+    from labctl.cohorts.cohort import Student as RosterStudent
+    from labctl.stacks.handouts import markdown_text
 
     ada = RosterStudent("ada", "ada", "Ada", "", prefix_for("c9", "ada"))
     for folder in lab_folders():

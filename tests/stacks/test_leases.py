@@ -12,13 +12,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli import cli
-from cohorts.home import home
-from cohorts.registry import Registry
-from labs.errors import InputError
-from stacks.engine import Engine
-from stacks.leases import MAX_LEASE, lease_end, parse_duration
-from stacks.lifecycle import reap, run_cohort
+from labctl.cli import cli
+from labctl.cohorts.home import home
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import InputError
+from labctl.stacks.engine import Engine
+from labctl.stacks.leases import MAX_LEASE, lease_end, parse_duration
+from labctl.stacks.lifecycle import reap, run_cohort
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -15,13 +15,13 @@ from jsonschema import Draft7Validator
 from kubernetes import client as k8s
 from ruamel.yaml import YAML
 
-from cli import cli
-from cohorts.backend import parse_backend
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import Registry
-from labs.catalog import get_lab
-from stacks import operator
-from stacks.plan import run_recorded
+from labctl.cli import cli
+from labctl.cohorts.backend import parse_backend
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import Registry
+from labctl.labs.catalog import get_lab
+from labctl.stacks import operator
+from labctl.stacks.plan import run_recorded
 
 SCHEMA = json.loads((Path(__file__).parent / "operator_crd" / "stack-v1-openapi.json").read_text())
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -55,7 +55,7 @@ def errors(manifest) -> list[str]:
 
 
 def make_cohort(name="op1", kind="aws", endpoint=None, lab="s3-static-website", dsn=None) -> Cohort:
-    from cohorts.cohort import Services
+    from labctl.cohorts.cohort import Services
 
     students = parse_roster("id,name,email\nada,Ada,ada@example.edu\nbob,Bob,bob@example.edu\n", name, "r.csv")
     return Cohort(name, (lab,), make_target(kind, endpoint, "us-east-1", None), students, Services(dsn),
@@ -140,7 +140,7 @@ def test_the_program_in_the_pod_builds_what_labctl_builds_from_the_stack_config(
     ada = cohort.students[0]
     config = operator.stack_config(cohort, ada, "s3-static-website")
     in_pod = operator.cohort_from_config(config["labctl:cohort"], config["labctl:student"])
-    from stacks.program import TargetSettings, student_program
+    from labctl.stacks.program import TargetSettings, student_program
 
     spec = get_lab("s3-static-website").spec
     settings = TargetSettings.from_target(cohort.target)
@@ -163,7 +163,7 @@ def test_the_workspace_installs_labctl_from_the_programs_folder():
 
 
 def test_a_mandatory_violation_writes_nothing_and_exits_1(reg, tmp_path, monkeypatch):
-    from stacks import plan
+    from labctl.stacks import plan
 
     original = plan.student_program
 

@@ -9,11 +9,11 @@ import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
 
-from cohorts.cohort import Cohort, Target, synthetic_students
-from labs.loader import parse_yaml, plain
-from labs.spec import LabSpec
-from stacks.plan import plan_cohort, plan_student, wire_value
-from stacks.program import TargetSettings
+from labctl.cohorts.cohort import Cohort, Target, synthetic_students
+from labctl.labs.loader import parse_yaml, plain
+from labctl.labs.spec import LabSpec
+from labctl.stacks.plan import plan_cohort, plan_student, wire_value
+from labctl.stacks.program import TargetSettings
 
 REPO = Path(__file__).resolve().parents[2]
 EMULATOR = Target("emulator", "http://127.0.0.1:4566", "us-east-1")
@@ -97,11 +97,11 @@ def test_parallel_plan_equals_serial_plan():
 
 def test_spawned_workers_give_the_same_plan(monkeypatch: pytest.MonkeyPatch):
     """The default on platforms without fork: workers import everything themselves."""
-    import stacks.plan
+    import labctl.stacks.plan
 
     cohort = cohort_of(2)
     serial = plan_cohort(cohort, [s3_lab()], SETTINGS, workers=1)
-    monkeypatch.setattr(stacks.plan, "START_METHOD", "spawn")
+    monkeypatch.setattr(labctl.stacks.plan, "START_METHOD", "spawn")
     assert plan_cohort(cohort, [s3_lab()], SETTINGS, workers=2) == serial
 
 
@@ -121,8 +121,8 @@ def test_wire_values_redact_each_secret_leaf_and_mark_unknowns():
 
 from rich.console import Console  # noqa: E402
 
-from stacks.cost import estimate_cost, load_prices  # noqa: E402
-from stacks.render import plan_renderable  # noqa: E402
+from labctl.stacks.cost import estimate_cost, load_prices  # noqa: E402
+from labctl.stacks.render import plan_renderable  # noqa: E402
 
 
 def lab_with(environment: dict, lab_id: str = "priced") -> LabSpec:

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cli import cli
-from cohorts.cohort import Target, check_public_endpoint
-from cohorts.home import registry_path
-from cohorts.registry import Registry
-from labs.errors import InputError
-from stacks.handouts import env_text, markdown_text, student_env
+from labctl.cli import cli
+from labctl.cohorts.cohort import Target, check_public_endpoint
+from labctl.cohorts.home import registry_path
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import InputError
+from labctl.stacks.handouts import env_text, markdown_text, student_env
 from tests.conftest import registry_before
 
 LOCALSTACK = Target("localstack", "http://127.0.0.1:4566", "eu-west-1")

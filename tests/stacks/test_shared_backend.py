@@ -8,10 +8,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.home import registry_path
-from cohorts.registry import Registry
+from labctl.cli import cli
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.home import registry_path
+from labctl.cohorts.registry import Registry
 
 S3 = "s3://labs-state?endpoint=minio.example.edu:9000&region=us-east-1&s3ForcePathStyle=true"
 KMS = "awskms://alias/labs?region=us-east-1"

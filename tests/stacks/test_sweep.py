@@ -10,10 +10,10 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from cohorts.cohort import Cohort, Student, make_target, parse_roster
-from cohorts.registry import Registry
-from stacks.sweep import Resource, outside_prefixes, owner, sweep
+from labctl.cli import cli
+from labctl.cohorts.cohort import Cohort, Student, make_target, parse_roster
+from labctl.cohorts.registry import Registry
+from labctl.stacks.sweep import Resource, outside_prefixes, owner, sweep
 
 pytestmark = pytest.mark.emulator
 
@@ -215,7 +215,7 @@ def test_sweep_reports_resources_tagged_for_the_cohort_outside_its_prefixes_and_
 def test_fake_engine_destroy_with_sweep_ends_in_proof(aws, moto_endpoint, monkeypatch):
     from fake_pulumi import FakePulumi
 
-    from stacks import engine as engine_mod
+    from labctl.stacks import engine as engine_mod
 
     fake = FakePulumi()
     monkeypatch.setattr(engine_mod, "command_factory", lambda: fake)
@@ -459,7 +459,7 @@ def test_sweep_takes_the_redteam_labs_starting_state_to_zero(aws, moto_endpoint)
 
 def test_sweep_revokes_group_references_before_deleting_groups_and_keeps_address_rules(aws, moto_endpoint):
     """moto deletes a referenced group anyway (AWS refuses), so the revocation step is checked on its own."""
-    from stacks.sweep import Sweeper
+    from labctl.stacks.sweep import Sweeper
 
     cohort = make_cohort(moto_endpoint)
     make_shared(aws, moto_endpoint)

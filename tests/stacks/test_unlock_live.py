@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from fake_pulumi import FakePulumi
 from rich.console import Console
 
-from cli import cli
-from cohorts.cohort import Cohort, make_target, parse_roster
-from cohorts.registry import Registry
-from labs.errors import LabctlError
-from stacks.engine import Engine
-from stacks.lifecycle import INTERRUPTED, run_cohort, unlock
-from stacks.live import LiveRuns
+from labctl.cli import cli
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.cohorts.registry import Registry
+from labctl.labs.errors import LabctlError
+from labctl.stacks.engine import Engine
+from labctl.stacks.lifecycle import INTERRUPTED, run_cohort, unlock
+from labctl.stacks.live import LiveRuns
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from labs.catalog import get_lab
-from labs.spec import LabSpec
+from labctl.labs.catalog import get_lab
+from labctl.labs.spec import LabSpec
 from s3_states import LAB
 
 

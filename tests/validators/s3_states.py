@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from cohorts.cohort import Cohort, Student, Target, prefix_for
+from labctl.cohorts.cohort import Cohort, Student, Target, prefix_for
 
 LAB = "s3-static-website"
 ALL_PARTS = ("bucket", "website", "index", "policy", "versioning", "tags")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from validators.checks import cloudformation as cfn
-from validators.checks import ecs, rds
-from validators.collectors.cloudformation import parse_template
-from validators.collectors.ecs import units
-from validators.inventory.cloudformation import CloudFormationInventory, Stack, StackResource
-from validators.inventory.ecs import Container, EcsInventory, TaskDefinition
-from validators.inventory.rds import DbInstance, RdsInventory
+from labctl.validators.checks import cloudformation as cfn
+from labctl.validators.checks import ecs, rds
+from labctl.validators.collectors.cloudformation import parse_template
+from labctl.validators.collectors.ecs import units
+from labctl.validators.inventory.cloudformation import CloudFormationInventory, Stack, StackResource
+from labctl.validators.inventory.ecs import Container, EcsInventory, TaskDefinition
+from labctl.validators.inventory.rds import DbInstance, RdsInventory
 
 DB = rds.InstanceParams(instance="c-ada-db")
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from validators.checks import apigateway, iam as iam_checks, lambda_functions, logs, messaging, s3_hardening
-from validators.checks.iam import Grant
-from validators.collectors.logs import owner_name
-from validators.inventory.apigateway import Api, ApiGatewayInventory, Route
-from validators.inventory.iam import IamInventory, Role
-from validators.inventory.lambda_functions import Function, LambdaInventory
-from validators.inventory.logs import Alarm, LogGroup, LogsInventory, MetricFilter
-from validators.inventory.messaging import Queue, SqsInventory
-from validators.inventory.s3 import Bucket, S3Inventory
-from validators.resource_policies import limited_to_source, open_statements, principals, source_arns
+from labctl.validators.checks import apigateway, iam as iam_checks, lambda_functions, logs, messaging, s3_hardening
+from labctl.validators.checks.iam import Grant
+from labctl.validators.collectors.logs import owner_name
+from labctl.validators.inventory.apigateway import Api, ApiGatewayInventory, Route
+from labctl.validators.inventory.iam import IamInventory, Role
+from labctl.validators.inventory.lambda_functions import Function, LambdaInventory
+from labctl.validators.inventory.logs import Alarm, LogGroup, LogsInventory, MetricFilter
+from labctl.validators.inventory.messaging import Queue, SqsInventory
+from labctl.validators.inventory.s3 import Bucket, S3Inventory
+from labctl.validators.resource_policies import limited_to_source, open_statements, principals, source_arns
 
 LAMBDA = "lambda.amazonaws.com"
 LAMBDA_TRUST = {
@@ -318,7 +318,7 @@ def test_public_access_block_names_the_flags_that_are_off():
 
 
 def test_collectors_partition_by_owner_prefix(aws, moto_endpoint):
-    from validators.collectors import COLLECTORS, CollectRequest
+    from labctl.validators.collectors import COLLECTORS, CollectRequest
 
     sqs = aws.client("sqs", endpoint_url=moto_endpoint)
     sns = aws.client("sns", endpoint_url=moto_endpoint)

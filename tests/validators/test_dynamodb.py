@@ -7,15 +7,15 @@ from typing import Iterable
 import boto3
 import pytest
 
-from cohorts.cohort import Cohort, Student, Target, prefix_for
-from labs.catalog import get_lab
-from labs.spec import LabSpec, render
-from validators import checks as check_modules
-from validators.collectors import COLLECTORS, CollectRequest
-from validators.collectors import dynamodb as dynamodb_collector
-from validators.collectors.dynamodb import collect_dynamodb
-from validators.inventory.dynamodb import DynamoDBSnapshot
-from validators.runner import grade_cohort
+from labctl.cohorts.cohort import Cohort, Student, Target, prefix_for
+from labctl.labs.catalog import get_lab
+from labctl.labs.spec import LabSpec, render
+from labctl.validators import checks as check_modules
+from labctl.validators.collectors import COLLECTORS, CollectRequest
+from labctl.validators.collectors import dynamodb as dynamodb_collector
+from labctl.validators.collectors.dynamodb import collect_dynamodb
+from labctl.validators.inventory.dynamodb import DynamoDBSnapshot
+from labctl.validators.runner import grade_cohort
 
 LAB = "dynamodb-orders"
 COHORT = "c1"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import boto3
 
-from validators.checks import ec2 as checks
-from validators.collectors.base import CollectRequest
-from validators.collectors.ec2 import collect_ec2
-from validators.inventory.ec2 import (
+from labctl.validators.checks import ec2 as checks
+from labctl.validators.collectors.base import CollectRequest
+from labctl.validators.collectors.ec2 import collect_ec2
+from labctl.validators.inventory.ec2 import (
     Ec2Inventory,
     InternetGateway,
     Route,
@@ -16,7 +16,7 @@ from validators.inventory.ec2 import (
     Subnet,
     Vpc,
 )
-from validators.netrules import Rule
+from labctl.validators.netrules import Rule
 
 VPC = Vpc("vpc-1", "c-ada-vpc", "10.0.0.0/16", "available")
 PUBLIC = Subnet("subnet-pub", "vpc-1", "c-ada-public", "10.0.1.0/24")

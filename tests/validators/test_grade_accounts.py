@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from cohorts.accounts import Account, assumed_session
-from cohorts.cohort import Cohort, make_target, parse_roster
-from labs.catalog import get_lab
-from labs.solutions import apply, solutions_for
-from validators import grading
-from validators.runner import grade_accounts
+from labctl.cohorts.accounts import Account, assumed_session
+from labctl.cohorts.cohort import Cohort, make_target, parse_roster
+from labctl.labs.catalog import get_lab
+from labctl.labs.solutions import apply, solutions_for
+from labctl.validators import grading
+from labctl.validators.runner import grade_accounts
 
 pytestmark = pytest.mark.emulator
 

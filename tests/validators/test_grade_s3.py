@@ -7,8 +7,8 @@ import json
 import boto3
 import pytest
 
-from validators.report import StudentResult, to_json
-from validators.runner import grade_cohort
+from labctl.validators.report import StudentResult, to_json
+from labctl.validators.runner import grade_cohort
 
 from s3_states import LAB, deploy, make_cohort, public_policy
 
@@ -197,7 +197,7 @@ def test_grading_one_student_collects_only_theirs(aws, moto_endpoint, s3, lab) -
 
 
 def test_table_rows(graded) -> None:
-    from validators.report import table_rows
+    from labctl.validators.report import table_rows
 
     rows = {row[0]: row for row in table_rows(graded[1])}
     assert rows["ada"] == ("ada", "100/100", "100.0%", "yes", "")

@@ -17,14 +17,14 @@ from typing import Callable, Iterator
 import boto3
 import pytest
 
-from cohorts.cohort import Cohort, Student, Target, prefix_for
-from labs.spec import LabSpec
-from validators import safe_http
-from validators.checks.http import RespondsParams, responds
-from validators.collectors import COLLECTORS, CollectRequest
-from validators.inventory.http import HttpInventory
-from validators.runner import grade_cohort
-from validators.safe_http import HttpResponse, Limits, address_class, endpoint_addresses, fetch
+from labctl.cohorts.cohort import Cohort, Student, Target, prefix_for
+from labctl.labs.spec import LabSpec
+from labctl.validators import safe_http
+from labctl.validators.checks.http import RespondsParams, responds
+from labctl.validators.collectors import COLLECTORS, CollectRequest
+from labctl.validators.inventory.http import HttpInventory
+from labctl.validators.runner import grade_cohort
+from labctl.validators.safe_http import HttpResponse, Limits, address_class, endpoint_addresses, fetch
 
 MIB = 1024 * 1024
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from validators import iam
+from labctl.validators import iam
 
 globs = st.text(alphabet="ab*?", max_size=6)
 literals = st.text(alphabet="ab:/", max_size=8)

@@ -17,18 +17,18 @@ from typing import Any
 import pytest
 from kubernetes import client as k8s
 
-from labs.catalog import get_lab
-from labs.spec import LabSpec, render
-from cohorts.cohort import Cohort, Student, Target, prefix_for
+from labctl.labs.catalog import get_lab
+from labctl.labs.spec import LabSpec, render
+from labctl.cohorts.cohort import Cohort, Student, Target, prefix_for
 from tests.kube_fake import LIST_METHODS, FakeLists
-from labs.solutions import kubernetes_objects, solutions_for
-from validators import checks as check_modules
-from validators.checks import kubernetes as kube_checks
-from validators.collectors import COLLECTORS, CollectRequest
-from validators.collectors import kubernetes as kubernetes_collector
-from validators.collectors.kubernetes import collect_kubernetes
-from validators.inventory.kubernetes import KubernetesInventory, secret_summary
-from validators.runner import grade_cohort
+from labctl.labs.solutions import kubernetes_objects, solutions_for
+from labctl.validators import checks as check_modules
+from labctl.validators.checks import kubernetes as kube_checks
+from labctl.validators.collectors import COLLECTORS, CollectRequest
+from labctl.validators.collectors import kubernetes as kubernetes_collector
+from labctl.validators.collectors.kubernetes import collect_kubernetes
+from labctl.validators.inventory.kubernetes import KubernetesInventory, secret_summary
+from labctl.validators.runner import grade_cohort
 
 LAB = "k8s-web-deployment"
 COHORT = "c1"
@@ -516,7 +516,7 @@ def test_resource_names_limit_a_grant_but_still_expose_a_secret():
 
 
 def test_the_rbac_guard_names_write_rules_and_cluster_roles():
-    from components.k8s_namespace import platform_object_names
+    from labctl.components.k8s_namespace import platform_object_names
 
     platform = platform_object_names("c1-ada")
     objects = [
@@ -598,7 +598,7 @@ def test_ingress_backend_by_port_name_and_foreign_hosts():
 
 
 def test_the_platforms_own_objects_are_left_out_of_the_students_inventory(monkeypatch):
-    from components.k8s_namespace import platform_object_names
+    from labctl.components.k8s_namespace import platform_object_names
 
     namespace = "c1-ada"
     platform = platform_object_names(namespace)

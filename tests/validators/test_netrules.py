@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from validators import netrules
-from validators.netrules import Rule
+from labctl.validators import netrules
+from labctl.validators.netrules import Rule
 
 
 def test_rules_of_flattens_every_source_kind() -> None:

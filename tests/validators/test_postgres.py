@@ -14,16 +14,16 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from cohorts.cohort import Cohort, Student, Target
-from labs.catalog import get_lab
-from labs.solutions import solutions_for
-from labs.spec import LabSpec, render
-from validators import checks as check_modules
-from validators.checks.postgres import compare_rows
-from validators.collectors import COLLECTORS, CollectRequest
-from validators.collectors.postgres import collect_postgres
-from validators.inventory.postgres import PostgresSnapshot, database_for
-from validators.runner import grade_cohort
+from labctl.cohorts.cohort import Cohort, Student, Target
+from labctl.labs.catalog import get_lab
+from labctl.labs.solutions import solutions_for
+from labctl.labs.spec import LabSpec, render
+from labctl.validators import checks as check_modules
+from labctl.validators.checks.postgres import compare_rows
+from labctl.validators.collectors import COLLECTORS, CollectRequest
+from labctl.validators.collectors.postgres import collect_postgres
+from labctl.validators.inventory.postgres import PostgresSnapshot, database_for
+from labctl.validators.runner import grade_cohort
 
 LAB = "sql-customer-ranking"
 CHECK_IDS = ("customers-table", "orders-table", "amount-positive", "customer-fk-index", "ranking-view")
@@ -472,7 +472,7 @@ def test_code_that_swallows_the_statement_timeout_is_still_bounded(server, monke
     Without the watchdog's repeated cancel (shown by removing its `cancel_safe` call) the view returns
     its row once the second sleep ends, and sales-rows is graded "failed" instead of an error.
     """
-    from validators.collectors import postgres as collector
+    from labctl.validators.collectors import postgres as collector
 
     monkeypatch.setattr(collector, "DATABASE_BUDGET_S", 2.0)
     lab = get_lab("sql-aggregation").spec
@@ -576,7 +576,7 @@ def test_a_payload_that_really_drops_the_table_is_caught_and_rolled_back(server)
     ],
 )
 def test_concatenated_execute_is_found_only_in_the_sql_text_of_an_execute(source, found):
-    from validators.checks.postgres import concatenated_execute
+    from labctl.validators.checks.postgres import concatenated_execute
 
     result = concatenated_execute(source)
     assert (result is None) if found is None else (found in result)
@@ -624,7 +624,7 @@ def privacy_inventory(server: Server, student: str, params) -> object:
     ],
 )
 def test_role_privileges_of_an_analyst_role_named_after_the_database(server, grants, status, message):
-    from validators.checks.postgres import RolePrivilegesParams, role_privileges
+    from labctl.validators.checks.postgres import RolePrivilegesParams, role_privileges
 
     database = database_for(server.prefix("ada"))
     analyst = database + ANALYST
@@ -659,7 +659,7 @@ def login_student(server: Server, student: str) -> str:
 
 @pytest.mark.parametrize("lab_id", ["sql-joins-report", "sql-index-tuning", "sql-injection-safe"])
 def test_seed_runs_as_the_student_and_can_run_again(server, lab_id):
-    from components.seed import seed_student_database
+    from labctl.components.seed import seed_student_database
 
     database = login_student(server, "ada")
     lab = get_lab(lab_id)
@@ -681,8 +681,8 @@ def test_seed_runs_as_the_student_and_can_run_again(server, lab_id):
 
 
 def test_a_failing_seed_leaves_nothing_and_says_why(server, tmp_path):
-    from components.seed import seed_student_database
-    from labs.errors import LabctlError
+    from labctl.components.seed import seed_student_database
+    from labctl.labs.errors import LabctlError
 
     database = login_student(server, "ada")
     (tmp_path / "seed.sql").write_text("CREATE TABLE t (id integer);\nINSERT INTO nowhere VALUES (1);\n")
@@ -693,8 +693,8 @@ def test_a_failing_seed_leaves_nothing_and_says_why(server, tmp_path):
 
 
 def test_a_seed_cannot_do_more_than_the_student(server, tmp_path):
-    from components.seed import seed_student_database
-    from labs.errors import LabctlError
+    from labctl.components.seed import seed_student_database
+    from labctl.labs.errors import LabctlError
 
     database = login_student(server, "ada")
     (tmp_path / "seed.sql").write_text("CREATE ROLE labctl_seed_should_not_exist;\n")
@@ -703,8 +703,8 @@ def test_a_seed_cannot_do_more_than_the_student(server, tmp_path):
 
 
 def test_a_seed_path_must_stay_inside_the_lab_folder(tmp_path):
-    from components.seed import seed_student_database
-    from labs.errors import InputError
+    from labctl.components.seed import seed_student_database
+    from labctl.labs.errors import InputError
 
     (tmp_path / "lab").mkdir()
     (tmp_path / "outside.sql").write_text("SELECT 1;")
@@ -717,7 +717,7 @@ def test_a_seed_path_must_stay_inside_the_lab_folder(tmp_path):
 def test_the_student_connection_never_carries_the_admin_password():
     from psycopg.conninfo import conninfo_to_dict
 
-    from components.seed import student_conninfo
+    from labctl.components.seed import student_conninfo
 
     admin = "postgresql://admin:s3cret@db.example:6432/postgres?sslmode=require"
     info = conninfo_to_dict(student_conninfo(admin, "c_ada"))

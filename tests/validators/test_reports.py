@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from cohorts.cohort import Cohort, Student, Target
+from labctl.cohorts.cohort import Cohort, Student, Target
 from tests.conftest import service_missing
-from validators.report import (
+from labctl.validators.report import (
     CheckResult,
     GradeReport,
     GuardResult,

@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from validators import collectors
-from validators.checks import load
-from validators.registry import CHECKS, Result
-from validators.report import table_rows
-from validators.runner import grade_cohort
+from labctl.validators import collectors
+from labctl.validators.checks import load
+from labctl.validators.registry import CHECKS, Result
+from labctl.validators.report import table_rows
+from labctl.validators.runner import grade_cohort
 
 from s3_states import deploy, make_cohort
 
@@ -115,7 +115,7 @@ def test_on_result_is_called_once_per_student_on_the_calling_thread(aws, moto_en
 
 
 def test_unknown_student_is_an_input_error(aws, moto_endpoint, lab):
-    from labs.errors import InputError
+    from labctl.labs.errors import InputError
 
     with pytest.raises(InputError, match="no student 'zed'"):
         grade_cohort(make_cohort("cls", ["ada"]), [lab], aws, moto_endpoint, students=["zed"])
@@ -130,7 +130,7 @@ def test_owner_prefers_the_longest_prefix():
 
 
 def test_on_result_rows_commit_to_the_registry(aws, moto_endpoint, s3, lab, tmp_path):
-    from cohorts.registry import Registry
+    from labctl.cohorts.registry import Registry
 
     cohort = make_cohort("cls", ["ada", "bob"], moto_endpoint)
     deploy(s3, "cls-ada", "ada")

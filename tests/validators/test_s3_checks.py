@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from validators.checks import s3
-from validators.inventory.s3 import Bucket, S3Inventory, S3Object, Website
+from labctl.validators.checks import s3
+from labctl.validators.inventory.s3 import Bucket, S3Inventory, S3Object, Website
 
 NAME = "c-ada-site"
 

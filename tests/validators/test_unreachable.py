@@ -7,14 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import boto3
-import pytest
 
-from cohorts.cohort import Cohort, Services, Student, Target, prefix_for
-from cohorts.registry import Registry
-from labs.catalog import get_lab
+from labctl.cohorts.cohort import Cohort, Services, Student, Target, prefix_for
+from labctl.cohorts.registry import Registry
+from labctl.labs.catalog import get_lab
 from tests.conftest import free_port, registry_before
-from validators.report import history_json, history_rows, student_text, table_rows, to_json, to_junit
-from validators.runner import grade_cohort
+from labctl.validators.report import history_json, history_rows, student_text, table_rows, to_json, to_junit
+from labctl.validators.runner import grade_cohort
 
 COHORT = "cls"
 
@@ -114,8 +113,8 @@ def test_grades_kept_by_an_older_registry_survive_the_migration(tmp_path: Path):
 
 def test_credentials_the_target_refuses_grade_nobody(moto_endpoint: str):
     """An IAM-enforcing emulator that does not know the grader's key: an infrastructure error."""
-    from app import emulator
-    from cohorts import emulator_client
+    from labctl.app import emulator
+    from labctl.cohorts import emulator_client
 
     emulator.start(port=free_port(), enforce_iam=True)
     try:

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import importlib
 
-from labs.catalog import Lab, get_lab
-from validators.registry import CHECKS, Check, Params
+from labctl.labs.catalog import Lab, get_lab
+from labctl.validators.registry import CHECKS, Check, Params
 
 CHECK_MODULES = (
-    "validators.checks.s3",
-    "validators.checks.dynamodb",
-    "validators.checks.postgres",
-    "validators.checks.kubernetes",
-    "validators.checks.http",
-    "validators.checks.ec2",
-    "validators.checks.rds",
-    "validators.checks.ecs",
-    "validators.checks.cloudformation",
-    "validators.checks.iam",
-    "validators.checks.lambda_functions",
-    "validators.checks.logs",
-    "validators.checks.messaging",
-    "validators.checks.apigateway",
-    "validators.checks.s3_hardening",
+    "labctl.validators.checks.s3",
+    "labctl.validators.checks.dynamodb",
+    "labctl.validators.checks.postgres",
+    "labctl.validators.checks.kubernetes",
+    "labctl.validators.checks.http",
+    "labctl.validators.checks.ec2",
+    "labctl.validators.checks.rds",
+    "labctl.validators.checks.ecs",
+    "labctl.validators.checks.cloudformation",
+    "labctl.validators.checks.iam",
+    "labctl.validators.checks.lambda_functions",
+    "labctl.validators.checks.logs",
+    "labctl.validators.checks.messaging",
+    "labctl.validators.checks.apigateway",
+    "labctl.validators.checks.s3_hardening",
 )
 
 

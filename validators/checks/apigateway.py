@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from validators.inventory.apigateway import Api, ApiGatewayInventory, Route
-from validators.registry import Params, Result, check
+from labctl.validators.inventory.apigateway import Api, ApiGatewayInventory, Route
+from labctl.validators.registry import Params, Result, check
 
 READS = "apigateway"
 LAMBDA_INTEGRATIONS = frozenset({"AWS_PROXY", "AWS"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from validators import iam
-from validators.inventory.cloudformation import CloudFormationInventory, Stack, StackResource
-from validators.registry import Params, Result, check
+from labctl.validators import iam
+from labctl.validators.inventory.cloudformation import CloudFormationInventory, Stack, StackResource
+from labctl.validators.registry import Params, Result, check
 
 READS = "cloudformation"
 COMPLETE = ("CREATE_COMPLETE", "UPDATE_COMPLETE")

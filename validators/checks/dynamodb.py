@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from validators.inventory.dynamodb import DynamoDBInventory, Index, Key, Table
-from validators.registry import Params, Result, check
+from labctl.validators.inventory.dynamodb import DynamoDBInventory, Index, Key, Table
+from labctl.validators.registry import Params, Result, check
 
 READS = "dynamodb"
 AttributeType = Literal["S", "N", "B"]

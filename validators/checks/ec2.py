@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from validators import netrules
-from validators.inventory.ec2 import Ec2Inventory, RouteTable, SecurityGroup, Subnet, Vpc
-from validators.registry import Params, Result, check
+from labctl.validators import netrules
+from labctl.validators.inventory.ec2 import Ec2Inventory, RouteTable, SecurityGroup, Subnet, Vpc
+from labctl.validators.registry import Params, Result, check
 
 READS = "ec2"
 ANYWHERE = "0.0.0.0/0"

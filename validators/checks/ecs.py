@@ -5,8 +5,8 @@ Each reads the latest ACTIVE revision of the family: that is what a new service 
 
 from __future__ import annotations
 
-from validators.inventory.ecs import Container, EcsInventory, TaskDefinition
-from validators.registry import Params, Result, check
+from labctl.validators.inventory.ecs import Container, EcsInventory, TaskDefinition
+from labctl.validators.registry import Params, Result, check
 
 READS = "ecs"
 ROOT_USERS = frozenset({"0", "root"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from validators.inventory.http import HttpInventory
-from validators.registry import Params, Result, check
-from validators.safe_http import MAX_BODY_BYTES
+from labctl.validators.inventory.http import HttpInventory
+from labctl.validators.registry import Params, Result, check
+from labctl.validators.safe_http import MAX_BODY_BYTES
 
 READS = "http"
 

@@ -11,10 +11,10 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from validators import iam
-from validators.inventory.iam import IamInventory, Role
-from validators.registry import Params, Result, check
-from validators.resource_policies import principals
+from labctl.validators import iam
+from labctl.validators.inventory.iam import IamInventory, Role
+from labctl.validators.registry import Params, Result, check
+from labctl.validators.resource_policies import principals
 
 READS = "iam"
 ADMIN_POLICY_NAMES = frozenset({"AdministratorAccess", "PowerUserAccess", "IAMFullAccess"})

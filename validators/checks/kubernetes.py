@@ -10,8 +10,8 @@ from typing import Any, Iterator, Literal, Mapping
 
 from pydantic import Field
 
-from validators.inventory.kubernetes import KubeObject, KubernetesInventory
-from validators.registry import Params, Result, check
+from labctl.validators.inventory.kubernetes import KubeObject, KubernetesInventory
+from labctl.validators.registry import Params, Result, check
 
 READS = "kubernetes"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"

@@ -6,10 +6,10 @@ import re
 
 from pydantic import Field
 
-from validators import iam
-from validators.inventory.lambda_functions import Function, LambdaInventory
-from validators.registry import Params, Result, check
-from validators.resource_policies import open_statements, services, source_arns
+from labctl.validators import iam
+from labctl.validators.inventory.lambda_functions import Function, LambdaInventory
+from labctl.validators.registry import Params, Result, check
+from labctl.validators.resource_policies import open_statements, services, source_arns
 
 READS = "lambda"
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY", re.IGNORECASE)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from validators.inventory.logs import Alarm, LogGroup, LogsInventory
-from validators.registry import Params, Result, check
+from labctl.validators.inventory.logs import Alarm, LogGroup, LogsInventory
+from labctl.validators.registry import Params, Result, check
 
 READS = "logs"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from validators import iam
-from validators.inventory.messaging import Queue, SnsInventory, SqsInventory, Topic
-from validators.registry import Params, Result, check
-from validators.resource_policies import open_statements, principals, source_arns
+from labctl.validators import iam
+from labctl.validators.inventory.messaging import Queue, SnsInventory, SqsInventory, Topic
+from labctl.validators.registry import Params, Result, check
+from labctl.validators.resource_policies import open_statements, principals, source_arns
 
 SQS = "sqs"
 SNS = "sns"

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Literal
 
 from pydantic import Field, field_validator
 
-from validators.inventory.postgres import (
+from labctl.validators.inventory.postgres import (
     FIXTURE_CUSTOMERS,
     FIXTURE_ORDERS,
     MAX_VIEW_ROWS,
@@ -32,7 +32,7 @@ from validators.inventory.postgres import (
     insert_probe_key,
     select_probe_key,
 )
-from validators.registry import Params, Result, check
+from labctl.validators.registry import Params, Result, check
 
 READS = "postgres"
 LABS_DIR = Path(__file__).resolve().parents[2] / "labs"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from validators.inventory.rds import DbInstance, RdsInventory
-from validators.registry import Params, Result, check
+from labctl.validators.inventory.rds import DbInstance, RdsInventory
+from labctl.validators.registry import Params, Result, check
 
 READS = "rds"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from validators import iam
-from validators.inventory.s3 import MAX_OBJECT_BYTES, Bucket, S3Inventory
-from validators.registry import Params, Result, check
+from labctl.validators import iam
+from labctl.validators.inventory.s3 import MAX_OBJECT_BYTES, Bucket, S3Inventory
+from labctl.validators.registry import Params, Result, check
 
 READS = "s3"
 

@@ -7,9 +7,9 @@ from typing import Any, ClassVar, Iterator, Mapping
 
 from pydantic import Field
 
-from validators.checks.s3 import BucketParams, bucket_or_result
-from validators.inventory.s3 import S3Inventory
-from validators.registry import Result, check
+from labctl.validators.checks.s3 import BucketParams, bucket_or_result
+from labctl.validators.inventory.s3 import S3Inventory
+from labctl.validators.registry import Result, check
 
 READS = "s3"
 BLOCK_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
-from validators.collectors.base import CollectRequest
-from validators.inventory.apigateway import MAX_ROUTES, Api, ApiGatewayInventory, ApiGatewaySnapshot, Route
+from labctl.validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
+from labctl.validators.collectors.base import CollectRequest
+from labctl.validators.inventory.apigateway import MAX_ROUTES, Api, ApiGatewayInventory, ApiGatewaySnapshot, Route
 
 
 def rest_routes(client, api_id: str) -> tuple[list[Route], bool]:

@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Mapping, TypeVar
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from validators.collectors.base import CollectRequest, owner
+from labctl.validators.collectors.base import CollectRequest, owner
 
 REQUEST_TIMEOUT_S = 5
 T = TypeVar("T")

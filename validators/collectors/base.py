@@ -9,8 +9,8 @@ import boto3
 from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionError as AwsConnectionError
 
-from labs.errors import LabctlError
-from validators.registry import Params
+from labctl.labs.errors import LabctlError
+from labctl.validators.registry import Params
 
 
 class Unreachable(LabctlError):

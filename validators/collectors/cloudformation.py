@@ -14,9 +14,9 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from labs.loader import plain
-from validators.collectors.base import CollectRequest, owner
-from validators.inventory.cloudformation import (
+from labctl.labs.loader import plain
+from labctl.validators.collectors.base import CollectRequest, owner
+from labctl.validators.inventory.cloudformation import (
     CloudFormationInventory,
     CloudFormationSnapshot,
     Stack,

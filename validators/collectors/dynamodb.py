@@ -14,8 +14,8 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from validators.collectors.base import CollectRequest, owner
-from validators.inventory.dynamodb import (
+from labctl.validators.collectors.base import CollectRequest, owner
+from labctl.validators.inventory.dynamodb import (
     COUNT_LIMIT,
     SAMPLE_ITEMS,
     DynamoDBInventory,

@@ -13,8 +13,8 @@ from typing import Any, Iterable, Mapping
 
 from botocore.config import Config
 
-from validators.collectors.base import CollectRequest, owner
-from validators.inventory.ec2 import (
+from labctl.validators.collectors.base import CollectRequest, owner
+from labctl.validators.inventory.ec2 import (
     Ec2Inventory,
     Ec2Snapshot,
     InternetGateway,
@@ -24,7 +24,7 @@ from validators.inventory.ec2 import (
     Subnet,
     Vpc,
 )
-from validators.netrules import rules_of
+from labctl.validators.netrules import rules_of
 
 REQUEST_TIMEOUT_S = 5
 COHORT_TAG = "labctl:cohort"

@@ -14,8 +14,8 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from validators.collectors.base import CollectRequest, owner
-from validators.inventory.ecs import Container, EcsInventory, EcsSnapshot, TaskDefinition
+from labctl.validators.collectors.base import CollectRequest, owner
+from labctl.validators.inventory.ecs import Container, EcsInventory, EcsSnapshot, TaskDefinition
 
 REQUEST_TIMEOUT_S = 5
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from validators.collectors.base import CollectRequest
-from validators.inventory.http import HttpInventory, HttpSnapshot
-from validators.safe_http import Limits, endpoint_addresses, fetch
+from labctl.validators.collectors.base import CollectRequest
+from labctl.validators.inventory.http import HttpInventory, HttpSnapshot
+from labctl.validators.safe_http import Limits, endpoint_addresses, fetch
 
 
 def urls_of(params) -> tuple[str, ...]:

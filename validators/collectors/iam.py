@@ -12,9 +12,9 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
-from validators.collectors.base import CollectRequest
-from validators.inventory.iam import MAX_POLICIES, IamInventory, IamSnapshot, Role
+from labctl.validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
+from labctl.validators.collectors.base import CollectRequest
+from labctl.validators.inventory.iam import MAX_POLICIES, IamInventory, IamSnapshot, Role
 
 
 def document(value) -> dict | None:

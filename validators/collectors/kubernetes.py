@@ -17,9 +17,9 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from components.k8s_namespace import platform_object_names
-from validators.collectors.base import CollectRequest, Unreachable
-from validators.inventory.kubernetes import KubernetesInventory, KubernetesSnapshot, secret_summary
+from labctl.components.k8s_namespace import platform_object_names
+from labctl.validators.collectors.base import CollectRequest, Unreachable
+from labctl.validators.inventory.kubernetes import KubernetesInventory, KubernetesSnapshot, secret_summary
 
 PAGE_SIZE = 500
 REQUEST_TIMEOUT_S = 10

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
-from validators.collectors.base import CollectRequest
-from validators.collectors.s3 import parse_policy
-from validators.inventory.lambda_functions import Function, LambdaInventory, LambdaSnapshot
+from labctl.validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
+from labctl.validators.collectors.base import CollectRequest
+from labctl.validators.collectors.s3 import parse_policy
+from labctl.validators.inventory.lambda_functions import Function, LambdaInventory, LambdaSnapshot
 
 
 def function_of(listed: dict, policy: dict | None = None, detailed: bool = True) -> Function:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
-from validators.collectors.base import CollectRequest, owner
-from validators.inventory.logs import MAX_METRIC_FILTERS, Alarm, LogGroup, LogsInventory, LogsSnapshot, MetricFilter
+from labctl.validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
+from labctl.validators.collectors.base import CollectRequest, owner
+from labctl.validators.inventory.logs import MAX_METRIC_FILTERS, Alarm, LogGroup, LogsInventory, LogsSnapshot, MetricFilter
 
 LAMBDA_LOG_PREFIX = "/aws/lambda/"
 

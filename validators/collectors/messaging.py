@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
-from validators.collectors.base import CollectRequest
-from validators.collectors.s3 import parse_policy
-from validators.inventory.messaging import (
+from labctl.validators.collectors.aws_common import aws_client, code_of, failure, named, pages, partition
+from labctl.validators.collectors.base import CollectRequest
+from labctl.validators.collectors.s3 import parse_policy
+from labctl.validators.inventory.messaging import (
     MAX_SUBSCRIPTIONS,
     Queue,
     SnsInventory,

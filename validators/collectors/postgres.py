@@ -25,8 +25,8 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
-from validators.collectors.base import CollectRequest, Unreachable
-from validators.inventory.postgres import (
+from labctl.validators.collectors.base import CollectRequest, Unreachable
+from labctl.validators.inventory.postgres import (
     FIXTURE_CUSTOMERS,
     FIXTURE_ORDERS,
     MAX_VIEW_ROWS,

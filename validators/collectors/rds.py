@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from botocore.config import Config
 
-from validators.collectors.base import CollectRequest, owner
-from validators.inventory.rds import DbInstance, RdsInventory, RdsSnapshot
+from labctl.validators.collectors.base import CollectRequest, owner
+from labctl.validators.inventory.rds import DbInstance, RdsInventory, RdsSnapshot
 
 REQUEST_TIMEOUT_S = 5
 

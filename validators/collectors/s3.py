@@ -15,8 +15,8 @@ from typing import Any, Callable
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from validators.collectors.base import CollectRequest, owner
-from validators.inventory.s3 import (
+from labctl.validators.collectors.base import CollectRequest, owner
+from labctl.validators.inventory.s3 import (
     MAX_OBJECT_BYTES,
     Bucket,
     S3Inventory,

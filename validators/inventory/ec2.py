@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from validators.netrules import Rule
+from labctl.validators.netrules import Rule
 
 
 @dataclass(frozen=True)

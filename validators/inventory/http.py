@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from validators.safe_http import HttpResponse
+from labctl.validators.safe_http import HttpResponse
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,14 @@ templates in templates/), plus render_student (the student's own view) and rende
 of the registry's grade history).
 """
 
-from validators.report.model import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded
-from validators.report.render_csv import to_csv
-from validators.report.render_history import HISTORY_COLUMNS, history_json, history_rows
-from validators.report.render_html import to_html
-from validators.report.render_json import SCHEMA, stored_report, student_json, to_json
-from validators.report.render_junit import to_junit
-from validators.report.render_student import student_text
-from validators.report.render_table import TABLE_COLUMNS, rich_table, table_rows
+from labctl.validators.report.model import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded
+from labctl.validators.report.render_csv import to_csv
+from labctl.validators.report.render_history import HISTORY_COLUMNS, history_json, history_rows
+from labctl.validators.report.render_html import to_html
+from labctl.validators.report.render_json import SCHEMA, stored_report, student_json, to_json
+from labctl.validators.report.render_junit import to_junit
+from labctl.validators.report.render_student import student_text
+from labctl.validators.report.render_table import TABLE_COLUMNS, rich_table, table_rows
 
 __all__ = [
     "HISTORY_COLUMNS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from validators.registry import Status
+from labctl.validators.registry import Status
 
 
 @dataclass(frozen=True)

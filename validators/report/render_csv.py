@@ -12,8 +12,8 @@ from __future__ import annotations
 import csv
 import io
 
-from cohorts.cohort import Cohort
-from validators.report.model import GradeReport, StudentResult
+from labctl.cohorts.cohort import Cohort
+from labctl.validators.report.model import GradeReport, StudentResult
 
 BASE_COLUMNS = ("student", "name", "email", "lab", "score", "percent", "passed", "graded_at")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

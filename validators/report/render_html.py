@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from validators.report.model import GradeReport
+from labctl.validators.report.model import GradeReport
 
 BINS = 10
 CHART_W, CHART_H = 560, 200
@@ -56,7 +56,7 @@ class CheckRate:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     return Environment(
-        loader=PackageLoader("validators.report", "templates"),
+        loader=PackageLoader("labctl.validators.report", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,

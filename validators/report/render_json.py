@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from validators.report.model import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded
+from labctl.validators.report.model import CheckResult, GradeReport, GuardResult, StudentResult, Ungraded
 
 SCHEMA = 1
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from validators.report.model import GradeReport, StudentResult
+from labctl.validators.report.model import GradeReport, StudentResult
 
 
 def failure_message(message: str, hint: str | None) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from validators.report.model import GradeReport, StudentResult
+from labctl.validators.report.model import GradeReport, StudentResult
 
 MARKS = {"failed": "✗", "error": "!", "skipped": "–"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from validators.report.model import GradeReport, StudentResult
+from labctl.validators.report.model import GradeReport, StudentResult
 
 TABLE_COLUMNS = ("student", "score", "percent", "passed", "failed")
 

@@ -8,7 +8,7 @@ permission and permission-scoped fail. Run by hand like the reference, with AWS_
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def no_permission(*_step_arguments: object) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import boto3
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def create_rest_api(session: boto3.Session, endpoint_url: str | None, prefix: str, function_arn: str) -> str:

@@ -8,7 +8,7 @@ LABCTL_STUDENT set:
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 solve = reference(__file__, ROUTE_KEY="ANY /{proxy+}", SOURCE_PATH="/*").solve
 

@@ -8,7 +8,7 @@ versioning and termination-protection fail. Run by hand like the reference, with
 
 from __future__ import annotations
 
-from labs.solutions import edit, reference, run_by_hand
+from labctl.labs.solutions import edit, reference, run_by_hand
 
 unversioned = edit(reference(__file__).TEMPLATE, "      VersioningConfiguration:\n        Status: Enabled\n", "")
 solve = reference(__file__, TEMPLATE=unversioned, TERMINATION_PROTECTION=False).solve

@@ -7,7 +7,7 @@ log-retention and alarm-notifies fail. Run by hand like the reference, with AWS_
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 reference_alarm = reference(__file__).alarm
 

@@ -6,7 +6,7 @@ like the reference: python solve.py
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 CAPACITY = {"ReadCapacityUnits": 10, "WriteCapacityUnits": 10}
 reference_table = reference(__file__).table_definition

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 reference_role = reference(__file__).create_role

@@ -8,7 +8,7 @@ reference, with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT se
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 EC2_AND_LAMBDA = {
     "Version": "2012-10-17",

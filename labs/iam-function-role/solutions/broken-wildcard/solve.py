@@ -9,7 +9,7 @@ LABCTL_PREFIX and LABCTL_STUDENT set:
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def tutorial_policy(region: str, account: str, prefix: str) -> dict:

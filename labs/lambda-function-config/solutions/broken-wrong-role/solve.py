@@ -8,7 +8,7 @@ execution-role and log-retention fail. Run by hand like the reference, with AWS_
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def log_group_kept_forever(logs, function: str) -> None:

@@ -7,7 +7,7 @@ AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 # The mistake: "make it reachable from my laptop".
 solve = reference(__file__, INSTANCE={**reference(__file__).INSTANCE, "PubliclyAccessible": True}).solve

@@ -7,7 +7,7 @@ encrypted, small-class and single-az fail. Run by hand like the reference, with 
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 DEFAULTS = {"DBInstanceClass": "db.m5.large", "StorageEncrypted": False, "MultiAZ": True}
 solve = reference(__file__, INSTANCE={**reference(__file__).INSTANCE, **DEFAULTS}).solve

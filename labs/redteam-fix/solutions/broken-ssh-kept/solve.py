@@ -7,7 +7,7 @@ AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 SSH_FROM_ANYWHERE = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
 reference_ingress = reference(__file__).ingress

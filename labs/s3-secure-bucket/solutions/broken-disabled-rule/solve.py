@@ -8,7 +8,7 @@ AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 disabled = {**reference(__file__).RULE, "Status": "Disabled"}
 solve = reference(__file__, RULE=disabled, VERSIONING="Suspended").solve

@@ -8,7 +8,7 @@ AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT set:
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def no_lifecycle(s3, bucket: str) -> None:

@@ -7,7 +7,7 @@ Run by hand like the reference, with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX 
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def public_everything(bucket: str) -> dict:

@@ -8,7 +8,7 @@ billing-policy and shipping-policy fail. Run by hand like the reference, with AW
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def no_policy(sqs, queue_url: str, queue_arn: str, topic_arn: str) -> None:

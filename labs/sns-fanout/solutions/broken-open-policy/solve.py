@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def anyone_may_send(queue_arn: str, topic_arn: str) -> str:

@@ -12,7 +12,7 @@ import json
 
 import boto3
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 ten_retries = reference(__file__, MAX_RECEIVES="10").solve
 

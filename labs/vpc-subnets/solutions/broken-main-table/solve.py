@@ -8,7 +8,7 @@ reference, with AWS_ENDPOINT_URL (optional), LABCTL_PREFIX and LABCTL_STUDENT se
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def route_the_main_table(ec2, vpc_id: str, igw_id: str, public: str, private: str, prefix: str, student: str) -> None:

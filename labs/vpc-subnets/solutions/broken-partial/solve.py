@@ -8,7 +8,7 @@ internet-gateway and public-route fail. Run by hand like the reference, with AWS
 
 from __future__ import annotations
 
-from labs.solutions import reference, run_by_hand
+from labctl.labs.solutions import reference, run_by_hand
 
 
 def no_gateway(ec2, vpc_id: str, prefix: str, student: str) -> None:

@@ -1,0 +1,45 @@
+"""A lab names its checks by id (`use: rds.not-public`): each id must reach the function that grades it.
+
+The ids are written out here as the labs and docs/labs use them, so a check that drops its `@check`
+(or is registered under another id) fails here, not only in a lab that happens to use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from labctl.validators.checks import apigateway, lambda_functions, logs, rds, s3_hardening
+from labctl.validators.registry import CHECKS
+
+EXPECTED = {
+    "apigateway.api-exists": apigateway.api_exists,
+    "apigateway.lambda-route": apigateway.lambda_route,
+    "rds.instance-exists": rds.instance_exists,
+    "rds.not-public": rds.not_public,
+    "rds.encrypted": rds.encrypted,
+    "rds.instance-class": rds.instance_class,
+    "rds.backups": rds.backups,
+    "rds.single-az": rds.single_az,
+    "s3.default-encryption": s3_hardening.default_encryption,
+    "s3.public-access-blocked": s3_hardening.public_access_blocked,
+    "s3.lifecycle-transition": s3_hardening.lifecycle_transition,
+    "s3.lifecycle-expiration": s3_hardening.lifecycle_expiration,
+    "logs.retention": logs.retention,
+    "logs.metric-filter": logs.metric_filter,
+    "cloudwatch.alarm": logs.alarm,
+    "cloudwatch.alarm-notifies": logs.alarm_notifies,
+    "cloudwatch.actions-enabled": logs.actions_enabled,
+    "lambda.function-exists": lambda_functions.function_exists,
+    "lambda.environment": lambda_functions.environment,
+    "lambda.limits": lambda_functions.limits,
+    "lambda.execution-role": lambda_functions.execution_role,
+    "lambda.invoke-permission": lambda_functions.invoke_permission,
+    "lambda.no-plaintext-secrets": lambda_functions.no_plaintext_secrets,
+    "lambda.no-public-invoke": lambda_functions.no_public_invoke,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_check_id_reaches_its_function(name: str) -> None:
+    assert name in CHECKS, f"{name} is not registered"
+    assert CHECKS[name].fn is EXPECTED[name]

@@ -49,7 +49,8 @@ MUTATION_TARGETS := \
 	cosmic-ray:policies/rules/postgres.py=tests/policies/test_data_and_workspace_rule_units.py,tests/policies/test_policy_rules.py \
 	cosmic-ray:policies/rules/workspace.py=tests/policies/test_data_and_workspace_rule_units.py,tests/policies/test_policy_rules.py \
 	cosmic-ray:validators/checks/http.py=tests/validators/test_http.py \
-	cosmic-ray:validators/checks/apigateway.py=tests/validators/test_apigateway_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_track.py
+	cosmic-ray:validators/checks/apigateway.py=tests/validators/test_apigateway_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_track.py \
+	cosmic-ray:validators/checks/rds.py=tests/validators/test_rds_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_services.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

@@ -50,7 +50,8 @@ MUTATION_TARGETS := \
 	cosmic-ray:policies/rules/workspace.py=tests/policies/test_data_and_workspace_rule_units.py,tests/policies/test_policy_rules.py \
 	cosmic-ray:validators/checks/http.py=tests/validators/test_http.py \
 	cosmic-ray:validators/checks/apigateway.py=tests/validators/test_apigateway_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_track.py \
-	cosmic-ray:validators/checks/rds.py=tests/validators/test_rds_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_services.py
+	cosmic-ray:validators/checks/rds.py=tests/validators/test_rds_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_services.py \
+	cosmic-ray:validators/checks/s3_hardening.py=tests/validators/test_s3_hardening_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_track.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

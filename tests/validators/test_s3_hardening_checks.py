@@ -183,3 +183,24 @@ def test_the_failure_names_the_bounds_asked() -> None:
         "no enabled lifecycle rule expires noncurrent versions within 60 days"
     )
     assert expiration(rules).message == "no enabled lifecycle rule expires anything"
+
+
+def test_a_status_read_off_the_wire_counts_as_enabled() -> None:
+    # Parsed responses hold new string objects, never the literal the code compares with.
+    enabled = "".join(["Enab", "led"])
+    inv = bucket(lifecycle=({"ID": "r", "Status": enabled, "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}]},))
+    assert transition(inv).status == "passed"
+
+
+def test_the_day_bounds_a_lab_may_ask() -> None:
+    # A transition on day 0 is allowed by S3; an expiration needs at least one day.
+    assert hardening.TransitionParams(bucket=NAME, storage_classes=["GLACIER"], max_days=0).max_days == 0
+    assert hardening.ExpirationParams(bucket=NAME, current_max_days=1, noncurrent_max_days=1).noncurrent_max_days == 1
+    for bad in (
+        dict(storage_classes=["GLACIER"], max_days=-1),
+        dict(current_max_days=0),
+        dict(noncurrent_max_days=0),
+    ):
+        model = hardening.TransitionParams if "max_days" in bad else hardening.ExpirationParams
+        with pytest.raises(ValueError):
+            model(bucket=NAME, **bad)

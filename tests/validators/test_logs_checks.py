@@ -35,6 +35,7 @@ def test_retention_defaults_admit_one_day_to_ten_years() -> None:
     assert retention(group(retention_days=1)).status == "passed"
     assert retention(group(retention_days=3653)).status == "passed"
     assert retention(group(retention_days=3654)).status == "failed"
+    assert retention(group(retention_days=None)).message == f"events in {GROUP} never expire, expected 1-3653 days"
 
 
 def test_events_that_never_expire_fail_with_a_hint() -> None:
@@ -111,7 +112,9 @@ def test_an_alarm_on_the_metric_passes_with_any_comparison_unless_limited() -> N
     assert wrong.message == "comparison is LessThanThreshold, expected one of GreaterThanThreshold, GreaterThanOrEqualToThreshold"
 
 
-@pytest.mark.parametrize(("namespace", "metric"), [("other", "Errors"), ("c-ada", "Throttles")])
+@pytest.mark.parametrize(
+    ("namespace", "metric"), [("other", "Errors"), ("AWS/Lambda", "Errors"), ("c-ada", "Throttles"), ("c-ada", "Duration")]
+)
 def test_an_alarm_on_another_metric_fails(namespace: str, metric: str) -> None:
     result = alarm(alarms(namespace=namespace, metric=metric))
     assert (result.status, result.message) == ("failed", f"it watches {namespace}/{metric}, expected c-ada/Errors")
@@ -154,6 +157,8 @@ def test_an_alarm_notifies_the_topic_named_by_its_arn() -> None:
     [
         "arn:aws:sns:us-east-1:123456789012:c-ada-alerts-old",
         "arn:aws:sns:us-east-1:123456789012:old-c-ada-alerts",
+        "arn:aws:sns:us-east-1:123456789012:c-ada-alert",
+        "arn:aws:sns:us-east-1:123456789012:a-topic",
         "arn:aws:sqs:us-east-1:123456789012:c-ada-alerts",
         "c-ada-alerts",
     ],
@@ -175,3 +180,11 @@ def test_actions_must_be_enabled() -> None:
     assert logs.actions_enabled(alarms(actions_enabled=True), params).status == "passed"
     off = logs.actions_enabled(alarms(actions_enabled=False), params)
     assert off.status == "failed" and "disabled" in off.message
+
+
+def test_the_retention_bounds_a_lab_may_ask() -> None:
+    # One day is the shortest retention CloudWatch Logs offers, for either bound.
+    assert logs.RetentionParams(log_group=GROUP, min_days=1, max_days=1).max_days == 1
+    for bad in (dict(min_days=0), dict(max_days=0)):
+        with pytest.raises(ValueError):
+            logs.RetentionParams(log_group=GROUP, **bad)

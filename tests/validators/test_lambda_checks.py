@@ -75,6 +75,9 @@ def test_required_variables_with_values_and_with_any_value() -> None:
     wrong = environment(env, TABLE_NAME="c-ada-other", LOG_LEVEL="INFO")
     assert wrong.status == "failed" and wrong.hint
     assert wrong.message == "TABLE_NAME is 'c-ada-orders', expected 'c-ada-other'; LOG_LEVEL is 'DEBUG', expected 'INFO'"
+    assert environment({"LOG_LEVEL": "WARN"}, LOG_LEVEL="INFO").message == "LOG_LEVEL is 'WARN', expected 'INFO'"
+    # A value read off the wire is a new string object, never the literal the lab names.
+    assert environment({"LOG_LEVEL": "".join(["IN", "FO"])}, LOG_LEVEL="INFO").status == "passed"
 
 
 @pytest.mark.parametrize("env", [{}, {"TABLE_NAME": ""}])
@@ -107,6 +110,7 @@ def test_timeout_within_the_bounds_inclusive(timeout, status: str) -> None:
 def test_limit_defaults_are_lambdas_own_range_and_both_problems_are_named() -> None:
     assert limits(128, 1).status == "passed"
     assert limits(10240, 900).status == "passed"
+    assert limits(None, None).message == "memory is None MB, expected 128-10240 MB; timeout is None s, expected 1-900 s"
     both = limits(4096, 120, memory_max=1024, timeout_max=60)
     assert both.message == "memory is 4096 MB, expected 128-1024 MB; timeout is 120 s, expected 1-60 s"
 
@@ -125,6 +129,7 @@ def test_the_execution_role_is_named_by_its_arn() -> None:
     [
         "arn:aws:iam::123456789012:role/c-ada-fn-role-old",
         "arn:aws:iam::123456789012:role/c-ada-other",
+        "arn:aws:iam::123456789012:role/c-ada-app-role",
         "arn:aws:iam::123456789012:user/c-ada-fn-role",
         "c-ada-fn-role",
     ],
@@ -214,3 +219,12 @@ def test_a_limited_or_absent_policy_keeps_invoke_private() -> None:
     assert limited.status == "passed"
     none = lf.no_public_invoke(function(policy=None), FN)
     assert (none.status, none.message) == ("passed", "no resource policy")
+
+
+def test_the_limit_bounds_a_lab_may_ask_are_lambdas_own() -> None:
+    # Lambda runs with 128-10240 MB of memory and a 1-900 s timeout.
+    edge = lf.LimitsParams(function=NAME, memory_min=128, memory_max=10240, timeout_min=1, timeout_max=900)
+    assert (edge.memory_min, edge.memory_max, edge.timeout_min, edge.timeout_max) == (128, 10240, 1, 900)
+    for bad in (dict(memory_min=127), dict(memory_max=10241), dict(timeout_min=0), dict(timeout_max=901)):
+        with pytest.raises(ValueError):
+            lf.LimitsParams(function=NAME, **bad)

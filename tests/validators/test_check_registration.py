@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.validators.checks import apigateway, lambda_functions, logs, rds, s3_hardening
+from labctl.validators.checks import apigateway, cloudformation, ecs, lambda_functions, logs, rds, s3_hardening
 from labctl.validators.registry import CHECKS
 
 EXPECTED = {
@@ -36,6 +36,20 @@ EXPECTED = {
     "lambda.invoke-permission": lambda_functions.invoke_permission,
     "lambda.no-plaintext-secrets": lambda_functions.no_plaintext_secrets,
     "lambda.no-public-invoke": lambda_functions.no_public_invoke,
+    "ecs.task-definition": ecs.task_definition,
+    "ecs.limits": ecs.limits,
+    "ecs.size-within": ecs.size_within,
+    "ecs.non-root": ecs.non_root,
+    "ecs.read-only-root": ecs.read_only_root,
+    "ecs.awslogs": ecs.awslogs,
+    "ecs.image-pinned": ecs.image_pinned,
+    "ecs.not-privileged": ecs.not_privileged,
+    "cloudformation.stack-status": cloudformation.stack_status,
+    "cloudformation.resource": cloudformation.resource,
+    "cloudformation.output": cloudformation.output,
+    "cloudformation.resource-property": cloudformation.resource_property,
+    "cloudformation.termination-protection": cloudformation.termination_protection,
+    "cloudformation.no-public-bucket-policy": cloudformation.no_public_bucket_policy,
 }
 
 

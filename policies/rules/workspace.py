@@ -8,11 +8,18 @@ from labctl.policies.model import UNEVALUABLE, PolicyResource, resource_rule
 
 DOCKER_CONTAINER = "docker:index/container:Container"
 DOCKER_SOCKET = "/var/run/docker.sock"
-ROOT_USERS = ("", "0", "root", "0:0", "root:root")
 
 
 def as_dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def root_user(user: str) -> bool:
+    """Whether a container's `user` (`name|uid[:group|gid]`, as Docker and ECS read it) runs as root:
+    none (the image's default, root in most images), `root`, or uid 0 however written (`0`, `00`), with
+    any group (`0:1000` is still root)."""
+    name = user.split(":", 1)[0].strip().lower()
+    return name in ("", "root") or (name.isdigit() and int(name) == 0)
 
 
 def host_paths(props: dict[str, Any]) -> list[str]:
@@ -33,7 +40,7 @@ def workspace_hardened(resource: PolicyResource, _config: Any) -> Iterator[str]:
     props = resource.props
     who = f"{resource.type} {resource.name!r}"
     user = props.get("user")
-    if user not in UNEVALUABLE and (not isinstance(user, str) or user.strip() in ROOT_USERS):
+    if user not in UNEVALUABLE and (not isinstance(user, str) or root_user(user)):
         yield f"{who} must run as a non-root user (set user)."
     if props.get("readOnly") is not True:
         yield f"{who} must have a read-only root filesystem (readOnly: true)."

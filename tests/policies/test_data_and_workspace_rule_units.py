@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from labctl.policies.model import SECRET, UNKNOWN, PolicyResource, Stack
@@ -19,7 +21,7 @@ from labctl.policies.rules.postgres import (
     postgres_role_limited,
 )
 from labctl.policies.rules.rds import RDS_CLUSTER, RDS_INSTANCE, RdsCostConfig, cost_rds_limits, number, rds_private_encrypted
-from labctl.policies.rules.workspace import DOCKER_CONTAINER, host_paths, workspace_hardened
+from labctl.policies.rules.workspace import DOCKER_CONTAINER, host_paths, root_user, workspace_hardened
 
 
 def resource(type_: str, **props: Any) -> PolicyResource:
@@ -80,9 +82,17 @@ def test_a_hardened_workspace_passes() -> None:
     assert workspace() == []
 
 
-@pytest.mark.parametrize("user", ["", "0", "root", "0:0", "root:root", " root ", 0])
+@pytest.mark.parametrize("user", ["", "0", "root", "0:0", "root:root", " root ", 0, "00", "0:1000", "root:staff", "000:0"])
 def test_every_spelling_of_root_is_root(user: Any) -> None:
     assert workspace(user=user) == ["must run as a non-root user (set user)."]
+
+
+@given(uid=st.integers(min_value=0, max_value=2**31), zeros=st.integers(min_value=0, max_value=3),
+       group=st.one_of(st.none(), st.integers(min_value=0, max_value=70000).map(str), st.sampled_from(["root", "staff"])))
+def test_a_uid_runs_as_root_exactly_when_it_is_zero_however_padded_and_whatever_the_group(uid, zeros, group) -> None:
+    """The kernel reads the uid as a number: `00` is uid 0; the group never makes a user root or not."""
+    user = "0" * zeros + str(uid) + (f":{group}" if group is not None else "")
+    assert root_user(user) is (uid == 0)
 
 
 @pytest.mark.parametrize("user", ["coder", "1000", UNKNOWN, SECRET])

@@ -83,12 +83,12 @@ def test_each_bound_exceeded_is_named() -> None:
     assert size(1024, 2049).message == f"{FAMILY}:3 is oversized: memory 2049 MiB > 2048 MiB"
 
 
-@pytest.mark.parametrize("user", [None, "", "0", "root", "ROOT", "0:0", "0:101", "root:wheel", " 0 :1"])
+@pytest.mark.parametrize("user", [None, "", "0", "root", "ROOT", "0:0", "0:101", "root:wheel", " 0 :1", "00", "000:1"])
 def test_no_user_or_uid_0_or_root_runs_as_root(user) -> None:
     assert ecs.runs_as_root(container(user=user)) is True
 
 
-@pytest.mark.parametrize("user", ["101", "1000:0", "nginx", "rootless", "app:root"])
+@pytest.mark.parametrize("user", ["101", "1000:0", "nginx", "rootless", "app:root", "010", "0a"])
 def test_another_user_is_not_root_whatever_its_group(user: str) -> None:
     assert ecs.runs_as_root(container(user=user)) is False
 

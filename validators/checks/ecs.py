@@ -5,11 +5,11 @@ Each reads the latest ACTIVE revision of the family: that is what a new service 
 
 from __future__ import annotations
 
+from labctl.policies.rules.workspace import root_user
 from labctl.validators.inventory.ecs import Container, EcsInventory, TaskDefinition
 from labctl.validators.registry import Params, Result, check
 
 READS = "ecs"
-ROOT_USERS = frozenset({"0", "root"})
 AWSLOGS_OPTIONS = ("awslogs-group", "awslogs-region", "awslogs-stream-prefix")
 
 
@@ -36,10 +36,8 @@ def family_or_result(inv: EcsInventory, name: str) -> TaskDefinition | Result:
 
 
 def runs_as_root(container: Container) -> bool:
-    """No user (the image's default, usually root), or user/uid 0 or root, with any group."""
-    if not container.user:
-        return True
-    return container.user.split(":", 1)[0].strip().lower() in ROOT_USERS
+    """No user (the image's default, usually root), or user root or uid 0 however written, with any group."""
+    return root_user(container.user or "")
 
 
 def every_container(task: TaskDefinition, bad, what: str) -> Result:

@@ -38,10 +38,6 @@ def enabled_rules(rules: tuple[Mapping[str, Any], ...] | None) -> Iterator[Mappi
     return (r for r in rules or () if r.get("Status") == "Enabled")
 
 
-def rule_name(rule: Mapping[str, Any]) -> str:
-    return str(rule.get("ID") or "(unnamed)")
-
-
 @check("s3.default-encryption", title="Default encryption uses {algorithms}", reads=READS, params=EncryptionParams)
 def default_encryption(inv: S3Inventory, p: EncryptionParams) -> Result:
     bucket = bucket_or_result(inv, p.bucket)

@@ -18,6 +18,9 @@ from labctl.cohorts.cohort import Target
 from labctl.labs.errors import LabctlError
 
 OU_TYPE = "ORGANIZATIONAL_UNIT"
+ORGANIZATION_STACK = "_organization"
+"""The slug of a cohort's organization stack (isolation mode `account`): `<cohort>._organization`. No
+student's slug can be it (slugs are lowercase letters, digits and '-')."""
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,10 @@ from pulumi import automation as auto
 from labctl.cohorts.backend import PASSPHRASE, Backend, parse_backend
 from labctl.cohorts.cohort import Cohort, Student, check_cluster_service
 from labctl.cohorts.home import home, write_secret
+from labctl.cohorts.organization import ORGANIZATION_STACK, OrganizationLayout
 from labctl.labs.errors import InputError, LabctlError
 
 if TYPE_CHECKING:
-    from labctl.cohorts.organization import OrganizationLayout
     from labctl.components.student_lab import AccountPlacement
 
 PROJECT = "labctl"
@@ -55,9 +55,6 @@ PLUGIN_PACKAGES = {
     "postgresql": "pulumi_postgresql", "random": "pulumi_random",
 }
 ChangeCounts = dict[str, int]
-ORGANIZATION_STACK = "_organization"
-"""The slug of a cohort's organization stack (isolation mode `account`): `<cohort>._organization`. No
-student's slug can be it (slugs are lowercase letters, digits and '-')."""
 
 
 def cli_root() -> Path:

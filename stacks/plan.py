@@ -27,6 +27,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from labctl.cohorts.accounts import cohort_accounts, cohort_pool
 from labctl.cohorts.cohort import Cohort, Student
+from labctl.cohorts.organization import ORGANIZATION_STACK
 from labctl.cohorts.registry import Registry
 from labctl.labs.spec import LabSpec
 from labctl.stacks.cost import estimate_cost
@@ -40,8 +41,6 @@ UNKNOWN = "[unknown]"
 # fork is cheapest (workers inherit the imported SDKs); the worker entry point is spawn-safe too.
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 ORGANIZATION_ROOT = "[organization root]"
-ORGANIZATION_STACK = "_organization"
-"""As `stacks.engine.ORGANIZATION_STACK` (not imported: a plan needs no Automation API)."""
 PLACEHOLDER_MANAGEMENT = "000000000000"
 """A plan names no real organization: the root and the management account are read at provisioning."""
 

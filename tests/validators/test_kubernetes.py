@@ -23,7 +23,13 @@ from labctl.cohorts.cohort import Cohort, Student, Target, prefix_for
 from tests.kube_fake import LIST_METHODS, FakeLists
 from labctl.labs.solutions import kubernetes_objects, solutions_for
 from labctl.validators import checks as check_modules
-from labctl.validators.checks import kubernetes as kube_checks
+from labctl.validators.checks.kubernetes import autoscaling as kube_autoscaling
+from labctl.validators.checks.kubernetes import config as kube_config
+from labctl.validators.checks.kubernetes import ingress as kube_ingress
+from labctl.validators.checks.kubernetes import jobs as kube_jobs
+from labctl.validators.checks.kubernetes import network as kube_network
+from labctl.validators.checks.kubernetes import objects as kube_objects
+from labctl.validators.checks.kubernetes import rbac as kube_rbac
 from labctl.validators.collectors import COLLECTORS, CollectRequest
 from labctl.validators.collectors import kubernetes as kubernetes_collector
 from labctl.validators.collectors.kubernetes import collect_kubernetes
@@ -355,7 +361,7 @@ def test_a_password_in_a_configmap_is_flagged_without_printing_it():
     inv = inventory(*solution_objects("k8s-config-secrets", "broken-password-in-configmap"))
     config_map = inv.config_maps["api-config"]
     config_map["data"]["app.properties"] += "export API_TOKEN=tok-7Hq2ZfLw9sPx\n"
-    result = kube_checks.no_plaintext_secrets(inv, kube_checks.NamespaceParams())
+    result = kube_config.no_plaintext_secrets(inv, kube_objects.NamespaceParams())
     assert (result.status, result.message) == (
         "failed",
         "configmap api-config key DB_PASSWORD looks like a credential; "
@@ -370,7 +376,7 @@ def test_a_password_in_a_configmap_is_flagged_without_printing_it():
      ("TOKEN_PATH", False), ("LOG_LEVEL", False), ("secretRef_name", False)],
 )
 def test_credential_names_and_names_that_only_point_at_one(name, credential):
-    assert kube_checks.credential_name(name) is credential
+    assert kube_config.credential_name(name) is credential
 
 
 def test_cluster_role_bindings_follow_their_service_account_subjects(monkeypatch):
@@ -400,7 +406,7 @@ def test_cluster_role_bindings_follow_their_service_account_subjects(monkeypatch
     ],
 )
 def test_selector_matching(selector, labels, matches):
-    assert kube_checks.selector_matches(selector, labels) is matches
+    assert kube_network.selector_matches(selector, labels) is matches
 
 
 @pytest.mark.parametrize(
@@ -414,7 +420,7 @@ def test_selector_matching(selector, labels, matches):
     ],
 )
 def test_a_peer_selector_must_pin_every_wanted_label(selector, requires):
-    assert kube_checks.selector_requires(selector, {"tier": "api"}) is requires
+    assert kube_network.selector_requires(selector, {"tier": "api"}) is requires
 
 
 def tiers_reference() -> list[dict[str, Any]]:
@@ -425,7 +431,7 @@ def policy_named(objects: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return next(o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == name)
 
 
-API_FROM_FRONTEND = kube_checks.TierParams(to_labels={"tier": "api"}, from_labels={"tier": "frontend"}, port=8080)
+API_FROM_FRONTEND = kube_network.TierParams(to_labels={"tier": "api"}, from_labels={"tier": "frontend"}, port=8080)
 
 
 @pytest.mark.parametrize(
@@ -440,7 +446,7 @@ API_FROM_FRONTEND = kube_checks.TierParams(to_labels={"tier": "api"}, from_label
 def test_a_namespace_selector_is_only_safe_when_pinned_to_the_students_namespace(namespace_selector, message):
     objects = tiers_reference()
     policy_named(objects, "api-from-frontend")["spec"]["ingress"][0]["from"][0]["namespaceSelector"] = namespace_selector
-    result = kube_checks.netpol_tier(inventory(*objects), API_FROM_FRONTEND)
+    result = kube_network.netpol_tier(inventory(*objects), API_FROM_FRONTEND)
     assert (result.status, result.message) == (
         ("passed", "") if message is None else ("failed", f"api-from-frontend rule 1 {message}")
     )
@@ -450,10 +456,10 @@ def test_the_port_must_be_allowed_and_an_end_port_range_covers_it():
     objects = tiers_reference()
     rule = policy_named(objects, "api-from-frontend")["spec"]["ingress"][0]
     rule["ports"] = [{"protocol": "TCP", "port": 80}]
-    result = kube_checks.netpol_tier(inventory(*objects), API_FROM_FRONTEND)
+    result = kube_network.netpol_tier(inventory(*objects), API_FROM_FRONTEND)
     assert result.message == "no rule lets tier=frontend pods reach the pods of deployment api on port 8080"
     rule["ports"] = [{"protocol": "TCP", "port": 8000, "endPort": 8100}]
-    assert kube_checks.netpol_tier(inventory(*objects), API_FROM_FRONTEND).status == "passed"
+    assert kube_network.netpol_tier(inventory(*objects), API_FROM_FRONTEND).status == "passed"
 
 
 def test_every_deployment_of_a_tier_needs_a_policy():
@@ -462,7 +468,7 @@ def test_every_deployment_of_a_tier_needs_a_policy():
     canary["metadata"]["name"] = "api-canary"
     canary["spec"]["template"]["metadata"]["labels"] = {"tier": "api", "track": "canary"}
     policy_named(objects, "api-from-frontend")["spec"]["podSelector"] = {"matchLabels": {"tier": "api", "app": "shop"}}
-    result = kube_checks.netpol_tier(inventory(*objects, canary), API_FROM_FRONTEND)
+    result = kube_network.netpol_tier(inventory(*objects, canary), API_FROM_FRONTEND)
     # default-deny selects the canary but admits nothing, so nothing lets the frontend in.
     assert result.message == "no rule lets tier=frontend pods reach the pods of deployment api-canary on port 8080"
 
@@ -473,7 +479,7 @@ def test_db_ports_report_ranges_and_protocol_only_entries():
         {"protocol": "TCP", "port": 5432, "endPort": 5434},
         {"protocol": "UDP"},
     ]
-    result = kube_checks.netpol_ports(inventory(*objects), kube_checks.TierPortsParams(to_labels={"tier": "db"}, ports=[5432]))
+    result = kube_network.netpol_ports(inventory(*objects), kube_network.TierPortsParams(to_labels={"tier": "db"}, ports=[5432]))
     assert result.message == (
         "ingress to tier=db pods: db-from-api rule 1 allows port 5432-5434; db-from-api rule 1 allows every UDP port"
     )
@@ -492,7 +498,7 @@ def test_db_ports_report_ranges_and_protocol_only_entries():
     ],
 )
 def test_rbac_rules_beyond_read_only(rule, problems):
-    assert kube_checks.rule_problems(rule) == problems
+    assert kube_rbac.rule_problems(rule) == problems
 
 
 @pytest.mark.parametrize(
@@ -501,17 +507,17 @@ def test_rbac_rules_beyond_read_only(rule, problems):
      ("ingresses.networking.k8s.io", ("networking.k8s.io", "ingresses"))],
 )
 def test_resources_are_read_as_kubectl_writes_them(resource, expected):
-    assert kube_checks.split_resource(resource) == expected
+    assert kube_rbac.split_resource(resource) == expected
 
 
 def test_resource_names_limit_a_grant_but_still_expose_a_secret():
     rule = {"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["dashboard-config"], "verbs": ["get"]}
-    assert not kube_checks.rule_grants(rule, "", "secrets", "get")
-    assert kube_checks.rule_grants(rule, "", "secrets", "get", named_too=True)
+    assert not kube_rbac.rule_grants(rule, "", "secrets", "get")
+    assert kube_rbac.rule_grants(rule, "", "secrets", "get", named_too=True)
     objects = solution_objects("k8s-rbac-viewer", "reference")
     viewer = next(o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "viewer")
     viewer["rules"].append(rule)
-    result = kube_checks.role_excludes(inventory(*objects), kube_checks.RoleResourcesParams(role="viewer", resources=["secrets"]))
+    result = kube_rbac.role_excludes(inventory(*objects), kube_rbac.RoleResourcesParams(role="viewer", resources=["secrets"]))
     assert (result.status, result.message) == ("failed", "role viewer: rule 3 grants get on secrets")
 
 
@@ -523,8 +529,8 @@ def test_the_rbac_guard_names_write_rules_and_cluster_roles():
         o for o in solution_objects("k8s-rbac-viewer", "reference")
         if o["metadata"]["name"] not in platform["roles"] | platform["role_bindings"]
     ]
-    guard = kube_checks.RbacGuardParams(allowed_cluster_roles=["view"])
-    assert kube_checks.rbac_read_only(inventory(*objects), guard).status == "passed"
+    guard = kube_rbac.RbacGuardParams(allowed_cluster_roles=["view"])
+    assert kube_rbac.rbac_read_only(inventory(*objects), guard).status == "passed"
     writer = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
               "metadata": {"name": "writer", "namespace": "c1-ada"},
               "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "create", "delete"]}]}
@@ -534,7 +540,7 @@ def test_the_rbac_guard_names_write_rules_and_cluster_roles():
     viewer_view = json.loads(json.dumps(binding))
     viewer_view["metadata"]["name"] = "viewer-view"
     viewer_view["roleRef"]["name"] = "view"
-    result = kube_checks.rbac_read_only(inventory(*objects, writer, binding, viewer_view), guard)
+    result = kube_rbac.rbac_read_only(inventory(*objects, writer, binding, viewer_view), guard)
     assert result.message == (
         "role writer rule 1 grants verbs create, delete; rolebinding viewer-admin grants clusterrole admin"
     )
@@ -557,16 +563,16 @@ def test_the_rbac_guard_names_write_rules_and_cluster_roles():
     ],
 )
 def test_cron_shortest_interval(schedule, minutes):
-    assert kube_checks.shortest_interval(schedule) == minutes
+    assert kube_jobs.shortest_interval(schedule) == minutes
 
 
 def test_jobs_a_cronjob_created_are_judged_by_the_cronjob():
     objects = solution_objects("k8s-jobs", "reference")
     spawned = next(o for o in objects if o["metadata"]["name"].startswith("report-"))
     spawned["spec"]["template"]["spec"]["containers"][0]["resources"] = {}
-    assert kube_checks.jobs_resources(inventory(*objects), kube_checks.NamespaceParams()).status == "passed"
+    assert kube_jobs.jobs_resources(inventory(*objects), kube_objects.NamespaceParams()).status == "passed"
     spawned["metadata"].pop("ownerReferences")
-    result = kube_checks.jobs_resources(inventory(*objects), kube_checks.NamespaceParams())
+    result = kube_jobs.jobs_resources(inventory(*objects), kube_objects.NamespaceParams())
     assert result.message == (
         "job report-29385930 container report has no requests.cpu, requests.memory, limits.cpu, limits.memory"
     )
@@ -574,7 +580,7 @@ def test_jobs_a_cronjob_created_are_judged_by_the_cronjob():
 
 def test_hpa_reports_the_controllers_reason():
     objects = solution_objects("k8s-hpa", "broken-no-cpu-requests")
-    result = kube_checks.hpa_active(inventory(*objects), kube_checks.HpaParams(hpa="api"))
+    result = kube_autoscaling.hpa_active(inventory(*objects), kube_autoscaling.HpaParams(hpa="api"))
     assert result.message.startswith(
         "horizontalpodautoscaler api: ScalingActive is False (FailedGetResourceMetric: the HPA was unable"
     )
@@ -584,13 +590,13 @@ def test_ingress_backend_by_port_name_and_foreign_hosts():
     objects = solution_objects("k8s-service-ingress", "reference")
     ingress = next(o for o in objects if o["kind"] == "Ingress")
     ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {"name": "http"}
-    route = kube_checks.IngressRouteParams(
+    route = kube_ingress.IngressRouteParams(
         ingress="shop", host="shop.c1-ada.labs.example.com", service="shop", port=80
     )
-    assert kube_checks.ingress_route(inventory(*objects), route).status == "passed"
+    assert kube_ingress.ingress_route(inventory(*objects), route).status == "passed"
     ingress["spec"]["rules"].append({"host": "shop.c1-bob.labs.example.com", "http": ingress["spec"]["rules"][0]["http"]})
     ingress["spec"]["tls"][0]["hosts"].append("c1-ada.labs.example.com.evil.test")
-    result = kube_checks.ingress_own_hosts(inventory(*objects), kube_checks.DomainParams(domain="c1-ada.labs.example.com"))
+    result = kube_ingress.ingress_own_hosts(inventory(*objects), kube_ingress.DomainParams(domain="c1-ada.labs.example.com"))
     assert result.message == (
         "ingress shop rule 2 claims host shop.c1-bob.labs.example.com, outside c1-ada.labs.example.com; "
         "ingress shop tls claims host c1-ada.labs.example.com.evil.test, outside c1-ada.labs.example.com"

@@ -155,7 +155,7 @@ class FakePulumi:
         if self.on_start:
             self.on_start(call.stack)
         try:
-            child.wait(timeout=20)
+            child.wait(timeout=120)  # only a hang guard: under a loaded CI machine the signal can take seconds
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()

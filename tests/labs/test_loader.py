@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,6 +133,22 @@ def test_a_file_that_is_not_utf_8_is_one_line_naming_it(tmp_path):
     path = write_lab(tmp_path, "")
     path.write_bytes(GOOD.replace("Hello from", "Hall\xe5 from").encode("latin-1"))
     assert error_of(path).startswith(f"{path}: cannot read: 'utf-8' codec can't decode byte 0xe5")
+
+
+def test_a_lab_file_is_read_as_utf_8_whatever_the_locale(tmp_path):
+    """A classroom machine or a container often runs under the C locale, whose encoding is ASCII: a lab
+    written in UTF-8 (an accented title) must still load there. Caught: `read_text()` without an
+    encoding, which decodes with the locale's codec and fails on the first non-ASCII byte."""
+    path = write_lab(tmp_path, GOOD.replace("title: ", "title: Café — ", 1))
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    program = (
+        "import codecs, locale, sys; from pathlib import Path; from labctl.labs.loader import parse_yaml; "
+        "print(codecs.lookup(locale.getpreferredencoding(False)).name, "
+        "parse_yaml(Path(sys.argv[1]))['title'].startswith('Caf\\xe9'))"
+    )
+    run = subprocess.run([sys.executable, "-c", program, str(path)], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["ascii", "True"]
 
 
 def test_a_control_character_is_one_line_naming_the_file(tmp_path):

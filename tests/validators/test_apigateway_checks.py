@@ -141,6 +141,15 @@ def test_no_api_skips_and_unreadable_apis_are_errors() -> None:
     assert route_check(inventory(api(detailed=False))).status == "error"
 
 
+def test_every_unreadable_api_of_the_name_says_why_once() -> None:
+    """Two APIs share the name and neither can be read: the error names both reasons (a student fixing
+    the first would otherwise meet the second only on the next run), and a reason shared is said once."""
+    denied, throttled = api(error="AccessDenied"), api(error="TooManyRequests", id="b2")
+    message = route_check(inventory(denied, throttled)).message
+    assert "AccessDenied" in message and "TooManyRequests" in message
+    assert route_check(inventory(denied, api(error="AccessDenied", id="b2"))).message.count("AccessDenied") == 1
+
+
 def test_one_readable_api_of_two_is_still_graded() -> None:
     good = api(Route("GET", "/orders", "AWS_PROXY", FN), id="b2")
     assert route_check(inventory(api(error="AccessDenied", detailed=True), good)).status == "passed"

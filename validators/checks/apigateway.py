@@ -62,7 +62,7 @@ def lambda_route(inv: ApiGatewayInventory, p: LambdaRouteParams) -> Result:
         return Result.skipped(f"no API is named {p.api}")
     errors = [a.error for a in apis if a.error]
     if errors and len(errors) == len(apis):
-        return Result.error(f"could not read API {p.api}: {errors[0]}")
+        return Result.error(f"could not read API {p.api}: " + "; ".join(dict.fromkeys(errors)))
     if any(not a.detailed for a in apis):
         return Result.error(f"API {p.api} was not collected in detail")
     routes = [r for a in apis for r in a.routes]

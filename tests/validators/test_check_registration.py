@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.validators.checks import apigateway, cloudformation, ecs, lambda_functions, logs, rds, s3_hardening
+from labctl.validators.checks import apigateway, cloudformation, ecs, lambda_functions, logs, rds, s3, s3_hardening
 from labctl.validators.registry import CHECKS
 
 EXPECTED = {
@@ -20,6 +20,13 @@ EXPECTED = {
     "rds.instance-class": rds.instance_class,
     "rds.backups": rds.backups,
     "rds.single-az": rds.single_az,
+    "s3.bucket-exists": s3.bucket_exists,
+    "s3.website-config": s3.website_config,
+    "s3.object-content": s3.object_content,
+    "s3.public-read": s3.public_read,
+    "s3.versioning": s3.versioning,
+    "s3.tag": s3.tag,
+    "s3.public-read-only": s3.public_read_only,
     "s3.default-encryption": s3_hardening.default_encryption,
     "s3.public-access-blocked": s3_hardening.public_access_blocked,
     "s3.lifecycle-transition": s3_hardening.lifecycle_transition,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from labctl.validators.checks import s3
 from labctl.validators.inventory.s3 import Bucket, S3Inventory, S3Object, Website
 
@@ -128,3 +130,25 @@ def test_object_content_says_why_it_could_not_judge_or_what_differs() -> None:
         "index.html has Content-Type (none), expected text/html")
     anything = s3.ObjectContentParams(bucket=NAME, key="index.html")
     assert s3.object_content(inv(objects={"index.html": large}), anything).status == "passed"
+
+
+def test_values_decoded_from_an_aws_response_compare_by_value() -> None:
+    """What the collector reads is decoded from S3's responses: strings equal to the literals the
+    checks compare with, but never the same objects. Caught: `==`/`!=` written as `is`/`is not` on
+    the versioning status, a statement's effect, the website documents and a tag's value (in the unit
+    tests above every value is an interned literal, so identity and equality agree)."""
+    wire = json.loads(
+        '{"versioning": "Enabled", "index": "index.html", "error": "error.html", "tag": "s3-static-website",'
+        ' "allow": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]},'
+        ' "deny": {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]},'
+        ' "write": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "*"}]}}'
+    )
+    assert s3.versioning(inv(versioning=wire["versioning"]), s3.BucketParams(bucket=NAME)).status == "passed"
+    assert s3.public_read(inv(policy=wire["allow"]), READ).status == "passed"
+    both = {"Statement": wire["allow"]["Statement"] + wire["deny"]["Statement"]}
+    assert s3.public_read(inv(policy=both), READ).status == "failed"
+    assert s3.public_read_only(inv(policy=wire["write"]), ONLY).status == "failed"
+    site = s3.WebsiteParams(bucket=NAME, index="index.html", error="error.html")
+    assert s3.website_config(inv(website=Website(wire["index"], wire["error"])), site).status == "passed"
+    tag = s3.TagParams(bucket=NAME, key="lab", value="s3-static-website")
+    assert s3.tag(inv(tags={"lab": wire["tag"]}), tag).status == "passed"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.validators.checks import apigateway, cloudformation, ecs, lambda_functions, logs, rds, s3, s3_hardening
+from labctl.validators.checks import apigateway, cloudformation, ecs, iam, lambda_functions, logs, rds, s3, s3_hardening
 from labctl.validators.registry import CHECKS
 
 EXPECTED = {
@@ -57,6 +57,11 @@ EXPECTED = {
     "cloudformation.resource-property": cloudformation.resource_property,
     "cloudformation.termination-protection": cloudformation.termination_protection,
     "cloudformation.no-public-bucket-policy": cloudformation.no_public_bucket_policy,
+    "iam.role-exists": iam.role_exists,
+    "iam.trust-only": iam.trust_only,
+    "iam.grants": iam.grants,
+    "iam.only-grants": iam.only_grants,
+    "iam.no-admin": iam.no_admin,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.validators.checks import apigateway, cloudformation, ecs, iam, lambda_functions, logs, rds, s3, s3_hardening
+from labctl.validators.checks import apigateway, cloudformation, ec2, ecs, iam, lambda_functions, logs, rds, s3, s3_hardening
 from labctl.validators.registry import CHECKS
 
 EXPECTED = {
@@ -57,6 +57,18 @@ EXPECTED = {
     "cloudformation.resource-property": cloudformation.resource_property,
     "cloudformation.termination-protection": cloudformation.termination_protection,
     "cloudformation.no-public-bucket-policy": cloudformation.no_public_bucket_policy,
+    "ec2.vpc-exists": ec2.vpc_exists,
+    "ec2.internet-gateway": ec2.internet_gateway,
+    "ec2.subnet": ec2.subnet,
+    "ec2.subnet-public": ec2.subnet_public,
+    "ec2.subnet-private": ec2.subnet_private,
+    "ec2.main-table-private": ec2.main_table_private,
+    "ec2.sg-exists": ec2.sg_exists,
+    "ec2.sg-allows": ec2.sg_allows,
+    "ec2.sg-ingress-within": ec2.sg_ingress_within,
+    "ec2.sg-rule-descriptions": ec2.sg_rule_descriptions,
+    "ec2.sg-no-world-ports": ec2.sg_no_world_ports,
+    "ec2.sg-no-world-all-ports": ec2.sg_no_world_all_ports,
     "iam.role-exists": iam.role_exists,
     "iam.trust-only": iam.trust_only,
     "iam.grants": iam.grants,

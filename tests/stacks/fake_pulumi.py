@@ -25,12 +25,13 @@ from pulumi.automation.errors import create_command_error
 from semver import VersionInfo
 
 SECRET = "[secret]"
-# Stands in for a CLI process in the middle of an update: says it is ready, exits 255 on SIGINT.
+# Stands in for a CLI process in the middle of an update: says it is ready, exits 255 on SIGINT. It
+# outlives the fake's wait for it: only a SIGINT ends it in time.
 UPDATE_IN_PROGRESS = (
     "import signal, sys, time\n"
     "signal.signal(signal.SIGINT, lambda *_: sys.exit(255))\n"
     "print('ready', flush=True)\n"
-    "time.sleep(20)\n"
+    "time.sleep(300)\n"
 )
 
 
@@ -155,13 +156,14 @@ class FakePulumi:
         if self.on_start:
             self.on_start(call.stack)
         try:
-            child.wait(timeout=120)  # only a hang guard: under a loaded CI machine the signal can take seconds
+            code = child.wait(timeout=30)  # only a hang guard: a signalled child exits at once
         except subprocess.TimeoutExpired:
             child.kill()
-            child.wait()
-            return self.error("error: the update was never interrupted")
+            code = child.wait()
         finally:
             child.stdout.close()
+        if code != 255:
+            return self.error("error: the update was never interrupted")
         with self.lock:
             self.interrupted.append(call.stack)
         return self.error("error: update canceled")

@@ -8,6 +8,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import signal
 import stat
 import urllib.error
 
@@ -139,7 +140,17 @@ def test_fake_engine_lock_of_a_dead_process_is_taken_over(reg, fake):
     assert reg.db.execute("SELECT COUNT(*) FROM cohort_locks").fetchone()[0] == 0
 
 
-def test_fake_engine_ctrl_c_cancels_running_stacks_and_leaves_the_rest_pending(reg, fake, monkeypatch):
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C raises KeyboardInterrupt in the main thread, as in a terminal. A process a non-interactive
+    shell starts in the background (`pytest … &`) inherits SIGINT ignored, which Python keeps, and
+    `_thread.interrupt_main` then does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_fake_engine_ctrl_c_cancels_running_stacks_and_leaves_the_rest_pending(reg, fake, monkeypatch, ctrl_c_raises):
     """The CLI cancels an update gracefully on SIGINT; `pulumi cancel` only deletes a file backend's lock
     while the update runs on (pulumi docs, `pulumi cancel`), so the running CLI process is signalled."""
     monkeypatch.setattr(engine_mod, "children_have_the_interrupt", lambda: False)  # not a terminal's Ctrl-C

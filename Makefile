@@ -56,7 +56,8 @@ MUTATION_TARGETS := \
 	cosmic-ray:validators/checks/lambda_functions.py=tests/validators/test_lambda_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_track.py \
 	cosmic-ray:validators/checks/ecs.py=tests/validators/test_ecs_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_services.py \
 	cosmic-ray:validators/checks/cloudformation.py=tests/validators/test_cloudformation_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_services.py \
-	cosmic-ray:validators/checks/iam.py=tests/validators/test_iam_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_track.py
+	cosmic-ray:validators/checks/iam.py=tests/validators/test_iam_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_track.py \
+	cosmic-ray:validators/checks/ec2.py=tests/validators/test_ec2.py,tests/validators/test_check_registration.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

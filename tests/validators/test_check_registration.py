@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 
 from labctl.validators.checks import apigateway, cloudformation, ec2, ecs, iam, lambda_functions, logs, rds, s3, s3_hardening
+from labctl.validators.checks.kubernetes import network as k8s_network
+from labctl.validators.checks.kubernetes import workloads as k8s_workloads
 from labctl.validators.registry import CHECKS
 
 EXPECTED = {
@@ -74,6 +76,18 @@ EXPECTED = {
     "iam.grants": iam.grants,
     "iam.only-grants": iam.only_grants,
     "iam.no-admin": iam.no_admin,
+    "k8s.netpol-ingress-from": k8s_network.netpol_ingress_from,
+    "k8s.netpol-default-deny": k8s_network.netpol_default_deny,
+    "k8s.netpol-tier": k8s_network.netpol_tier,
+    "k8s.netpol-ports": k8s_network.netpol_ports,
+    "k8s.netpol-no-allow-all": k8s_network.netpol_no_allow_all,
+    "k8s.deployment-replicas": k8s_workloads.deployment_replicas,
+    "k8s.image-pinned": k8s_workloads.images_pinned,
+    "k8s.resources": k8s_workloads.resources,
+    "k8s.probes": k8s_workloads.probes,
+    "k8s.service": k8s_workloads.service,
+    "k8s.no-privileged": k8s_workloads.no_privileged,
+    "k8s.deployments-available": k8s_workloads.deployments_available,
 }
 
 

@@ -11,8 +11,10 @@ from labctl.validators.checks.kubernetes.objects import (
     READS,
     DeploymentParams,
     NamespaceParams,
+    containers,
     deployment_or_result,
     dig,
+    pod_template,
     template_labels,
 )
 from labctl.validators.inventory.kubernetes import KubeObject, KubernetesInventory
@@ -184,13 +186,36 @@ def tier_labels(inv: KubernetesInventory, labels: Mapping[str, str]) -> list[tup
     ]
 
 
-def rule_allows_port(rule: Mapping[str, Any], port: int | None) -> bool:
+def named_ports(deployment: KubeObject) -> dict[str, int]:
+    """The container ports of a deployment's pods by name: what a NetworkPolicy's named port is on them."""
+    return {
+        port["name"]: port["containerPort"]
+        for container in containers(pod_template(deployment))
+        for port in container.get("ports") or []
+        if port.get("name")
+    }
+
+
+def opened_ports(entry: Mapping[str, Any], names: Mapping[str, int]) -> range | None:
+    """The ports one `ports` entry opens on pods with these named ports; None for every port.
+
+    A named port opens the pods' container port of that name, and nothing on pods without one."""
+    first = entry.get("port")
+    if first is None:
+        return None
+    if isinstance(first, str):
+        number = names.get(first)
+        return range(0) if number is None else range(number, number + 1)
+    return range(first, (entry.get("endPort") or first) + 1)
+
+
+def rule_allows_port(rule: Mapping[str, Any], port: int | None, names: Mapping[str, int]) -> bool:
     ports = rule.get("ports") or []
     if port is None or not ports:
         return True
     for entry in ports:
-        first, last = entry.get("port"), entry.get("endPort") or entry.get("port")
-        if first is None or (isinstance(first, int) and first <= port <= last):
+        opened = opened_ports(entry, names)
+        if opened is None or port in opened:
             return True
     return False
 
@@ -215,6 +240,7 @@ def netpol_tier(inv: KubernetesInventory, p: TierParams) -> Result:
             problems.append(f"no NetworkPolicy restricts ingress to the pods of deployment {deployment}")
             continue
         allowed, before = False, len(problems)
+        names = named_ports(inv.deployments[deployment])
         for policy in policies:
             name = dig(policy, "metadata", "name")
             for number, rule in enumerate(dig(policy, "spec", "ingress") or [], 1):
@@ -225,13 +251,19 @@ def netpol_tier(inv: KubernetesInventory, p: TierParams) -> Result:
                     problem = peer_problem(peer, p.from_labels, inv.namespace)
                     if problem:
                         problems.append(f"{name} rule {number} {problem}")
-                    elif rule_allows_port(rule, p.port):
+                    elif rule_allows_port(rule, p.port, names):
                         allowed = True
         if not allowed and len(problems) == before:
             problems.append(f"no rule lets {source} pods reach the pods of deployment {deployment}{on_port}")
     if problems:
         return Result.failed("; ".join(dict.fromkeys(problems)))
     return Result.passed()
+
+
+def shown_ports(entry: Mapping[str, Any], opened: range) -> str:
+    """`5432`, `5432-5434`, or a named port with the number it is on the pods: `metrics (9187)`."""
+    shown = str(opened.start) if len(opened) == 1 else f"{opened.start}-{opened[-1]}"
+    return f"{entry['port']} ({shown})" if isinstance(entry.get("port"), str) else shown
 
 
 @check(
@@ -246,7 +278,8 @@ def netpol_ports(inv: KubernetesInventory, p: TierPortsParams) -> Result:
     if not tiers:
         return Result.skipped(f"no deployment's pods are labelled {target}")
     problems: list[str] = []
-    for _, labels in tiers:
+    for deployment, labels in tiers:
+        names = named_ports(inv.deployments[deployment])
         for policy in ingress_policies(inv, labels):
             name = dig(policy, "metadata", "name")
             for number, rule in enumerate(dig(policy, "spec", "ingress") or [], 1):
@@ -254,14 +287,11 @@ def netpol_ports(inv: KubernetesInventory, p: TierPortsParams) -> Result:
                 if not ports:
                     problems.append(f"{name} rule {number} allows every port")
                 for entry in ports:
-                    first, last = entry.get("port"), entry.get("endPort") or entry.get("port")
-                    if first is None:
+                    opened = opened_ports(entry, names)
+                    if opened is None:
                         problems.append(f"{name} rule {number} allows every {entry.get('protocol', 'TCP')} port")
-                    elif not isinstance(first, int):
-                        problems.append(f"{name} rule {number} allows the named port {first}")
-                    elif any(port not in p.ports for port in range(first, last + 1)):
-                        shown_range = f"{first}-{last}" if last != first else str(first)
-                        problems.append(f"{name} rule {number} allows port {shown_range}")
+                    elif any(port not in p.ports for port in opened):
+                        problems.append(f"{name} rule {number} allows port {shown_ports(entry, opened)}")
     if problems:
         return Result.failed(f"ingress to {target} pods: " + "; ".join(dict.fromkeys(problems)))
     return Result.passed()

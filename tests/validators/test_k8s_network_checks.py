@@ -341,6 +341,7 @@ def test_ports_are_skipped_without_the_tier():
         ([tcp(5433)], "allows port 5433"),
         ([tcp(5433, 5433)], "allows port 5433"),
         ([tcp(5432, 5433)], "allows port 5432-5433"),
+        ([tcp(5432, 5434)], "allows port 5432-5434"),
         ([tcp(5431, 5432)], "allows port 5431-5432"),
         ([{"protocol": "UDP"}], "allows every UDP port"),
         ([tcp("postgres")], None),

@@ -57,7 +57,10 @@ MUTATION_TARGETS := \
 	cosmic-ray:validators/checks/ecs.py=tests/validators/test_ecs_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_services.py \
 	cosmic-ray:validators/checks/cloudformation.py=tests/validators/test_cloudformation_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_services.py \
 	cosmic-ray:validators/checks/iam.py=tests/validators/test_iam_checks.py,tests/validators/test_check_registration.py,tests/validators/test_cloud_track.py \
-	cosmic-ray:validators/checks/ec2.py=tests/validators/test_ec2.py,tests/validators/test_check_registration.py
+	cosmic-ray:validators/checks/ec2.py=tests/validators/test_ec2.py,tests/validators/test_check_registration.py \
+	cosmic-ray:validators/checks/kubernetes/network.py=tests/validators/test_k8s_network_checks.py,tests/validators/test_check_registration.py \
+	cosmic-ray:validators/checks/kubernetes/workloads.py=tests/validators/test_k8s_workloads_checks.py,tests/validators/test_check_registration.py \
+	validators/checks/kubernetes/objects.py@dig,containers,template_labels,pod_template,owned,pod_specs,missing_resources,deployment_or_result=tests/validators/test_k8s_objects.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

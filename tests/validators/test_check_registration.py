@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import pytest
 
-from labctl.validators.checks import apigateway, cloudformation, ec2, ecs, iam, lambda_functions, logs, rds, s3, s3_hardening
+from labctl.validators.checks import (
+    apigateway,
+    cloudformation,
+    ec2,
+    ecs,
+    iam,
+    lambda_functions,
+    logs,
+    postgres,
+    rds,
+    s3,
+    s3_hardening,
+)
 from labctl.validators.checks.kubernetes import network as k8s_network
 from labctl.validators.checks.kubernetes import workloads as k8s_workloads
 from labctl.validators.registry import CHECKS
@@ -88,6 +100,21 @@ EXPECTED = {
     "k8s.service": k8s_workloads.service,
     "k8s.no-privileged": k8s_workloads.no_privileged,
     "k8s.deployments-available": k8s_workloads.deployments_available,
+    "postgres.table": postgres.table_shape,
+    "postgres.rejects-values": postgres.rejects_values,
+    "postgres.index-leads-with": postgres.index_leads_with,
+    "postgres.ranking-view": postgres.ranking_view,
+    "postgres.view": postgres.view_shape,
+    "postgres.view-rows": postgres.view_rows,
+    "postgres.rejects-row": postgres.rejects_row,
+    "postgres.accepts-rows": postgres.accepts_rows,
+    "postgres.function": postgres.function_exists,
+    "postgres.function-rows": postgres.function_rows,
+    "postgres.no-concatenated-execute": postgres.no_concatenated_execute,
+    "postgres.uses-index": postgres.uses_index,
+    "postgres.index-starts-with": postgres.index_starts_with,
+    "postgres.max-indexes": postgres.max_indexes,
+    "postgres.role-privileges": postgres.role_privileges,
 }
 
 

@@ -19,7 +19,6 @@ from labctl.labs.catalog import get_lab
 from labctl.labs.solutions import solutions_for
 from labctl.labs.spec import LabSpec, render
 from labctl.validators import checks as check_modules
-from labctl.validators.checks.postgres import compare_rows
 from labctl.validators.collectors import COLLECTORS, CollectRequest
 from labctl.validators.collectors.postgres import collect_postgres
 from labctl.validators.inventory.postgres import PostgresSnapshot, database_for
@@ -426,29 +425,6 @@ def test_a_view_that_returns_a_right_row_twice_fails(server):
     )
 
 
-@pytest.mark.parametrize(("actual", "expected", "ordered", "problems"), [
-    ((("a", 1), ("b", 2)), [["b", 2.0], ["a", "1"]], False, []),
-    ((("a", 1), ("a", 1)), [["a", 1]], False, ["unexpected (a, 1)"]),
-    ((("a", 1),), [["a", 1], ["a", 1]], False, ["missing (a, 1)"]),
-    ((("b", 2), ("a", 1)), [["a", 1], ["b", 2]], True, ["the rows are right but in the wrong order: (b, 2), (a, 1)"]),
-    ((("a", None),), [["a", 0]], False, ["missing (a, 0)", "unexpected (a, NULL)"]),
-    ((), [[n] for n in range(5)], False, ["missing (0), (1), (2) and 2 more"]),
-    ((), [[n] for n in range(4)], False, ["missing (0), (1), (2) and 1 more"]),
-    ((), [[n] for n in range(3)], False, ["missing (0), (1), (2)"]),
-    (tuple((n,) for n in range(5)), [], False, ["unexpected (0), (1), (2) and 2 more"]),
-    (tuple((n,) for n in range(4)), [], False, ["unexpected (0), (1), (2) and 1 more"]),
-    (tuple((n,) for n in range(3)), [], False, ["unexpected (0), (1), (2)"]),
-    (tuple((n,) for n in range(7, 0, -1)), [[n] for n in range(1, 8)], True,
-     ["the rows are right but in the wrong order: (7), (6), (5), (4), (3), (2)"]),
-    # a boolean column against the lab's text, -0 against 0, an infinite float against its name
-    (((True, False),), [["true", "false"]], False, []),
-    (((-0.0,),), [[0]], False, []),
-    (((float("inf"),),), [["Infinity"]], False, []),
-])
-def test_compare_rows_as_multisets_or_in_order(actual, expected, ordered, problems):
-    assert compare_rows(actual, expected, ordered) == problems
-
-
 def test_a_slow_view_times_out_as_an_error_in_a_scenario_too(server):
     lab = get_lab("sql-aggregation").spec
     server.student(
@@ -560,26 +536,6 @@ def test_a_payload_that_really_drops_the_table_is_caught_and_rolled_back(server)
     assert "afterwards customers could not be read" in result["drop-payload"].message
     assert result["no-string-built-sql"].status == "failed"
     assert len(table_rows(server, "ada", "customers")) == 4, "the grader's DROP was rolled back"
-
-
-@pytest.mark.parametrize(
-    ("source", "found"),
-    [
-        ("BEGIN RETURN QUERY EXECUTE 'SELECT * FROM t WHERE n = ''' || name || ''''; END", "concatenation"),
-        ("BEGIN RETURN QUERY EXECUTE concat('SELECT * FROM t WHERE n = ', quote_literal(name)); END", "concatenation"),
-        ("BEGIN EXECUTE format('SELECT 1 FROM t WHERE n = ''%s''', name); END", "format() and a plain %s"),
-        ("BEGIN RETURN QUERY EXECUTE 'SELECT * FROM t WHERE n = $1' USING name; END", None),
-        ("BEGIN RETURN QUERY EXECUTE format('SELECT * FROM t WHERE n = %L', name); END", None),
-        ("BEGIN RETURN QUERY SELECT * FROM t WHERE t.n = name || ''; END", None),
-        ("-- EXECUTE 'x' || name\nBEGIN RETURN QUERY SELECT 'EXECUTE || ' FROM t; END", None),
-        ("SELECT * FROM customers WHERE customers.name = find_customer.name", None),
-    ],
-)
-def test_concatenated_execute_is_found_only_in_the_sql_text_of_an_execute(source, found):
-    from labctl.validators.checks.postgres import concatenated_execute
-
-    result = concatenated_execute(source)
-    assert (result is None) if found is None else (found in result)
 
 
 ANALYST = "_analyst"

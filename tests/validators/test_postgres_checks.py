@@ -691,6 +691,9 @@ def test_function_rows_needs_the_database_the_function_and_the_answers() -> None
         ("BEGIN RETURN QUERY EXECUTE format('SELECT * FROM t WHERE n = %L', name); END", None),
         ("BEGIN RETURN QUERY EXECUTE format('SELECT * FROM t WHERE n = $1', name) USING name || ''; END", None),
         ("BEGIN EXECUTE 'SELECT 1 FROM t WHERE n = ''%s'''; END", None),
+        # || inside the SQL text itself, quoted with $$ or a tagged $q$: an operator of that SQL, not concatenation
+        ("BEGIN RETURN QUERY EXECUTE $$SELECT first || ' ' || last FROM t WHERE id = $1$$ USING id; END", None),
+        ("BEGIN RETURN QUERY EXECUTE $q$SELECT first || ' ' || last FROM t WHERE id = $1$q$ USING id; END", None),
         ("BEGIN RETURN QUERY SELECT * FROM t WHERE t.n = name || ''; END", None),
         ("-- EXECUTE 'x' || name\nBEGIN RETURN QUERY SELECT 'EXECUTE || ' FROM t; END", None),
         ("/* EXECUTE 'x' ||\n name */ BEGIN RETURN QUERY SELECT 1; END", None),

@@ -603,7 +603,7 @@ class SourceParams(Params):
 
 
 QUOTED_LITERAL = re.compile(r"(?:[Ee])?'(?:[^']|'')*'")
-DOLLAR_LITERAL = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$.*?\$\1\$", re.S)
+DOLLAR_LITERAL = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*|)\$.*?\$\1\$", re.S)
 COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 EXECUTE = re.compile(r"\bEXECUTE\b(.*?)(?:\bUSING\b|\bINTO\b|;|$)", re.S | re.I)
 

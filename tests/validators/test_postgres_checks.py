@@ -334,10 +334,20 @@ def test_wrong_totals_or_customers_get_no_window_function_hint() -> None:
         ("40.50", Decimal, Decimal("40.50")),
         (40.5, Decimal, Decimal("40.5")),
         ("forty", Decimal, None),
+        # numeric holds Infinity since PostgreSQL 14: no integer
+        (Decimal("Infinity"), int, None),
+        ("-Infinity", int, None),
+        (Decimal("NaN"), int, None),
     ],
 )
 def test_numbers_are_read_whatever_type_the_view_returns(value: Any, kind: type, number: Any) -> None:
     assert pg.as_number(value, kind) == number
+
+
+def test_an_infinite_customer_id_fails_as_a_row_that_is_not_integers() -> None:
+    row = (Decimal("Infinity"), Decimal("150.00"), 1)
+    result = pg.ranking_view(ranked([row]), RANKING)
+    assert result.message == f"customer_ranking returned a row that is not (integer, number, integer): {row!r}"
 
 
 # ---- fixture files of the lab ----

@@ -233,7 +233,7 @@ def as_number(value: Any, kind: type) -> Any:
     except (InvalidOperation, ValueError):
         return None
     if kind is int:
-        return int(number) if number == number.to_integral_value() else None
+        return int(number) if number.is_finite() and number == number.to_integral_value() else None
     return number
 
 

@@ -29,7 +29,6 @@ test: $(STAMP)
 MUTATION_TARGETS := \
 	labs/loader.py=tests/labs/test_loader.py \
 	stacks/sweep.py@owner,SweepReport.proof,outside_prefixes=tests/stacks/test_sweep.py \
-	validators/checks/postgres.py@cell,row_key,shown_row,compare_rows,view_rows=tests/validators/test_postgres.py \
 	cosmic-ray:validators/checks/s3.py=tests/validators/test_s3_checks.py,tests/validators/test_check_registration.py \
 	cohorts/cohort.py@check_cohort_name,student_slug,prefix_for,parse_roster,check_prefix_free=tests/cohorts/test_cohort.py \
 	components/aws_policies.py@role_statements,role_denials,resource_policy_denial,labctl_tag_denials,boundary_apigateway_statements,check_role_services,boundary_create_actions,own_roles,boundary_arn=tests/components/test_aws_policies.py,tests/policies/test_iam_documents.py \
@@ -60,7 +59,8 @@ MUTATION_TARGETS := \
 	cosmic-ray:validators/checks/ec2.py=tests/validators/test_ec2.py,tests/validators/test_check_registration.py \
 	cosmic-ray:validators/checks/kubernetes/network.py=tests/validators/test_k8s_network_checks.py,tests/validators/test_check_registration.py \
 	cosmic-ray:validators/checks/kubernetes/workloads.py=tests/validators/test_k8s_workloads_checks.py,tests/validators/test_check_registration.py \
-	validators/checks/kubernetes/objects.py@dig,containers,template_labels,pod_template,owned,pod_specs,missing_resources,deployment_or_result=tests/validators/test_k8s_objects.py
+	validators/checks/kubernetes/objects.py@dig,containers,template_labels,pod_template,owned,pod_specs,missing_resources,deployment_or_result=tests/validators/test_k8s_objects.py \
+	cosmic-ray:validators/checks/postgres.py=tests/validators/test_postgres_checks.py,tests/validators/test_check_registration.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

@@ -10,11 +10,12 @@ import os
 import socket
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import boto3
 import pytest
-import requests
+
+if TYPE_CHECKING:  # boto3 and requests load in the fixtures that use them: most test files never touch AWS
+    import boto3
 
 REQUIRE_SERVICES = os.environ.get("LABCTL_REQUIRE_SERVICES") == "1"
 REPO = Path(__file__).resolve().parent.parent
@@ -73,6 +74,9 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture
 def aws(moto_endpoint: str) -> Iterator[boto3.Session]:
     """A clean emulator for one test: state reset, a boto3 session with test credentials."""
+    import boto3
+    import requests
+
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     yield boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import boto3
+from typing import TYPE_CHECKING
+
 import pytest
 
 from labctl.labs.catalog import get_lab
 from labctl.labs.spec import LabSpec
 from s3_states import LAB
+
+if TYPE_CHECKING:
+    import boto3
 
 
 @pytest.fixture(scope="session")

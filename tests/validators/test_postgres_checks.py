@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from psycopg import sql
 from pydantic import ValidationError
 
 from labctl.labs.catalog import get_lab
@@ -52,8 +51,8 @@ def inventory(*relations: Relation, **fields: Any) -> PostgresInventory:
 
 
 def identifier(name: str) -> str:
-    """How PostgreSQL's own driver quotes an identifier: the independent statement of the rule."""
-    return sql.Identifier(name).as_string(None)
+    """A quoted identifier as PostgreSQL's manual writes the rule: in double quotes, a quote doubled."""
+    return '"' + "".join('""' if ch == '"' else ch for ch in name) + '"'
 
 
 # ---- the database, its tables and the probes' answers ----

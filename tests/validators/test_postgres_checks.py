@@ -337,14 +337,18 @@ def test_wrong_totals_or_customers_get_no_window_function_hint() -> None:
         (Decimal("Infinity"), int, None),
         ("-Infinity", int, None),
         (Decimal("NaN"), int, None),
+        # nor a total: NaN, and the signalling sNaN a text column may hold, which raises when compared
+        (Decimal("NaN"), Decimal, None),
+        ("sNaN", Decimal, None),
+        ("Infinity", Decimal, None),
     ],
 )
 def test_numbers_are_read_whatever_type_the_view_returns(value: Any, kind: type, number: Any) -> None:
     assert pg.as_number(value, kind) == number
 
 
-def test_an_infinite_customer_id_fails_as_a_row_that_is_not_integers() -> None:
-    row = (Decimal("Infinity"), Decimal("150.00"), 1)
+@pytest.mark.parametrize("row", [(Decimal("Infinity"), Decimal("150.00"), 1), (1, "sNaN", 1)])
+def test_a_value_that_is_not_a_finite_number_fails_as_such(row: tuple) -> None:
     result = pg.ranking_view(ranked([row]), RANKING)
     assert result.message == f"customer_ranking returned a row that is not (integer, number, integer): {row!r}"
 

@@ -232,8 +232,10 @@ def as_number(value: Any, kind: type) -> Any:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
+    if not number.is_finite():
+        return None
     if kind is int:
-        return int(number) if number.is_finite() and number == number.to_integral_value() else None
+        return int(number) if number == number.to_integral_value() else None
     return number
 
 

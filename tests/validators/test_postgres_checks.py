@@ -296,8 +296,20 @@ def test_each_wrong_customer_is_named_first_four_then_a_count() -> None:
         "on the grader's fixture: customer 5 has no orders but is listed; customer 4 is missing; "
         "customer 6 is missing; customer 1 has rank 2, expected 1; and 1 more"
     )
+    four = pg.ranking_view(ranked({1: ("150.00", 1), 2: ("150.00", 1), 9: ("1", 4)}), RANKING)
+    assert four.message == (
+        "on the grader's fixture: customer 9 has no orders but is listed; customer 3 is missing; "
+        "customer 4 is missing; customer 6 is missing"
+    )
+    strangers = pg.ranking_view(ranked({n: ("1.00", 1) for n in (5, 7, 8)}), RANKING)
+    assert strangers.message == (
+        "on the grader's fixture: customer 5 has no orders but is listed; customer 7 has no orders but is listed; "
+        "customer 8 has no orders but is listed; customer 1 is missing; and 4 more"
+    )
     total = pg.ranking_view(ranked({**RIGHT, 3: ("12.00", 3)}), RANKING)
     assert total == pg.Result.failed("on the grader's fixture: customer 3 has total_amount 12.00, expected 120.00")
+    higher = pg.ranking_view(ranked({**RIGHT, 3: ("1200.00", 3)}), RANKING)
+    assert higher.message == "on the grader's fixture: customer 3 has total_amount 1200.00, expected 120.00"
 
 
 @pytest.mark.parametrize(
@@ -317,6 +329,9 @@ def test_right_totals_with_wrong_ranks_get_a_hint_naming_the_window_function(ran
 
 def test_wrong_totals_or_customers_get_no_window_function_hint() -> None:
     assert pg.ranking_view(ranked({**RIGHT, 1: ("15.00", 1)}), RANKING).hint is None
+    assert pg.ranking_view(ranked({**RIGHT, 1: ("1500.00", 1)}), RANKING).hint is None
+    without_6 = {c: (t, 1) for c, (t, _) in RIGHT.items() if c != 6}
+    assert pg.ranking_view(ranked(without_6), RANKING).hint is None
     listed = {**RIGHT, 5: ("0", 6)}
     assert pg.ranking_view(ranked(listed), RANKING).hint is None
 
@@ -328,6 +343,7 @@ def test_wrong_totals_or_customers_get_no_window_function_hint() -> None:
         ("3", int, 3),
         (Decimal("3.00"), int, 3),
         (3.5, int, None),
+        ("2.25", int, None),
         ("three", int, None),
         (None, int, None),
         ("40.50", Decimal, Decimal("40.50")),
@@ -380,6 +396,25 @@ def test_a_fixture_outside_the_lab_or_not_there_is_refused(fixture: str, error: 
         pg.FixtureParams(fixture=fixture)
 
 
+@pytest.mark.parametrize(
+    ("model", "least", "less"),
+    [
+        (pg.RejectsParams, {"table": "orders", "column": "amount", "values": [0]}, {"values": []}),
+        (pg.ViewRowsParams, {"view": "v", "columns": ["country"], "expected": []}, {"columns": []}),
+        (pg.RejectsRowParams, {"table": "t", "values": {"id": 1}, "violates": "unique"}, {"values": {}}),
+        (pg.AcceptsRowsParams, {"table": "t", "count": 0}, {"count": -1}),
+        (pg.FunctionRowsParams, {"function": "f", "columns": ["id"], "expected": []}, {"columns": []}),
+        (pg.IndexColumnsParams, {"table": "t", "columns": ["a"]}, {"columns": []}),
+        (pg.MaxIndexesParams, {"table": "t", "max": 1}, {"max": 0}),
+    ],
+)
+def test_the_smallest_params_a_lab_may_write_are_accepted_and_less_is_refused(model, least: dict, less: dict) -> None:
+    """One value to reject, one column to read, an empty table, a table allowed only its primary key."""
+    model(**least)
+    with pytest.raises(ValidationError):
+        model(**{**least, **less})
+
+
 # ---- rows compared as the grader sees them ----
 
 
@@ -389,10 +424,14 @@ def test_a_fixture_outside_the_lab_or_not_there_is_refused(fixture: str, error: 
     ((("a", 1),), [["a", 1], ["a", 1]], False, ["missing (a, 1)"]),
     ((("b", 2), ("a", 1)), [["a", 1], ["b", 2]], True, ["the rows are right but in the wrong order: (b, 2), (a, 1)"]),
     ((("a", 1), ("b", 2)), [["a", 1], ["b", 2]], True, []),
+    ((("a", 1), ("b", 2)), [["b", 2], ["a", 1]], True, ["the rows are right but in the wrong order: (a, 1), (b, 2)"]),
+    ((("a", 1),), [["b", 2]], True, ["missing (b, 2)", "unexpected (a, 1)"]),
     ((("a", None),), [["a", 0]], False, ["missing (a, 0)", "unexpected (a, NULL)"]),
+    ((), [[n] for n in range(7)], False, ["missing (0), (1), (2) and 4 more"]),
     ((), [[n] for n in range(5)], False, ["missing (0), (1), (2) and 2 more"]),
     ((), [[n] for n in range(4)], False, ["missing (0), (1), (2) and 1 more"]),
     ((), [[n] for n in range(3)], False, ["missing (0), (1), (2)"]),
+    (tuple((n,) for n in range(7)), [], False, ["unexpected (0), (1), (2) and 4 more"]),
     (tuple((n,) for n in range(5)), [], False, ["unexpected (0), (1), (2) and 2 more"]),
     (tuple((n,) for n in range(4)), [], False, ["unexpected (0), (1), (2) and 1 more"]),
     (tuple((n,) for n in range(3)), [], False, ["unexpected (0), (1), (2)"]),
@@ -588,6 +627,11 @@ def test_valid_rows_pass_when_all_of_them_are_in_the_table() -> None:
     assert accepted_rows(Probe("accepted", rows=((2,),))) == pg.Result.failed(
         "employees holds 2 rows after loading 3 valid ones"
     )
+    assert accepted_rows(Probe("accepted", rows=((4,),))).message == "employees holds 4 rows after loading 3 valid ones"
+    # A count read off the wire is a new int object once it is past the interpreter's small-int cache.
+    thousand = VALID.model_copy(update={"count": 1000})
+    loaded = answered(thousand, Probe("accepted", rows=((wire(1000),),)), relations=(EMPLOYEES,))
+    assert pg.accepts_rows(loaded, thousand).status == "passed"
     assert accepted_rows(Probe("accepted", rows=())).message == "employees holds None rows after loading 3 valid ones"
 
 
@@ -673,6 +717,14 @@ def test_rows_found_and_tables_changed_by_the_call_are_all_named() -> None:
         f"{CALL}: unexpected (1), (2); afterwards customers could not be read: "
         'relation "customers" does not exist (SQLSTATE 42P01); afterwards orders holds 1 rows, not 2'
     )
+    inserted = called(Probe("accepted"), Probe("accepted", rows=((4,),)), Probe("accepted", rows=((3,),)))
+    assert inserted.message == f"{CALL}: afterwards customers holds 4 rows, not 5; afterwards orders holds 3 rows, not 2"
+
+
+def test_a_large_table_left_untouched_passes() -> None:
+    params = DROP_PAYLOAD.model_copy(update={"unchanged": {"events": 1000}})
+    # A count read off the wire is a new int object once it is past the interpreter's small-int cache.
+    assert called(Probe("accepted"), Probe("accepted", rows=((wire(1000),),)), params=params).status == "passed"
 
 
 def test_a_call_that_fails_or_returns_too_many_rows_fails() -> None:
@@ -700,6 +752,9 @@ def test_function_rows_needs_the_database_the_function_and_the_answers() -> None
         ("BEGIN EXECUTE format('SELECT 1 FROM t WHERE n = ''%s''', name); END", "format() and a plain %s"),
         ("BEGIN EXECUTE FORMAT($q$SELECT 1 FROM t WHERE n = '%s'$q$, name); END", "format() and a plain %s"),
         ("BEGIN EXECUTE 'SELECT 1' INTO x; EXECUTE 'SELECT ' || name; END", "concatenation"),
+        # PL/pgSQL keywords in any case, a statement over several lines
+        ("begin return query execute 'select * from t where n = ''' || name || ''''; end", "concatenation"),
+        ("BEGIN\n  EXECUTE 'SELECT * FROM t WHERE n = '\n    || quote_literal(name);\nEND", "concatenation"),
         ("BEGIN RETURN QUERY EXECUTE 'SELECT * FROM t WHERE n = $1' USING name; END", None),
         ("BEGIN RETURN QUERY EXECUTE format('SELECT * FROM t WHERE n = %L', name); END", None),
         ("BEGIN RETURN QUERY EXECUTE format('SELECT * FROM t WHERE n = $1', name) USING name || ''; END", None),
@@ -754,7 +809,7 @@ TARGET = pg.UsesIndexParams(
 def plan(*nodes: dict, top: str = "Limit") -> Probe:
     """What EXPLAIN (FORMAT JSON) returns: one row, one column, a list holding the top plan node."""
     document = json.dumps([{"Plan": {"Node Type": top, "Plans": list(nodes)}}])
-    return Probe("accepted", rows=((json.loads(document),),))
+    return Probe(wire("accepted"), rows=((json.loads(document),),))
 
 
 def scan(node: str, index: str | None = None, relation: str = "events", *inner: dict) -> dict:
@@ -782,6 +837,12 @@ def test_a_plan_reading_the_table_through_an_index_led_by_the_column_passes(node
     assert explained(plan(scan(node, "events_account_id_idx"))).status == "passed"
 
 
+def test_index_columns_read_off_the_catalog_match_the_column_by_value() -> None:
+    read = changed(EVENTS, indexes=(Index(wire("events_account_id_idx"), "events", (wire("account_id"),)),))
+    probe = plan(scan("Index Scan", "events_account_id_idx"))
+    assert pg.uses_index(answered(TARGET, probe, relations=(read,)), TARGET).status == "passed"
+
+
 def test_a_bitmap_index_scan_deep_in_the_plan_counts() -> None:
     bitmap = scan("Bitmap Heap Scan", None, "events", scan("Bitmap Index Scan", "events_account_id_idx"))
     assert explained(plan({"Node Type": "Sort", "Plans": [bitmap]})).status == "passed"
@@ -799,7 +860,7 @@ def test_an_index_led_by_another_column_is_named() -> None:
 def test_a_plan_without_an_index_of_the_table_names_how_it_reads_it() -> None:
     seq = explained(plan(scan("Seq Scan"), scan("Seq Scan", None, "accounts"), scan("Index Scan", "accounts_pkey", "accounts")))
     assert seq == pg.Result.failed("the plan reads events with Seq Scan", hint="CREATE INDEX ON events (account_id, ...)")
-    both = explained(plan(scan("Tid Scan"), scan("Seq Scan"), scan("Seq Scan")))
+    both = explained(plan(scan("Tid Scan"), scan("Seq Scan"), scan("Seq Scan"), scan("Bitmap Heap Scan", None, "users")))
     assert both.message == "the plan reads events with Seq Scan and Tid Scan"
     nothing = explained(plan(scan("Seq Scan", None, "accounts"), top="Result"))
     assert nothing.message == "the plan reads events with no index"
@@ -835,6 +896,7 @@ def test_an_index_must_start_with_the_columns_in_order() -> None:
 
 def test_more_indexes_than_allowed_fail_naming_them_sorted() -> None:
     assert pg.max_indexes(inventory(EVENTS), pg.MaxIndexesParams(table="events", max=4)).status == "passed"
+    assert pg.max_indexes(inventory(EVENTS), pg.MaxIndexesParams(table="events", max=5)).status == "passed"
     assert pg.max_indexes(inventory(EVENTS), pg.MaxIndexesParams(table="events", max=3)) == pg.Result.failed(
         "events has 4 indexes (events_account_id_idx, events_created_at_idx, events_lower_kind_idx, events_pkey); "
         "every one slows each write",
@@ -904,10 +966,11 @@ def test_a_read_only_role_that_may_write_is_named_with_what_it_may_change() -> N
         "notes": {"TRUNCATE"},
         "payments": {"UPDATE", "SELECT"},
         "zones": {"INSERT"},
+        "visits": {"UPDATE"},
     }
     columns_ = {"customers": {"name": {"UPDATE"}, "id": {"SELECT"}}, "payments": {"amount": {"UPDATE"}}}
     result = pg.role_privileges(privileges(tables, columns_), PRIVACY)
-    assert result.message == f"role {ANALYST}: can change audit, customers_masked, payments, zones"
+    assert result.message == f"role {ANALYST}: can change audit, customers_masked, payments, visits"
     assert pg.writable_by(
         Grantee(ANALYST, True, table_privileges={"audit": frozenset({"DELETE"})},
                 column_privileges={k: {c: frozenset(p) for c, p in v.items()} for k, v in columns_.items()})

@@ -16,6 +16,7 @@ from labctl.validators.checks import (
     iam,
     lambda_functions,
     logs,
+    messaging,
     postgres,
     rds,
     s3,
@@ -115,6 +116,13 @@ EXPECTED = {
     "postgres.index-starts-with": postgres.index_starts_with,
     "postgres.max-indexes": postgres.max_indexes,
     "postgres.role-privileges": postgres.role_privileges,
+    "sqs.queue-exists": messaging.queue_exists,
+    "sqs.redrive": messaging.redrive,
+    "sqs.attribute-range": messaging.attribute_range,
+    "sqs.allows-topic": messaging.allows_topic,
+    "sqs.no-open-send": messaging.no_open_send,
+    "sns.topic-exists": messaging.topic_exists,
+    "sns.sqs-subscription": messaging.sqs_subscription,
 }
 
 

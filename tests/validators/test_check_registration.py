@@ -11,6 +11,7 @@ import pytest
 from labctl.validators.checks import (
     apigateway,
     cloudformation,
+    dynamodb,
     ec2,
     ecs,
     iam,
@@ -123,6 +124,13 @@ EXPECTED = {
     "sqs.no-open-send": messaging.no_open_send,
     "sns.topic-exists": messaging.topic_exists,
     "sns.sqs-subscription": messaging.sqs_subscription,
+    "dynamodb.table-exists": dynamodb.table_exists,
+    "dynamodb.key-schema": dynamodb.key_schema,
+    "dynamodb.gsi": dynamodb.gsi,
+    "dynamodb.billing-mode": dynamodb.billing_mode,
+    "dynamodb.pitr": dynamodb.pitr,
+    "dynamodb.seed-items": dynamodb.seed_items,
+    "dynamodb.capacity-at-most": dynamodb.capacity_at_most,
 }
 
 

@@ -120,8 +120,9 @@ def test_the_receive_bounds_default_to_sqs_own_range() -> None:
     assert redrive(to_dlq(1)).status == "passed"
     assert redrive(to_dlq(1000)).status == "passed"
     assert redrive({"deadLetterTargetArn": queue_arn(DLQ)}).message == "maxReceiveCount is None, expected 1-1000"
-    edge = msg.RedriveParams(queue=ORDERS, dlq=DLQ, min_receives=1, max_receives=1000)
-    assert (edge.min_receives, edge.max_receives) == (1, 1000)
+    for low, high in ((1, 1), (1, 1000), (1000, 1000)):
+        edge = msg.RedriveParams(queue=ORDERS, dlq=DLQ, min_receives=low, max_receives=high)
+        assert (edge.min_receives, edge.max_receives) == (low, high)
     for bad in (dict(min_receives=0), dict(min_receives=1001), dict(max_receives=0), dict(max_receives=1001)):
         with pytest.raises(ValueError):
             msg.RedriveParams(queue=ORDERS, dlq=DLQ, **bad)

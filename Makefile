@@ -61,7 +61,8 @@ MUTATION_TARGETS := \
 	cosmic-ray:validators/checks/kubernetes/workloads.py=tests/validators/test_k8s_workloads_checks.py,tests/validators/test_check_registration.py \
 	validators/checks/kubernetes/objects.py@dig,containers,template_labels,pod_template,owned,pod_specs,missing_resources,deployment_or_result=tests/validators/test_k8s_objects.py \
 	cosmic-ray:validators/checks/postgres.py=tests/validators/test_postgres_checks.py,tests/validators/test_check_registration.py \
-	cosmic-ray:validators/checks/messaging.py=tests/validators/test_messaging_checks.py,tests/validators/test_check_registration.py
+	cosmic-ray:validators/checks/messaging.py=tests/validators/test_messaging_checks.py,tests/validators/test_check_registration.py \
+	cosmic-ray:validators/checks/dynamodb.py=tests/validators/test_dynamodb_checks.py,tests/validators/test_check_registration.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from named_objects import assert_missing_unread_and_undetailed
 
 from labctl.validators.checks import dynamodb as ddb
 from labctl.validators.inventory.dynamodb import DynamoDBInventory, Index, Key, Table
@@ -84,12 +85,9 @@ DETAILED_CHECKS = [
 @pytest.mark.parametrize(("check", "params"), DETAILED_CHECKS)
 def test_every_detailed_check_passes_the_solution_skips_a_missing_table_and_reports_an_unread_one(check, params) -> None:
     assert check(table(), params).status == "passed"
-    missing = check(DynamoDBInventory(), params)
-    assert (missing.status, missing.message) == ("skipped", f"table {NAME} does not exist")
-    unread = check(table(error="AccessDeniedException"), params)
-    assert (unread.status, unread.message) == ("error", f"could not read table {NAME}: AccessDeniedException")
-    listed = check(table(detailed=False), params)
-    assert (listed.status, listed.message) == ("error", f"table {NAME} was not collected in detail")
+    assert_missing_unread_and_undetailed(
+        check, params, kind="table", name=NAME, empty=DynamoDBInventory(), inventory=table, error="AccessDeniedException"
+    )
 
 
 # --- dynamodb.key-schema -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from named_objects import assert_missing_unread_and_undetailed
 
 from labctl.validators.checks import messaging as msg
 from labctl.validators.inventory.messaging import Queue, SnsInventory, SqsInventory, Subscription, Topic
@@ -66,22 +67,21 @@ QUEUE_CHECKS = [
 
 @pytest.mark.parametrize(("check", "params"), QUEUE_CHECKS)
 def test_every_detailed_queue_check_skips_a_missing_queue_and_reports_an_unread_one(check, params) -> None:
-    missing = check(SqsInventory(), params)
-    assert (missing.status, missing.message) == ("skipped", f"queue {ORDERS} does not exist")
-    unread = check(sqs(error="AccessDenied"), params)
-    assert (unread.status, unread.message) == ("error", f"could not read queue {ORDERS}: AccessDenied")
-    listed = check(sqs(detailed=False), params)
-    assert (listed.status, listed.message) == ("error", f"queue {ORDERS} was not collected in detail")
+    assert_missing_unread_and_undetailed(
+        check, params, kind="queue", name=ORDERS, empty=SqsInventory(), inventory=sqs, error="AccessDenied"
+    )
 
 
 def test_the_subscription_check_skips_a_missing_topic_and_reports_an_unread_one() -> None:
-    params = msg.SubscriptionParams(topic=EVENTS, queue=BILLING)
-    missing = msg.sqs_subscription(SnsInventory(), params)
-    assert (missing.status, missing.message) == ("skipped", f"topic {EVENTS} does not exist")
-    unread = msg.sqs_subscription(SnsInventory({EVENTS: Topic(name=EVENTS, error="AuthorizationError")}), params)
-    assert (unread.status, unread.message) == ("error", f"could not read topic {EVENTS}: AuthorizationError")
-    listed = msg.sqs_subscription(SnsInventory({EVENTS: Topic(name=EVENTS, detailed=False)}), params)
-    assert (listed.status, listed.message) == ("error", f"topic {EVENTS} was not collected in detail")
+    assert_missing_unread_and_undetailed(
+        msg.sqs_subscription,
+        msg.SubscriptionParams(topic=EVENTS, queue=BILLING),
+        kind="topic",
+        name=EVENTS,
+        empty=SnsInventory(),
+        inventory=lambda **fields: SnsInventory({EVENTS: Topic(name=EVENTS, **fields)}),
+        error="AuthorizationError",
+    )
 
 
 # --- sqs.redrive ---------------------------------------------------------------------------------

@@ -23,7 +23,12 @@ from labctl.validators.checks import (
     s3,
     s3_hardening,
 )
+from labctl.validators.checks.kubernetes import autoscaling as k8s_autoscaling
+from labctl.validators.checks.kubernetes import config as k8s_config
+from labctl.validators.checks.kubernetes import ingress as k8s_ingress
+from labctl.validators.checks.kubernetes import jobs as k8s_jobs
 from labctl.validators.checks.kubernetes import network as k8s_network
+from labctl.validators.checks.kubernetes import rbac as k8s_rbac
 from labctl.validators.checks.kubernetes import workloads as k8s_workloads
 from labctl.validators.registry import CHECKS
 
@@ -131,6 +136,34 @@ EXPECTED = {
     "dynamodb.pitr": dynamodb.pitr,
     "dynamodb.seed-items": dynamodb.seed_items,
     "dynamodb.capacity-at-most": dynamodb.capacity_at_most,
+    "k8s.service-account": k8s_rbac.service_account,
+    "k8s.role-read-only": k8s_rbac.role_read_only,
+    "k8s.role-grants": k8s_rbac.role_grants,
+    "k8s.role-excludes": k8s_rbac.role_excludes,
+    "k8s.role-binding": k8s_rbac.role_binding,
+    "k8s.rbac-read-only": k8s_rbac.rbac_read_only,
+    "k8s.configmap-keys": k8s_config.configmap_keys,
+    "k8s.secret-keys": k8s_config.secret_keys,
+    "k8s.configmap-volume": k8s_config.configmap_volume,
+    "k8s.secret-env": k8s_config.secret_env,
+    "k8s.no-plaintext-secrets": k8s_config.no_plaintext_secrets,
+    "k8s.job-succeeded": k8s_jobs.job_succeeded,
+    "k8s.job-limits": k8s_jobs.job_limits,
+    "k8s.jobs-resources": k8s_jobs.jobs_resources,
+    "k8s.cronjob-schedule": k8s_jobs.cronjob_schedule,
+    "k8s.cronjob-policy": k8s_jobs.cronjob_policy,
+    "k8s.cronjob-min-interval": k8s_jobs.cronjob_min_interval,
+    "k8s.hpa-target": k8s_autoscaling.hpa_target,
+    "k8s.hpa-bounds": k8s_autoscaling.hpa_bounds,
+    "k8s.hpa-cpu": k8s_autoscaling.hpa_cpu,
+    "k8s.hpa-active": k8s_autoscaling.hpa_active,
+    "k8s.hpa-max-replicas": k8s_autoscaling.hpa_max_replicas,
+    "k8s.ingress-class": k8s_ingress.ingress_class,
+    "k8s.ingress-route": k8s_ingress.ingress_route,
+    "k8s.ingress-tls": k8s_ingress.ingress_tls,
+    "k8s.ingress-admitted": k8s_ingress.ingress_admitted,
+    "k8s.ingress-own-hosts": k8s_ingress.ingress_own_hosts,
+    "k8s.no-external-services": k8s_ingress.no_external_services,
 }
 
 

@@ -33,8 +33,9 @@ from labctl.validators.checks.kubernetes import rbac as kube_rbac
 from labctl.validators.collectors import COLLECTORS, CollectRequest
 from labctl.validators.collectors import kubernetes as kubernetes_collector
 from labctl.validators.collectors.kubernetes import collect_kubernetes
-from labctl.validators.inventory.kubernetes import KubernetesInventory, secret_summary
+from labctl.validators.inventory.kubernetes import KubernetesInventory
 from labctl.validators.runner import grade_cohort
+from tests.validators.k8s_objects import inventory
 
 LAB = "k8s-web-deployment"
 COHORT = "c1"
@@ -47,30 +48,6 @@ def fixture(name: str, namespace: str = "c1-ada") -> dict[str, Any]:
     obj = json.loads((FIXTURES / f"{name}.json").read_text())
     obj["metadata"]["namespace"] = namespace
     return obj
-
-
-def inventory(*objects: dict[str, Any], namespace: str = "c1-ada") -> KubernetesInventory:
-    kinds = {
-        "Deployment": "deployments",
-        "Service": "services",
-        "NetworkPolicy": "network_policies",
-        "Pod": "pods",
-        "Ingress": "ingresses",
-        "ConfigMap": "config_maps",
-        "Secret": "secrets",
-        "HorizontalPodAutoscaler": "horizontal_pod_autoscalers",
-        "Job": "jobs",
-        "CronJob": "cron_jobs",
-        "ServiceAccount": "service_accounts",
-        "Role": "roles",
-        "RoleBinding": "role_bindings",
-        "ClusterRoleBinding": "cluster_role_bindings",
-    }
-    grouped: dict[str, dict[str, Any]] = {kind: {} for kind in kinds.values()}
-    for obj in objects:
-        summary = secret_summary(obj) if obj["kind"] == "Secret" else obj
-        grouped[kinds[obj["kind"]]][obj["metadata"]["name"]] = summary
-    return KubernetesInventory(namespace=namespace, **grouped)
 
 
 def complete() -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ a controller owns), the messages naming keys and lines, never a value."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -313,5 +314,17 @@ def test_literal_credentials_in_every_container_the_student_wrote():
         "cronjob report container report sets DB_PASSWORD as a literal value; "
         "job seed container seed sets DB_PASSWORD as a literal value; "
         "pod debug container debug sets API_TOKEN as a literal value",
+    )
+    assert PASSWORD not in result.message and TOKEN not in result.message
+
+
+def test_a_quoted_name_in_a_json_or_yaml_file_sets_a_credential_too():
+    """A pasted config.json or a YAML file with quoted keys is as plain as a properties file."""
+    document = json.dumps({"server": {"port": 8080}, "db": {"user": "api", "password": PASSWORD, "password_file": "/run/db"}}, indent=2)
+    settings = config_map("api-config", {"config.json": document, "app.yaml": f"log: info\n'api-key': {TOKEN}\n"})
+    result = plaintext(settings)
+    assert (result.status, result.message) == (
+        "failed",
+        "configmap api-config key app.yaml line 2 sets api-key; configmap api-config key config.json line 7 sets password",
     )
     assert PASSWORD not in result.message and TOKEN not in result.message

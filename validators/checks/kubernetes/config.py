@@ -160,7 +160,8 @@ def secret_env(inv: KubernetesInventory, p: SecretEnvParams) -> Result:
 CREDENTIAL_NAME = re.compile(r"(password|passwd|pwd|secret|token|api[_.-]?key|private[_.-]?key|credential)", re.I)
 # Names that point at a credential instead of holding one (`db.password.file=/run/secrets/db`).
 REFERENCE_NAME = re.compile(r"[_.-](file|path|ref|name)$", re.I)
-ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([\w.-]+)\s*[=:]\s*\S")
+# `name=value`, `name: value`, and a quoted name as JSON and YAML files write it (`"password": "..."`).
+ASSIGNMENT = re.compile(r"""^\s*(?:export\s+)?(["']?)([\w.-]+)\1\s*[=:]\s*\S""")
 
 
 def credential_name(name: str) -> bool:
@@ -183,8 +184,8 @@ def no_plaintext_secrets(inv: KubernetesInventory, p: NamespaceParams) -> Result
                 continue
             for number, line in enumerate(str(value).splitlines(), 1):
                 found = ASSIGNMENT.match(line)
-                if found and credential_name(found.group(1)):
-                    problems.append(f"configmap {name} key {key} line {number} sets {found.group(1)}")
+                if found and credential_name(found.group(2)):
+                    problems.append(f"configmap {name} key {key} line {number} sets {found.group(2)}")
     for owner, spec in pod_specs(inv):
         for container in containers(spec, init=True):
             for e in container.get("env") or []:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from labctl.validators.checks.kubernetes import rbac
 from tests.validators.k8s_objects import NAMESPACE, from_api, metadata
@@ -101,6 +102,14 @@ def test_write_verbs_and_wildcards_are_named_by_rule_number():
     assert result.hint == "verbs: [get, list, watch] only"
 
 
+def test_a_lab_names_at_least_one_resource_and_one_verb():
+    """An empty list would make role-grants and role-excludes pass whatever the Role says."""
+    with pytest.raises(ValidationError):
+        rbac.RoleResourcesParams(role="viewer", resources=[])
+    with pytest.raises(ValidationError):
+        rbac.RoleGrantsParams(role="viewer", resources=["pods"], verbs=[])
+
+
 def test_a_role_that_covers_every_resource_with_the_default_read_verbs():
     assert COVERS.verbs == READ
     assert rbac.role_grants(from_api(VIEWER), COVERS).status == "passed"
@@ -179,8 +188,13 @@ def test_the_binding_counts_among_several_subjects_and_bindings():
     ("subject", "shown"),
     [
         (account("viewer", "c1-bob"), "ServiceAccount viewer of namespace c1-bob"),
+        (account("viewer", "c1-aaron"), "ServiceAccount viewer of namespace c1-aaron"),
         ({"kind": "User", "apiGroup": RBAC_API, "name": "viewer"}, "User viewer"),
+        # The API server ignores a User's or a Group's namespace rather than refusing it.
+        ({"kind": "User", "apiGroup": RBAC_API, "name": "viewer", "namespace": NAMESPACE}, "User viewer of namespace c1-ada"),
+        ({"kind": "Group", "apiGroup": RBAC_API, "name": "viewer", "namespace": NAMESPACE}, "Group viewer of namespace c1-ada"),
         (account("dashboard"), "ServiceAccount dashboard of namespace c1-ada"),
+        (account("viewer-sa"), "ServiceAccount viewer-sa of namespace c1-ada"),
     ],
 )
 def test_a_binding_to_another_subject_names_what_it_binds(subject, shown):
@@ -207,8 +221,9 @@ def test_a_binding_without_subjects_and_the_first_binding_by_name():
     [
         binding("viewer", "ClusterRole", "viewer", account("viewer")),
         binding("viewer", "Role", "view", account("viewer")),
+        binding("viewer", "Role", "writer", account("viewer")),
     ],
-    ids=["a ClusterRole of the same name", "another Role"],
+    ids=["a ClusterRole of the same name", "another Role", "another Role sorting after it"],
 )
 def test_only_a_binding_of_the_role_itself_counts(other):
     result = rbac.role_binding(from_api(other), BINDING)

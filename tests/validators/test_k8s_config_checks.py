@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from labctl.validators.checks.kubernetes import config
 from labctl.validators.checks.kubernetes.objects import NamespaceParams
@@ -68,6 +69,21 @@ SECRET = config.SecretParams(secret="api-credentials", keys=["DB_PASSWORD", "API
 VOLUME = config.ConfigMapVolumeParams(deployment="api", configmap="api-config", mount_path="/etc/api")
 ENV = config.SecretEnvParams(deployment="api", secret="api-credentials", keys=["DB_PASSWORD", "API_TOKEN"])
 CREDENTIALS = secret("api-credentials", ["API_TOKEN", "DB_PASSWORD"])
+
+
+@pytest.mark.parametrize(
+    ("params", "fields"),
+    [
+        (config.ConfigMapParams, {"configmap": "api-config"}),
+        (config.SecretParams, {"secret": "api-credentials"}),
+        (config.SecretEnvParams, {"deployment": "api", "secret": "api-credentials"}),
+    ],
+)
+def test_a_lab_names_one_key_or_more(params, fields):
+    """An empty list would make the check pass whatever the namespace holds."""
+    assert params(**fields, keys=["LOG_LEVEL"]).keys == ["LOG_LEVEL"]
+    with pytest.raises(ValidationError):
+        params(**fields, keys=[])
 
 
 def test_configmap_keys_come_from_data_and_binary_data():
@@ -135,7 +151,10 @@ def test_a_projected_configmap_volume_counts_in_any_container():
 
 def test_a_volume_from_another_configmap_is_no_volume():
     other = {"name": "config", "configMap": {"name": "web-config"}}
-    app = api(container("api", volumeMounts=[MOUNT]), volumes=[other])
+    projected = {"name": "all", "projected": {"sources": [{"downwardAPI": {"items": []}}, {"configMap": {"name": "web-config"}}]}}
+    app = api(
+        container("api", volumeMounts=[MOUNT, {"name": "all", "mountPath": "/etc/api"}]), volumes=[other, projected]
+    )
     result = config.configmap_volume(from_api(app), VOLUME)
     assert (result.status, result.message) == ("failed", "deployment api has no volume from configmap api-config")
     assert result.hint.endswith("and a volumeMount at /etc/api")
@@ -223,11 +242,21 @@ def test_a_secret_key_ref_to_another_secret_or_key_does_not_read_the_key():
     assert result.message == "no container reads DB_PASSWORD from secret api-credentials"
 
 
+def test_a_key_counts_whatever_variable_it_is_read_into_and_only_that_key():
+    renamed = api(container("api", env=[{**secret_ref("DB_PASSWORD"), "name": "PGPASSWORD"}, secret_ref("API_TOKEN")]))
+    assert config.secret_env(from_api(renamed, CREDENTIALS), ENV).status == "passed"
+    token_twice = api(container("api", env=[{**secret_ref("API_TOKEN"), "name": "DB_PASSWORD"}, secret_ref("API_TOKEN")]))
+    result = config.secret_env(from_api(token_twice, CREDENTIALS), ENV)
+    assert result.message == "no container reads DB_PASSWORD from secret api-credentials"
+
+
 def test_a_literal_or_configmap_value_of_another_name_is_not_the_keys_source():
     app = api(
         container(
             "api",
             env=[
+                {"name": "APP_NAME", "value": "api"},
+                {"name": "API_URL", "valueFrom": {"configMapKeyRef": {"name": "api-config", "key": "API_URL"}}},
                 {"name": "DB_USER", "value": "api"},
                 {"name": "LOG_LEVEL", "valueFrom": {"configMapKeyRef": {"name": "api-config", "key": "LOG_LEVEL"}}},
                 {"name": "DB_PASSWORD"},

@@ -62,7 +62,9 @@ MUTATION_TARGETS := \
 	validators/checks/kubernetes/objects.py@dig,containers,template_labels,pod_template,owned,pod_specs,missing_resources,deployment_or_result=tests/validators/test_k8s_objects.py \
 	cosmic-ray:validators/checks/postgres.py=tests/validators/test_postgres_checks.py,tests/validators/test_check_registration.py \
 	cosmic-ray:validators/checks/messaging.py=tests/validators/test_messaging_checks.py,tests/validators/test_check_registration.py \
-	cosmic-ray:validators/checks/dynamodb.py=tests/validators/test_dynamodb_checks.py,tests/validators/test_check_registration.py
+	cosmic-ray:validators/checks/dynamodb.py=tests/validators/test_dynamodb_checks.py,tests/validators/test_check_registration.py \
+	cosmic-ray:validators/checks/kubernetes/rbac.py=tests/validators/test_k8s_rbac_checks.py,tests/validators/test_check_registration.py \
+	cosmic-ray:validators/checks/kubernetes/config.py=tests/validators/test_k8s_config_checks.py,tests/validators/test_check_registration.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

@@ -7,14 +7,16 @@ code; `make mutation` runs these tests against small deliberate bugs in each uni
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
+import uvicorn
 from click.testing import CliRunner
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,7 +24,8 @@ from labctl.app.portal import sessions as sessions_module
 from labctl.app.portal.service import INSTRUCTOR, Identity, Portal
 from labctl.app.portal.sessions import Sessions, SigninThrottle
 from labctl.app.portal.tokens import digest, new_token, same
-from labctl.app.portal.web import authenticate, bearer_token, check_csrf, identify_throttled, require_instructor, require_student
+from labctl.app.portal.web import (authenticate, bearer_token, check_csrf, client_address, identify_throttled, require_instructor,
+                                   require_student)
 from labctl.cli import cli
 from labctl.cohorts.home import registry_path
 from labctl.cohorts.registry import Registry
@@ -368,6 +371,42 @@ def test_an_address_is_refused_from_its_limit_th_failure_until_the_oldest_leaves
     assert throttle.retry_after("a") == 1  # whole seconds, never 0 while refused
     clock.now = 1100
     assert throttle.retry_after("a") is None
+
+
+def served_address(peer: tuple[str, int] | None, forwarded_for: str | None = None) -> str:
+    """The address a request from `peer` counts against when the portal runs under uvicorn as
+    `labctl serve` starts it (proxy headers on, trusting `--forwarded-allow-ips`' default)."""
+    seen: list[str] = []
+
+    async def portal(scope, receive, send) -> None:
+        seen.append(client_address(Request(scope)))
+
+    config = uvicorn.Config(portal, access_log=False, log_level="warning")
+    config.load()
+    headers = [(b"x-forwarded-for", forwarded_for.encode())] if forwarded_for else []
+    scope = {"type": "http", "method": "GET", "path": "/signin", "headers": headers, "client": peer, "scheme": "http"}
+    asyncio.run(config.loaded_app(scope, None, None))
+    return seen[0]
+
+
+def test_a_failure_counts_against_the_peer_and_x_forwarded_for_only_from_a_trusted_proxy(monkeypatch) -> None:
+    """A client that sends its own X-Forwarded-For cannot pick a fresh address for each attempt."""
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    assert served_address(("203.0.113.9", 50000), "198.51.100.7") == "203.0.113.9"
+    assert served_address(("203.0.113.9", 50000)) == "203.0.113.9"
+    assert served_address(("127.0.0.1", 50000), "198.51.100.7") == "198.51.100.7"
+    assert served_address(("::1", 50000), "198.51.100.8") == "198.51.100.8"
+    assert served_address(("127.0.0.1", 50000)) == "127.0.0.1"
+
+
+def test_requests_without_a_peer_address_share_one_count_of_their_own() -> None:
+    """A request with no peer (a Unix socket) counts against one address, not against any client's."""
+    throttle = SigninThrottle(Clock(), limit=1, window_s=100)
+    portal = FakePortal()
+    assert identify_throttled(portal, throttle, served_address(None), "nobody") is None
+    assert refused(identify_throttled, portal, throttle, served_address(None), "ada-token").status_code == 429
+    assert identify_throttled(portal, throttle, served_address(("203.0.113.9", 50000)), "ada-token") == ADA
+    assert served_address(None) not in ("203.0.113.9", "127.0.0.1", "")
 
 
 def test_forgetting_addresses_keeps_those_with_failures_in_the_window(monkeypatch: pytest.MonkeyPatch) -> None:

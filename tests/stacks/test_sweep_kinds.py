@@ -16,7 +16,7 @@ from labctl.labs.errors import LabctlError
 from labctl.stacks import sweep as sweep_module
 from labctl.stacks.sweep import (KINDS, Resource, Sweeper, error_code, pairs, referencing_only, role_key, run_sweep,
                                  sweep)
-from tests.stacks.test_sweep import ASSUME, make_cohort, named, zipped_handler
+from test_sweep import ASSUME, make_cohort, named, zipped_handler
 
 pytestmark = pytest.mark.emulator
 
@@ -259,9 +259,9 @@ def test_a_metric_filter_on_someone_elses_group_is_taken_by_its_name_or_namespac
     logs = client(endpoint, "logs")
     for group in ("shared-app", "c1-bob-app"):
         logs.create_log_group(logGroupName=group)
-    for group, name, namespace in (("shared-app", "c1-ada-errors", "shared"), ("shared-app", "errors", "c1-bob-metrics"),
-                                   ("shared-app", "c1-bob-x", "c1-ada-metrics"), ("shared-app", "c1-adam-errors", "c1-adam"),
-                                   ("c1-bob-app", "c1-ada-x", "c1-ada")):
+    for group, name, namespace in (("c1-bob-app", "c1-ada-x", "c1-ada"), ("shared-app", "c1-ada-errors", "shared"),
+                                   ("shared-app", "errors", "c1-bob-metrics"), ("shared-app", "c1-bob-x", "c1-ada-metrics"),
+                                   ("shared-app", "c1-adam-errors", "c1-adam")):
         logs.put_metric_filter(logGroupName=group, filterName=name, filterPattern="ERROR", metricTransformations=[
             {"metricName": "Errors", "metricNamespace": namespace, "metricValue": "1"}])
     sweeper_ = sweeper(endpoint)
@@ -361,6 +361,18 @@ def test_a_cloudformation_stack_is_taken_by_name_and_deleted_with_what_it_made(e
         sweeper_.delete(resource)
     assert sorted(u.rsplit("/", 1)[-1] for u in client(endpoint, "sqs").list_queues()["QueueUrls"]) == ["c1-adam-stack-q"]
     assert list(sweeper(endpoint).collect_cloudformation()) == []  # a deleted stack is not taken again
+
+
+def test_a_stack_described_as_deleted_is_not_taken(endpoint):
+    """DescribeStacks still describes a stack whose deletion completed (by its id, for 90 days)."""
+    class Described(Sweeper):
+        def pages(self, service, operation, key, **kwargs):
+            if operation == "describe_stacks":
+                return iter([{"StackName": "c1-ada-old", "StackStatus": "DELETE_COMPLETE"},
+                             {"StackName": "c1-ada-new", "StackStatus": "CREATE_COMPLETE"}])
+            return super().pages(service, operation, key, **kwargs)
+
+    assert [r.name for r in sweeper(endpoint, cls=Described).collect_cloudformation()] == ["c1-ada-new"]
 
 
 def test_roles_and_policies_under_the_stacks_own_path_are_never_taken(endpoint):
@@ -568,6 +580,15 @@ def test_a_bucket_without_tags_has_none_and_other_tag_errors_are_raised(endpoint
     assert error_code(raised.value) == "NoSuchBucket"
 
 
+def test_an_empty_bucket_goes_too(endpoint):
+    """S3 leaves `Uploads` and `Versions` out of its answers when there are none."""
+    client(endpoint, "s3").create_bucket(Bucket="c1-ada-empty")
+    sweeper_ = sweeper(endpoint)
+    (bucket,) = sweeper_.collect_s3()
+    sweeper_.delete(bucket)
+    assert client(endpoint, "s3").list_buckets()["Buckets"] == []
+
+
 def test_the_tagging_apis_view_is_what_is_tagged_for_this_cohort_and_nothing_when_it_fails(endpoint):
     make_sqs(endpoint, "stray-q", {"labctl:cohort": "c1"})
     make_sqs(endpoint, "other-q", OTHER_COHORT)
@@ -605,16 +626,18 @@ def test_the_sweeper_names_the_target_it_lists(endpoint):
     assert Sweeper(SESSION, None, cohort, [], region="eu-west-1").where == "eu-west-1"
     assert Sweeper(SESSION, None, cohort, []).where == endpoint
     assert Sweeper(SESSION, None, replace(cohort, target=replace(cohort.target, endpoint=None)), []).where == "us-east-1"
+    assert {c.meta.region_name for c in Sweeper(SESSION, endpoint, cohort, [], region="eu-west-1").clients.values()} == {
+        "eu-west-1"}
 
 
-def test_sweep_sweeps_the_named_students_or_else_all(endpoint, monkeypatch):
-    cohort = make_cohort(endpoint)
+def test_sweep_sweeps_the_named_students_or_else_all_at_the_endpoint_given(endpoint, monkeypatch):
+    cohort = make_cohort("http://127.0.0.1:4566")
     calls = []
     monkeypatch.setattr(sweep_module, "run_sweep", lambda s, dry_run, progress: calls.append(
-        ([x.student for x in s.students], s.where, dry_run, progress)))
+        (s.cohort.name, [x.student for x in s.students], s.where, dry_run, progress)))
     sweep(cohort, SESSION, endpoint, ("bob",), dry_run=True, progress=print)
     sweep(cohort, SESSION, endpoint)
-    assert calls == [(["bob"], endpoint, True, print), (["ada", "bob"], endpoint, False, None)]
+    assert calls == [("c1", ["bob"], endpoint, True, print), ("c1", ["ada", "bob"], endpoint, False, None)]
 
 
 # --- the run: order, what is refused, what is left ---------------------------------------------------

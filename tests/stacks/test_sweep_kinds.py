@@ -281,7 +281,7 @@ def api_arn(api_id: str) -> str:
 def test_a_permission_on_someone_elses_function_is_taken_by_its_id_or_the_api_it_lets_in(endpoint):
     role = client(endpoint, "iam").create_role(RoleName="shared", AssumeRolePolicyDocument=ASSUME)["Role"]["Arn"]
     lam = client(endpoint, "lambda")
-    for fn in ("shared-fn", "c1-bob-fn", "bare-fn"):
+    for fn in ("c1-bob-fn", "bare-fn", "shared-fn"):  # listed before the shared one: own, then no policy at all
         lam.create_function(FunctionName=fn, Runtime="python3.11", Role=role, Handler="index.handler",
                             Code={"ZipFile": zipped_handler()})
     mine = client(endpoint, "apigateway").create_rest_api(name="c1-ada-api")["id"]
@@ -391,6 +391,8 @@ def test_role_key_is_the_path_and_name_after_role_slash():
     assert role_key({"Arn": "arn:aws:iam::123456789012:role/c1-ada-x/backdoor"}) == "c1-ada-x/backdoor"
     assert role_key({"Arn": "arn:aws:iam::123456789012:role/c1-ada-fn"}) == "c1-ada-fn"
     assert role_key({"Arn": "arn:aws:iam::123456789012:role/a/role/b"}) == "a/role/b"
+    # A path may hold `:` (IAM allows `!` to `~`), so `:role/` may come again after the first.
+    assert role_key({"Arn": "arn:aws:iam::123456789012:role/c1-ada-x:role/y/backdoor"}) == "c1-ada-x:role/y/backdoor"
 
 
 def test_only_active_task_definition_families_and_clusters_are_taken(endpoint):

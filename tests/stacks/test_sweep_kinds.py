@@ -490,6 +490,8 @@ def test_a_students_network_is_taken_by_tag_name_or_vpc_and_goes_inside_out(endp
     assert sweeper_.default_vpcs == {default["VpcId"]}
     assert sweeper_.tags(next(r for r in doomed if r.ref == bob["vpc"])) == {
         "Name": "orders-vpc", "labctl:cohort": "c1", "labctl:student": "bob"}
+    tags = {r.ref: sweeper_.tags(r) for r in doomed}  # read from the listing, as another cohort's tag would be
+    assert (tags[ada["subnet"]], tags[ada["web"]], tags[bob["subnet"]]) == ({"Name": "c1-ada-a"}, {}, {})
     for kind in EC2_KINDS:
         batch = [r for r in doomed if r.service == kind]
         sweeper_.before(kind, batch)

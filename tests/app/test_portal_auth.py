@@ -385,7 +385,11 @@ def served_address(peer: tuple[str, int] | None, forwarded_for: str | None = Non
     config.load()
     headers = [(b"x-forwarded-for", forwarded_for.encode())] if forwarded_for else []
     scope = {"type": "http", "method": "GET", "path": "/signin", "headers": headers, "client": peer, "scheme": "http"}
-    asyncio.run(config.loaded_app(scope, None, None))
+    loop = asyncio.new_event_loop()  # not asyncio.run: that leaves the thread without a current loop
+    try:
+        loop.run_until_complete(config.loaded_app(scope, None, None))
+    finally:
+        loop.close()
     return seen[0]
 
 

@@ -29,12 +29,14 @@ test: $(STAMP)
 MUTATION_TARGETS := \
 	labs/loader.py=tests/labs/test_loader.py \
 	stacks/sweep.py@owner,SweepReport.proof,outside_prefixes=tests/stacks/test_sweep.py \
+	stacks/sweep.py@sweep,run_sweep,Sweeper.collect,Sweeper.tagged_for_this_cohort,Sweeper.collect_cloudformation,Sweeper.collect_apigatewayv2,Sweeper.api_owner,Sweeper.collect_sns,Sweeper.collect_dynamodb,Sweeper.log_group_owner,Sweeper.collect_logs_metric_filter,Sweeper.collect_logs=tests/stacks/test_sweep_kinds.py \
+	stacks/sweep.py@role_key,error_code,pairs,Sweeper.owner_of,Sweeper.mine,Sweeper.claim,Sweeper.claimed,Sweeper.owned_api,Sweeper.find_vpc_owners,Sweeper.collect_lambda_permission,Sweeper.collect_s3,Sweeper.collect_iam,Sweeper.collect_iam_policy,Sweeper.tags,Sweeper.delete,Sweeper.before=tests/stacks/test_sweep_kinds.py \
 	cosmic-ray:validators/checks/s3.py=tests/validators/test_s3_checks.py,tests/validators/test_check_registration.py \
 	cohorts/cohort.py@check_cohort_name,student_slug,prefix_for,parse_roster,check_prefix_free=tests/cohorts/test_cohort.py \
 	components/aws_policies.py@role_statements,role_denials,resource_policy_denial,labctl_tag_denials,boundary_apigateway_statements,check_role_services,boundary_create_actions,own_roles,boundary_arn=tests/components/test_aws_policies.py,tests/policies/test_iam_documents.py \
 	policies/rules/escalation.py=tests/policies/test_escalation.py,tests/policies/test_iam_documents.py,tests/policies/test_policy_rules.py \
 	policies/rules/iam.py@tagging_verb,read_only_verb,wildcard_resource,scoped_to_owner,tagging_scoped_to_owner,own_role_arn,own_boundary_arn,role_action_problem,statement_problems,covers,denies,boundary_by_convention,boundary_policies,trust_problems,allowed_services=tests/policies/test_iam_rule_units.py,tests/policies/test_policy_rules.py,tests/policies/test_iam_documents.py,tests/policies/test_escalation.py \
-	app/portal/web.py@bearer_token,identify_throttled,authenticate,require_student,require_instructor,check_csrf=tests/app/test_portal_auth.py \
+	app/portal/web.py@bearer_token,identify_throttled,authenticate,require_student,require_instructor,check_csrf,client_address=tests/app/test_portal_auth.py \
 	app/portal/sessions.py@Sessions.create,Sessions.ended,Sessions.get,Sessions.drop,SigninThrottle.recent,SigninThrottle.retry_after,SigninThrottle.failed=tests/app/test_portal_auth.py \
 	app/portal/tokens.py@new_token,digest,same,issue_student_tokens=tests/app/test_portal_auth.py \
 	app/portal/service.py@Portal.identify,Portal.me,Portal.own_cohort_student,Portal.environment,Portal.readme,Portal.history=tests/app/test_portal_auth.py \

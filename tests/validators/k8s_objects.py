@@ -39,8 +39,13 @@ def inventory(*objects: dict[str, Any], namespace: str = NAMESPACE) -> Kubernete
     return KubernetesInventory(namespace=namespace, **grouped)
 
 
-def from_api(*objects: dict[str, Any]) -> KubernetesInventory:
-    return inventory(*json.loads(json.dumps(objects)), namespace=NAMESPACE)
+def wire(obj: Any) -> Any:
+    """`obj` sent through JSON, as the API server's answer is decoded."""
+    return json.loads(json.dumps(obj))
+
+
+def from_api(*objects: dict[str, Any], namespace: str = NAMESPACE) -> KubernetesInventory:
+    return inventory(*wire(objects), namespace=namespace)
 
 
 def metadata(name: str, **extra: Any) -> dict[str, Any]:
@@ -81,6 +86,21 @@ def deployment(name: str, spec: dict[str, Any]) -> dict[str, Any]:
             "template": {"metadata": {"labels": labels}, "spec": spec},
         },
         "status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2},
+    }
+
+
+def labelled_deployment(name: str, labels: dict[str, str], *containers: dict[str, Any], replicas: int = 1) -> dict[str, Any]:
+    """An apps/v1 Deployment whose pods carry `labels`, with every wanted replica available."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(name, labels=labels, generation=1),
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec(*containers)},
+        },
+        "status": {"observedGeneration": 1, "replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas},
     }
 
 

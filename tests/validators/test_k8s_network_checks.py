@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from kube_namespace import NAMESPACE, deployment, namespace_inventory
+from tests.validators.k8s_objects import NAMESPACE, from_api, labelled_deployment
 from labctl.validators.checks.kubernetes import network
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -34,7 +34,7 @@ def tier(name: str, **ports: int) -> dict[str, Any]:
         "image": "nginxinc/nginx-unprivileged:1.27.3",
         "ports": [{"name": port_name, "containerPort": port, "protocol": "TCP"} for port_name, port in ports.items()],
     }
-    return deployment(name, {"app": "shop", "tier": name}, container)
+    return labelled_deployment(name, {"app": "shop", "tier": name}, container)
 
 
 def pods(**labels: str) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def outcome(result) -> tuple[str, str]:
 
 
 def test_the_reference_solution_passes_every_network_check():
-    inv = namespace_inventory(*reference())
+    inv = from_api(*reference())
     assert network.netpol_ingress_from(inv, API_INGRESS).status == "passed"
     assert network.netpol_default_deny(inv, INGRESS_DENIED).status == "passed"
     assert network.netpol_tier(inv, API_FROM_FRONTEND).status == "passed"
@@ -123,7 +123,7 @@ def test_the_reference_solution_passes_every_network_check():
     ],
 )
 def test_a_policy_restricts_the_pods_its_selector_matches(selector, selects_api):
-    inv = namespace_inventory(*shop(policy("api-from-frontend", selector, rule(pods(tier="frontend")))))
+    inv = from_api(*shop(policy("api-from-frontend", selector, rule(pods(tier="frontend")))))
     result = network.netpol_ingress_from(inv, API_INGRESS)
     if selects_api:
         assert result.status == "passed"
@@ -136,13 +136,13 @@ def test_a_policy_without_pod_selector_or_policy_types_restricts_ingress_to_ever
     frontend_only, deny = policy("frontend-only", {}, rule(pods(tier="frontend"))), policy("default-deny", {})
     for bare in (frontend_only, deny):
         del bare["spec"]["podSelector"], bare["spec"]["policyTypes"]
-    assert network.netpol_ingress_from(namespace_inventory(*shop(frontend_only)), API_INGRESS).status == "passed"
-    assert network.netpol_default_deny(namespace_inventory(*shop(deny)), INGRESS_DENIED).status == "passed"
+    assert network.netpol_ingress_from(from_api(*shop(frontend_only)), API_INGRESS).status == "passed"
+    assert network.netpol_default_deny(from_api(*shop(deny)), INGRESS_DENIED).status == "passed"
 
 
 def test_an_egress_only_policy_does_not_restrict_ingress():
     egress = policy("api-egress", {"matchLabels": {"tier": "api"}}, rule(pods(tier="frontend")), types=("Egress",))
-    result = network.netpol_ingress_from(namespace_inventory(*shop(egress)), API_INGRESS)
+    result = network.netpol_ingress_from(from_api(*shop(egress)), API_INGRESS)
     assert outcome(result) == ("failed", "no NetworkPolicy with ingress rules selects the pods of deployment api")
 
 
@@ -175,7 +175,7 @@ def test_an_egress_only_policy_does_not_restrict_ingress():
     ],
 )
 def test_a_peer_must_be_this_namespaces_pods_carrying_the_wanted_labels(peer, problem):
-    inv = namespace_inventory(*shop(on_tier("api", rule(peer))))
+    inv = from_api(*shop(on_tier("api", rule(peer))))
     result = network.netpol_ingress_from(inv, API_INGRESS)
     assert outcome(result) == (("passed", "") if problem is None else ("failed", f"api-policy rule 1 {problem}"))
 
@@ -195,7 +195,7 @@ def test_a_peer_must_be_this_namespaces_pods_carrying_the_wanted_labels(peer, pr
 )
 def test_a_namespace_selector_is_only_safe_when_pinned_to_the_namespace_name(namespace_selector, pinned):
     peer = {"namespaceSelector": namespace_selector, **pods(tier="frontend")}
-    inv = namespace_inventory(*shop(DEFAULT_DENY, on_tier("api", rule(peer, ports=[tcp(8080)])), DB_POLICY))
+    inv = from_api(*shop(DEFAULT_DENY, on_tier("api", rule(peer, ports=[tcp(8080)])), DB_POLICY))
     result = network.netpol_tier(inv, API_FROM_FRONTEND)
     expected = "api-policy rule 1 allows pods of other namespaces (namespaceSelector)"
     assert outcome(result) == (("passed", "") if pinned else ("failed", expected))
@@ -204,14 +204,14 @@ def test_a_namespace_selector_is_only_safe_when_pinned_to_the_namespace_name(nam
 # --- k8s.netpol-ingress-from ----------------------------------------------------------------------
 
 def test_ingress_from_is_skipped_without_the_deployment_and_fails_without_a_policy():
-    missing = network.netpol_ingress_from(namespace_inventory(), API_INGRESS)
+    missing = network.netpol_ingress_from(from_api(), API_INGRESS)
     assert outcome(missing) == ("skipped", f"deployment api does not exist in namespace {NAMESPACE}")
-    unprotected = network.netpol_ingress_from(namespace_inventory(*shop()), API_INGRESS)
+    unprotected = network.netpol_ingress_from(from_api(*shop()), API_INGRESS)
     assert unprotected.status == "failed" and unprotected.hint
 
 
 def test_ingress_from_fails_when_the_policies_let_nothing_in():
-    result = network.netpol_ingress_from(namespace_inventory(*shop(DEFAULT_DENY)), API_INGRESS)
+    result = network.netpol_ingress_from(from_api(*shop(DEFAULT_DENY)), API_INGRESS)
     assert outcome(result) == ("failed", "the policies deny all ingress; pods labelled tier=frontend must be allowed in")
 
 
@@ -219,7 +219,7 @@ def test_ingress_from_names_every_open_rule_of_every_selecting_policy_in_name_or
     """Ingress rules add up: one rule open to everywhere undoes the good ones beside it."""
     web = on_tier("api", rule(pods(tier="frontend")), rule(), rule({"ipBlock": {"cidr": "10.0.0.0/8"}}, pods(tier="frontend")))
     monitoring = policy("allow-monitoring", {}, rule({"ipBlock": {"cidr": "192.168.0.0/16"}}))
-    result = network.netpol_ingress_from(namespace_inventory(*shop(web, monitoring)), API_INGRESS)
+    result = network.netpol_ingress_from(from_api(*shop(web, monitoring)), API_INGRESS)
     assert outcome(result) == (
         "failed",
         "allow-monitoring rule 1 allows the IP block 192.168.0.0/16; api-policy rule 2 allows ingress from everywhere; "
@@ -245,14 +245,14 @@ def test_ingress_from_names_every_open_rule_of_every_selecting_policy_in_name_or
     ],
 )
 def test_a_default_deny_selects_every_pod_with_the_wanted_types_and_no_rules(policies, wanted, denied):
-    result = network.netpol_default_deny(namespace_inventory(*shop(*policies)), wanted)
+    result = network.netpol_default_deny(from_api(*shop(*policies)), wanted)
     assert result.status == ("passed" if denied else "failed")
 
 
 def test_a_default_deny_with_egress_rules_denies_no_egress():
     deny = policy("default-deny", {}, types=("Ingress", "Egress"))
     deny["spec"]["egress"] = [{"to": [{"namespaceSelector": {}}], "ports": [{"protocol": "UDP", "port": 53}]}]
-    result = network.netpol_default_deny(namespace_inventory(*shop(deny)), EVERYTHING_DENIED)
+    result = network.netpol_default_deny(from_api(*shop(deny)), EVERYTHING_DENIED)
     assert outcome(result) == (
         "failed",
         "no NetworkPolicy selects every pod (podSelector: {}) with policyTypes [Ingress, Egress] and no rules for them",
@@ -263,14 +263,14 @@ def test_a_default_deny_with_egress_rules_denies_no_egress():
 
 def test_a_tier_no_deployment_carries_is_skipped():
     params = network.TierParams(to_labels={"tier": "cache"}, from_labels={"tier": "api"})
-    assert outcome(network.netpol_tier(namespace_inventory(*reference()), params)) == (
+    assert outcome(network.netpol_tier(from_api(*reference()), params)) == (
         "skipped", "no deployment's pods are labelled tier=cache"
     )
 
 
 def test_every_deployment_of_the_tier_needs_a_restricting_policy():
-    canary = deployment("api-canary", {"tier": "api", "track": "canary"})
-    result = network.netpol_tier(namespace_inventory(*shop(canary)), API_FROM_FRONTEND)
+    canary = labelled_deployment("api-canary", {"tier": "api", "track": "canary"})
+    result = network.netpol_tier(from_api(*shop(canary)), API_FROM_FRONTEND)
     assert outcome(result) == (
         "failed",
         "no NetworkPolicy restricts ingress to the pods of deployment api; "
@@ -295,7 +295,7 @@ def test_every_deployment_of_the_tier_needs_a_restricting_policy():
     ],
 )
 def test_the_wanted_port_must_be_one_a_rule_lists_or_within_its_range(ports, allowed):
-    inv = namespace_inventory(*shop(on_tier("api", rule(pods(tier="frontend"), ports=ports))))
+    inv = from_api(*shop(on_tier("api", rule(pods(tier="frontend"), ports=ports))))
     result = network.netpol_tier(inv, API_FROM_FRONTEND)
     expected = "no rule lets tier=frontend pods reach the pods of deployment api on port 8080"
     assert outcome(result) == (("passed", "") if allowed else ("failed", expected))
@@ -303,9 +303,9 @@ def test_the_wanted_port_must_be_one_a_rule_lists_or_within_its_range(ports, all
 
 def test_without_a_wanted_port_any_rule_that_admits_the_source_will_do():
     any_port = network.TierParams(to_labels={"tier": "api"}, from_labels={"tier": "frontend"})
-    inv = namespace_inventory(*shop(on_tier("api", rule(pods(tier="frontend"), ports=[tcp(80)]))))
+    inv = from_api(*shop(on_tier("api", rule(pods(tier="frontend"), ports=[tcp(80)]))))
     assert network.netpol_tier(inv, any_port).status == "passed"
-    denied = network.netpol_tier(namespace_inventory(*shop(DEFAULT_DENY)), any_port)
+    denied = network.netpol_tier(from_api(*shop(DEFAULT_DENY)), any_port)
     assert outcome(denied) == (
         "failed", "no rule lets tier=frontend pods reach the pods of deployment api"
     )
@@ -314,11 +314,11 @@ def test_without_a_wanted_port_any_rule_that_admits_the_source_will_do():
 def test_a_rule_without_from_opens_the_tier_and_a_wider_peer_is_reported_once():
     """A wider peer makes its own problem; "no rule lets ..." is for a tier nothing else was said about."""
     open_rule = on_tier("api", rule(ports=[tcp(8080)]))
-    result = network.netpol_tier(namespace_inventory(*shop(open_rule)), API_FROM_FRONTEND)
+    result = network.netpol_tier(from_api(*shop(open_rule)), API_FROM_FRONTEND)
     assert outcome(result) == ("failed", "api-policy rule 1 allows ingress to tier=api from everywhere")
     wide = on_tier("api", rule({"ipBlock": {"cidr": "10.0.0.0/8"}}), rule({"ipBlock": {"cidr": "10.0.0.0/8"}}))
-    canary = deployment("api-canary", {"tier": "api", "track": "canary"})
-    result = network.netpol_tier(namespace_inventory(*shop(wide, canary)), API_FROM_FRONTEND)
+    canary = labelled_deployment("api-canary", {"tier": "api", "track": "canary"})
+    result = network.netpol_tier(from_api(*shop(wide, canary)), API_FROM_FRONTEND)
     assert outcome(result) == (
         "failed", "api-policy rule 1 allows the IP block 10.0.0.0/8; api-policy rule 2 allows the IP block 10.0.0.0/8"
     )
@@ -328,7 +328,7 @@ def test_a_rule_without_from_opens_the_tier_and_a_wider_peer_is_reported_once():
 
 def test_ports_are_skipped_without_the_tier():
     params = network.TierPortsParams(to_labels={"tier": "cache"}, ports=[6379])
-    assert outcome(network.netpol_ports(namespace_inventory(*reference()), params)) == (
+    assert outcome(network.netpol_ports(from_api(*reference()), params)) == (
         "skipped", "no deployment's pods are labelled tier=cache"
     )
 
@@ -351,18 +351,18 @@ def test_ports_are_skipped_without_the_tier():
     ],
 )
 def test_each_port_a_rule_opens_must_be_a_wanted_one(ports, problem):
-    inv = namespace_inventory(*shop(on_tier("db", rule(pods(tier="api"), ports=ports))))
+    inv = from_api(*shop(on_tier("db", rule(pods(tier="api"), ports=ports))))
     result = network.netpol_ports(inv, DB_PORTS)
     assert outcome(result) == (("passed", "") if problem is None else ("failed", f"ingress to tier=db pods: db-policy rule 1 {problem}"))
 
 
 def test_a_range_within_the_wanted_ports_passes_and_each_problem_is_named_once():
     both = network.TierPortsParams(to_labels={"tier": "db"}, ports=[5432, 5433])
-    inv = namespace_inventory(*shop(on_tier("db", rule(pods(tier="api"), ports=[tcp(5432, 5433)]))))
+    inv = from_api(*shop(on_tier("db", rule(pods(tier="api"), ports=[tcp(5432, 5433)]))))
     assert network.netpol_ports(inv, both).status == "passed"
-    replica = deployment("db-replica", {"tier": "db", "role": "replica"})
+    replica = labelled_deployment("db-replica", {"tier": "db", "role": "replica"})
     opened = on_tier("db", rule(pods(tier="api"), ports=[tcp(5432)]), rule(pods(tier="api")))
-    result = network.netpol_ports(namespace_inventory(*shop(opened, replica)), DB_PORTS)
+    result = network.netpol_ports(from_api(*shop(opened, replica)), DB_PORTS)
     assert outcome(result) == ("failed", "ingress to tier=db pods: db-policy rule 2 allows every port")
 
 
@@ -383,7 +383,7 @@ def test_a_range_within_the_wanted_ports_passes_and_each_problem_is_named_once()
     ],
 )
 def test_a_peer_open_to_everything_trips_the_guard(peer, problem):
-    inv = namespace_inventory(*shop(DEFAULT_DENY, on_tier("api", rule(pods(tier="frontend")), rule(peer))))
+    inv = from_api(*shop(DEFAULT_DENY, on_tier("api", rule(pods(tier="frontend")), rule(peer))))
     result = network.netpol_no_allow_all(inv, network.NamespaceParams())
     assert outcome(result) == (("passed", "") if problem is None else ("failed", f"api-policy rule 2 {problem}"))
 
@@ -391,7 +391,7 @@ def test_a_peer_open_to_everything_trips_the_guard(peer, problem):
 def test_the_guard_names_every_open_rule_of_every_policy():
     allow_all = policy("allow-all", {}, rule())
     open_rules = on_tier("db", rule(pods(tier="api")), rule({"ipBlock": {"cidr": "0.0.0.0/0"}}, {"namespaceSelector": {}}))
-    result = network.netpol_no_allow_all(namespace_inventory(*shop(allow_all, open_rules)), network.NamespaceParams())
+    result = network.netpol_no_allow_all(from_api(*shop(allow_all, open_rules)), network.NamespaceParams())
     assert outcome(result) == (
         "failed",
         "allow-all rule 1 has no from: it admits every source; db-policy rule 2 admits the IP block 0.0.0.0/0; "

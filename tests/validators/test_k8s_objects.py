@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kube_namespace import NAMESPACE, deployment, namespace_inventory
+from tests.validators.k8s_objects import NAMESPACE, from_api, labelled_deployment
 from labctl.validators.checks.kubernetes import objects
 from labctl.validators.registry import Result
 
@@ -42,7 +42,7 @@ OWNED_BY = {"ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "n
 
 
 def test_a_deployment_is_found_by_name_or_its_check_is_skipped():
-    inv = namespace_inventory(deployment("web", {"app": "web"}, NGINX))
+    inv = from_api(labelled_deployment("web", {"app": "web"}, NGINX))
     assert objects.deployment_or_result(inv, "web") is inv.deployments["web"]
     missing = objects.deployment_or_result(inv, "api")
     assert isinstance(missing, Result)
@@ -71,7 +71,7 @@ def test_containers_come_init_first_only_when_asked_and_skip_what_is_not_a_conta
 
 
 def test_template_labels_are_a_copy_of_the_pod_templates_labels():
-    web = deployment("web", {"app": "web", "tier": "frontend"}, NGINX)
+    web = labelled_deployment("web", {"app": "web", "tier": "frontend"}, NGINX)
     web["metadata"]["labels"] = {"app.kubernetes.io/name": "web"}
     labels = objects.template_labels(web)
     assert labels == {"app": "web", "tier": "frontend"}
@@ -82,7 +82,7 @@ def test_template_labels_are_a_copy_of_the_pod_templates_labels():
 
 
 def test_the_pod_template_of_a_deployment_a_job_and_a_cronjob():
-    web = deployment("web", {"app": "web"}, NGINX)
+    web = labelled_deployment("web", {"app": "web"}, NGINX)
     assert objects.pod_template(web) == web["spec"]["template"]["spec"]
     assert objects.pod_template(job("migrate", pod_spec(SETUP))) == pod_spec(SETUP)
     assert objects.pod_template(cron_job("report", pod_spec(NGINX, init=(SETUP,)))) == pod_spec(NGINX, init=(SETUP,))
@@ -98,8 +98,8 @@ def test_a_controller_owns_what_carries_owner_references():
 
 def test_pod_specs_are_the_templates_and_the_jobs_and_pods_no_controller_owns_in_order():
     debug, runner = pod_spec({"name": "debug", "image": "busybox:1.36"}), pod_spec({"name": "runner", "image": "alpine:3.20"})
-    web, api = deployment("web", {"app": "web"}, NGINX), deployment("api", {"app": "api"}, SETUP)
-    inv = namespace_inventory(
+    web, api = labelled_deployment("web", {"app": "web"}, NGINX), labelled_deployment("api", {"app": "api"}, SETUP)
+    inv = from_api(
         web,
         api,
         cron_job("report", pod_spec(NGINX)),
@@ -126,7 +126,7 @@ def test_pod_specs_are_the_templates_and_the_jobs_and_pods_no_controller_owns_in
 def test_a_pod_without_a_spec_has_an_empty_one():
     bare = pod("debug", pod_spec(NGINX))
     del bare["spec"]
-    assert list(objects.pod_specs(namespace_inventory(bare))) == [("pod debug", {})]
+    assert list(objects.pod_specs(from_api(bare))) == [("pod debug", {})]
 
 
 def test_missing_resources_names_each_unset_request_and_limit_in_order():

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from kube_namespace import NAMESPACE, deployment, namespace_inventory
+from tests.validators.k8s_objects import NAMESPACE, from_api, labelled_deployment
 from labctl.validators.checks.kubernetes import workloads
 from labctl.validators.checks.kubernetes.objects import DeploymentParams, NamespaceParams
 
@@ -38,7 +38,7 @@ def container(name: str = "nginx", image: str = "nginx:1.27.3", **fields: Any) -
 
 
 def web(*containers: dict[str, Any], replicas: int = 3) -> dict[str, Any]:
-    return deployment("web", {"app": "web"}, *(containers or (container(),)), replicas=replicas)
+    return labelled_deployment("web", {"app": "web"}, *(containers or (container(),)), replicas=replicas)
 
 
 def service(**spec: Any) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def outcome(result) -> tuple[str, str]:
 
 
 def test_the_reference_solution_passes_every_check():
-    inv = namespace_inventory(web(), service())
+    inv = from_api(web(), service())
     assert workloads.deployment_replicas(inv, workloads.ReplicasParams(deployment="web", replicas=3)).status == "passed"
     for check in (workloads.images_pinned, workloads.resources, workloads.probes):
         assert check(inv, WEB).status == "passed"
@@ -62,7 +62,7 @@ def test_the_reference_solution_passes_every_check():
 
 @pytest.mark.parametrize("check", [workloads.images_pinned, workloads.resources, workloads.probes])
 def test_a_deployment_that_does_not_exist_skips_its_container_checks(check):
-    assert outcome(check(namespace_inventory(), WEB)) == ("skipped", f"deployment web does not exist in namespace {NAMESPACE}")
+    assert outcome(check(from_api(), WEB)) == ("skipped", f"deployment web does not exist in namespace {NAMESPACE}")
 
 
 # --- k8s.deployment-replicas ----------------------------------------------------------------------
@@ -72,14 +72,14 @@ def replicas(inv, wanted: int = 3):
 
 
 def test_replicas_fail_for_a_missing_deployment_with_the_command_that_makes_it():
-    result = replicas(namespace_inventory())
+    result = replicas(from_api())
     assert outcome(result) == ("failed", f"deployment web does not exist in namespace {NAMESPACE}")
     assert result.hint == f"kubectl -n {NAMESPACE} create deployment web ..."
 
 
 @pytest.mark.parametrize("count", [2, 5])
 def test_the_deployment_must_want_exactly_the_asked_replicas(count):
-    assert outcome(replicas(namespace_inventory(web(replicas=count)))) == (
+    assert outcome(replicas(from_api(web(replicas=count)))) == (
         "failed", f"deployment web wants {count} replicas, expected 3"
     )
 
@@ -87,22 +87,22 @@ def test_the_deployment_must_want_exactly_the_asked_replicas(count):
 def test_every_wanted_replica_must_be_available_and_a_surge_pod_is_no_fault():
     rolling = web()
     rolling["status"]["availableReplicas"] = 2
-    result = replicas(namespace_inventory(rolling))
+    result = replicas(from_api(rolling))
     assert outcome(result) == ("failed", "deployment web has 2 of 3 replicas available")
     assert result.hint == f"kubectl -n {NAMESPACE} describe deployment web"
     rolling["status"]["availableReplicas"] = 4
-    assert replicas(namespace_inventory(rolling)).status == "passed"
+    assert replicas(from_api(rolling)).status == "passed"
 
 
 def test_no_available_replica_is_left_out_of_the_status_and_replicas_default_to_one():
     """The API server leaves zero counts out of status, and a Deployment without spec.replicas wants one."""
     starting = web(replicas=1)
     del starting["spec"]["replicas"], starting["status"]["availableReplicas"]
-    assert outcome(replicas(namespace_inventory(starting), 1)) == ("failed", "deployment web has 0 of 1 replicas available")
-    assert outcome(replicas(namespace_inventory(starting), 3)) == ("failed", "deployment web wants 1 replicas, expected 3")
+    assert outcome(replicas(from_api(starting), 1)) == ("failed", "deployment web has 0 of 1 replicas available")
+    assert outcome(replicas(from_api(starting), 3)) == ("failed", "deployment web wants 1 replicas, expected 3")
     scaled_down = web(replicas=0)
     del scaled_down["status"]["availableReplicas"]
-    assert replicas(namespace_inventory(scaled_down), 0).status == "passed"
+    assert replicas(from_api(scaled_down), 0).status == "passed"
 
 
 # --- k8s.image-pinned -----------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_no_available_replica_is_left_out_of_the_status_and_replicas_default_to_
     ],
 )
 def test_an_image_is_pinned_by_a_tag_other_than_latest_or_a_digest(image, pinned):
-    result = workloads.images_pinned(namespace_inventory(web(container(image=image))), WEB)
+    result = workloads.images_pinned(from_api(web(container(image=image))), WEB)
     expected = f"nginx uses {image} (use an explicit tag other than latest, or a digest)"
     assert outcome(result) == (("passed", "") if pinned else ("failed", expected))
 
@@ -131,7 +131,7 @@ def test_init_containers_and_containers_without_an_image_are_named_too():
     del sidecar["image"]
     deployment_web = web(container(), sidecar)
     deployment_web["spec"]["template"]["spec"]["initContainers"] = [container("setup", image="busybox:latest")]
-    assert outcome(workloads.images_pinned(namespace_inventory(deployment_web), WEB)) == (
+    assert outcome(workloads.images_pinned(from_api(deployment_web), WEB)) == (
         "failed", "setup uses busybox:latest; sidecar uses (no image) (use an explicit tag other than latest, or a digest)"
     )
 
@@ -144,7 +144,7 @@ def test_each_container_names_the_requests_limits_and_probes_it_lacks():
     bare = container("debug", image="busybox:1.36")
     for field in ("resources", "readinessProbe", "livenessProbe"):
         del bare[field]
-    inv = namespace_inventory(web(container(), sidecar, bare))
+    inv = from_api(web(container(), sidecar, bare))
     resources = workloads.resources(inv, WEB)
     assert outcome(resources) == (
         "failed",
@@ -159,8 +159,8 @@ def test_each_container_names_the_requests_limits_and_probes_it_lacks():
 # --- k8s.service ------------------------------------------------------------------------------------
 
 def test_a_missing_service_fails_with_the_command_that_makes_it():
-    assert workloads.service(namespace_inventory(service()), SERVICE).status == "skipped"
-    result = workloads.service(namespace_inventory(web()), SERVICE)
+    assert workloads.service(from_api(service()), SERVICE).status == "skipped"
+    result = workloads.service(from_api(web()), SERVICE)
     assert outcome(result) == ("failed", "service web does not exist")
     assert result.hint == f"kubectl -n {NAMESPACE} expose deployment web --name web --port 80"
 
@@ -185,15 +185,15 @@ def test_the_service_has_the_type_and_port_and_selects_the_pods(spec, wanted_typ
     svc = service(**spec)
     svc["spec"] = {k: v for k, v in svc["spec"].items() if v is not None}
     params = workloads.ServiceParams(deployment="web", service="web", port=80, type=wanted_type)
-    result = workloads.service(namespace_inventory(web(), svc), params)
+    result = workloads.service(from_api(web(), svc), params)
     assert outcome(result) == (("passed", "") if problem is None else ("failed", f"service web: {problem}"))
 
 
 def test_the_service_selects_a_subset_of_the_pod_labels_and_reports_every_problem():
-    pods = deployment("web", {"app": "web", "tier": "frontend"}, container())
-    assert workloads.service(namespace_inventory(pods, service()), SERVICE).status == "passed"
+    pods = labelled_deployment("web", {"app": "web", "tier": "frontend"}, container())
+    assert workloads.service(from_api(pods, service()), SERVICE).status == "passed"
     wrong = service(type="NodePort", ports=[{"port": 8080, "targetPort": 80, "nodePort": 30080}], selector={"app": "website"})
-    assert workloads.service(namespace_inventory(web(), wrong), SERVICE).message == (
+    assert workloads.service(from_api(web(), wrong), SERVICE).message == (
         "service web: type is NodePort, expected ClusterIP; ports are 8080, expected 80; "
         "its selector app=website does not match the pods of deployment web"
     )
@@ -222,7 +222,7 @@ def test_a_container_is_privileged_escalates_or_runs_as_root_by_its_own_or_its_p
     deployment_web = web(nginx)
     if pod_context is not None:
         deployment_web["spec"]["template"]["spec"]["securityContext"] = pod_context
-    result = workloads.no_privileged(namespace_inventory(deployment_web), NAMESPACE_ONLY)
+    result = workloads.no_privileged(from_api(deployment_web), NAMESPACE_ONLY)
     assert outcome(result) == (("passed", "") if problem is None else ("failed", f"deployment web container nginx {problem}"))
 
 
@@ -243,7 +243,7 @@ def test_every_pod_the_student_wrote_is_guarded_and_pods_of_a_controller_through
     deployment_web["spec"]["template"]["spec"]["initContainers"] = [
         container("setup", image="busybox:1.36", securityContext={"allowPrivilegeEscalation": True})
     ]
-    inv = namespace_inventory(deployment_web, report, pod("debug", privileged), replica_pod)
+    inv = from_api(deployment_web, report, pod("debug", privileged), replica_pod)
     assert outcome(workloads.no_privileged(inv, NAMESPACE_ONLY)) == (
         "failed",
         "deployment web container setup allows privilege escalation; cronjob report container report runs as user 0; "
@@ -254,11 +254,11 @@ def test_every_pod_the_student_wrote_is_guarded_and_pods_of_a_controller_through
 # --- k8s.deployments-available --------------------------------------------------------------------
 
 def available(*deployments: dict[str, Any], names: tuple[str, ...] = ("frontend", "api", "db")):
-    return workloads.deployments_available(namespace_inventory(*deployments), workloads.DeploymentsParams(deployments=list(names)))
+    return workloads.deployments_available(from_api(*deployments), workloads.DeploymentsParams(deployments=list(names)))
 
 
 def tier(name: str, replicas: int, ready: int | None = None) -> dict[str, Any]:
-    obj = deployment(name, {"tier": name}, container(), replicas=replicas)
+    obj = labelled_deployment(name, {"tier": name}, container(), replicas=replicas)
     if ready is not None:
         obj["status"]["availableReplicas"] = ready
     return obj

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from labctl.validators.checks.kubernetes import jobs
 from labctl.validators.checks.kubernetes.objects import NamespaceParams
@@ -224,6 +225,8 @@ def test_the_policy_of_a_missing_cronjob_is_skipped():
         ("10-20 * * * *", 1),
         ("58-59,0 * * * *", 1),
         ("0,30 * * * *", 30),
+        ("3,5 * * * *", 2),
+        ("8,13 * * * *", 5),
         ("TZ=UTC */10 * * * *", 10),
         ("@daily", 60),
         ("@yearly", 60),
@@ -236,7 +239,7 @@ def test_the_shortest_interval_of_a_schedule(schedule, minutes):
 @pytest.mark.parametrize(
     "schedule",
     ["60 * * * *", "5-60 * * * *", "20-10 * * * *", "*/0 * * * *", "*/x * * * *", "a-5 * * * *", "5-b * * * *",
-     "*/5 * * *", "*/5 * * * * *", "@every 5m", "@reboot", "MON * * * *", ""],
+     "*/5 * * *", "*/5 * * * * *", "@every 5m", "@reboot", "@hourly 5", "MON * * * *", ""],
 )
 def test_a_schedule_that_cannot_be_read_has_no_interval(schedule):
     assert jobs.shortest_interval(schedule) is None
@@ -258,3 +261,40 @@ def test_cronjobs_firing_more_often_are_named_with_their_schedule_in_order():
         "failed",
         "cronjob beat (* * * * *) runs every 1 min; cronjob report (*/4 * * * *) runs every 4 min (at least 5 min apart)",
     )
+
+
+def test_a_complete_condition_whose_status_is_not_true_is_not_completion():
+    """The controller reports a condition's status as True, False or Unknown: only True is a fact."""
+    for status in ("Unknown", "False"):
+        unsure = migrate({"succeeded": 0, "conditions": [condition("Complete", status)]})
+        assert jobs.job_succeeded(from_api(unsure), MIGRATE).status == "failed", status
+
+
+@pytest.mark.parametrize("written", ["45 * * * *", "*/15 * * * *", "0 */2 * * *"])
+def test_a_schedule_other_than_the_one_asked_fails_whichever_way_it_sorts(written):
+    result = jobs.cronjob_schedule(from_api(report(written)), SCHEDULE)
+    assert (result.status, result.message) == ("failed", f"cronjob report: schedule is {written!r}, expected '*/30 * * * *'")
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "admitted"),
+    [
+        (jobs.JobLimitsParams, {"kind": "Job", "name": "m", "max_backoff": 0, "max_deadline": 1}, True),
+        (jobs.JobLimitsParams, {"kind": "Job", "name": "m", "max_backoff": -1, "max_deadline": 60}, False),
+        (jobs.JobLimitsParams, {"kind": "Job", "name": "m", "max_backoff": 0, "max_deadline": 0}, False),
+        (jobs.CronPolicyParams, {"cronjob": "r", "successful_history": -1, "failed_history": 0}, False),
+        (jobs.CronPolicyParams, {"cronjob": "r", "successful_history": 0, "failed_history": -1}, False),
+        (jobs.CronIntervalParams, {"minutes": 1}, True),
+        (jobs.CronIntervalParams, {"minutes": 60}, True),
+        (jobs.CronIntervalParams, {"minutes": 0}, False),
+        (jobs.CronIntervalParams, {"minutes": 61}, False),
+    ],
+)
+def test_the_bounds_a_lab_may_ask_for(model, fields, admitted):
+    """A lab's `with:` is validated against these models: no retry at all and a one-second deadline are
+    limits a lab may set, a negative count is not; an interval is 1 to 60 minutes (the minute field)."""
+    if admitted:
+        model(**fields)
+    else:
+        with pytest.raises(ValidationError):
+            model(**fields)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from labctl.validators.checks.kubernetes import autoscaling
 from tests.validators.k8s_objects import container, deployment, from_api, metadata, pod_spec
@@ -62,6 +63,7 @@ def test_a_missing_hpa_fails_with_the_autoscale_command():
     [
         ({"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "api"}, "StatefulSet/api"),
         ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "Deployment/web"),
+        ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "admin"}, "Deployment/admin"),
         ({}, "None/None"),
     ],
 )
@@ -180,3 +182,32 @@ def test_hpas_above_the_ceiling_are_named_in_order():
         "horizontalpodautoscaler api may scale to 9 replicas; horizontalpodautoscaler web may scale to 20 replicas "
         "(at most 8)",
     )
+
+
+def test_a_cpu_target_below_the_one_asked_fails_too():
+    lower = autoscaling.hpa_cpu(from_api(hpa(metrics=[cpu_metric(averageUtilization=40)])), CPU)
+    assert lower.message == "horizontalpodautoscaler api targets 40% cpu, expected 60%"
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "admitted"),
+    [
+        (autoscaling.HpaBoundsParams, {"hpa": "api", "min_replicas": 1, "max_replicas": 1}, True),
+        (autoscaling.HpaBoundsParams, {"hpa": "api", "min_replicas": 0, "max_replicas": 1}, False),
+        (autoscaling.HpaBoundsParams, {"hpa": "api", "min_replicas": 1, "max_replicas": 0}, False),
+        (autoscaling.HpaCpuParams, {"hpa": "api", "utilization": 1}, True),
+        (autoscaling.HpaCpuParams, {"hpa": "api", "utilization": 100}, True),
+        (autoscaling.HpaCpuParams, {"hpa": "api", "utilization": 0}, False),
+        (autoscaling.HpaCpuParams, {"hpa": "api", "utilization": 101}, False),
+        (autoscaling.HpaLimitParams, {"max_replicas": 1}, True),
+        (autoscaling.HpaLimitParams, {"max_replicas": 0}, False),
+    ],
+)
+def test_the_bounds_a_lab_may_ask_for(model, fields, admitted):
+    """A lab's `with:` is validated against these models: one replica and 1 to 100 % are what the
+    autoscaling API itself admits (minReplicas >= 1 unless the alpha gate is on)."""
+    if admitted:
+        model(**fields)
+    else:
+        with pytest.raises(ValidationError):
+            model(**fields)

@@ -66,7 +66,10 @@ MUTATION_TARGETS := \
 	cosmic-ray:validators/checks/messaging.py=tests/validators/test_messaging_checks.py,tests/validators/test_check_registration.py \
 	cosmic-ray:validators/checks/dynamodb.py=tests/validators/test_dynamodb_checks.py,tests/validators/test_check_registration.py \
 	cosmic-ray:validators/checks/kubernetes/rbac.py=tests/validators/test_k8s_rbac_checks.py,tests/validators/test_check_registration.py \
-	cosmic-ray:validators/checks/kubernetes/config.py=tests/validators/test_k8s_config_checks.py,tests/validators/test_check_registration.py
+	cosmic-ray:validators/checks/kubernetes/config.py=tests/validators/test_k8s_config_checks.py,tests/validators/test_check_registration.py \
+	cosmic-ray:validators/checks/kubernetes/jobs.py=tests/validators/test_k8s_jobs_checks.py,tests/validators/test_check_registration.py \
+	cosmic-ray:validators/checks/kubernetes/autoscaling.py=tests/validators/test_k8s_autoscaling_checks.py,tests/validators/test_check_registration.py \
+	cosmic-ray:validators/checks/kubernetes/ingress.py=tests/validators/test_k8s_ingress_checks.py,tests/validators/test_check_registration.py
 
 mutation: $(STAMP)
 	@for target in $(MUTATION_TARGETS); do .ci/mutation "$$target" || exit 1; done

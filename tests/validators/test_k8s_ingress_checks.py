@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from labctl.validators.checks.kubernetes import ingress
 from labctl.validators.checks.kubernetes.objects import NamespaceParams
@@ -204,6 +205,7 @@ def test_a_missing_tls_secret_fails_with_the_create_command():
     ("secret", "message"),
     [
         (tls_secret(kind="Opaque"), "secret shop-tls has type Opaque, expected kubernetes.io/tls"),
+        (tls_secret(kind="tls"), "secret shop-tls has type tls, expected kubernetes.io/tls"),
         (tls_secret(kind="Opaque", keys=("tls.crt",)), "secret shop-tls has type Opaque, expected kubernetes.io/tls; it has no tls.key"),
         (tls_secret(keys=("cert.pem", "key.pem")), "secret shop-tls has type kubernetes.io/tls, expected kubernetes.io/tls; it has no tls.crt, tls.key"),
     ],
@@ -278,3 +280,57 @@ def test_node_ports_load_balancers_and_external_ips_are_named_in_order():
         "service api is of type NodePort; service api sets externalIPs; service shop sets externalIPs; "
         "service web is of type LoadBalancer",
     )
+
+
+API_ROUTE = ingress.IngressRouteParams(ingress="shop", host=HOST, path="/api", path_type="Exact", service="shop", port=8080)
+API_PORTS = [{"name": "admin", "port": 81}, {"name": "web", "port": 8080}]
+
+
+def api_ingress(port: dict[str, Any], path_type: str = "Exact") -> dict[str, Any]:
+    return shop_ingress(rules=[rule(HOST, path("/api", path_type, backend(port=port)))])
+
+
+def test_a_route_read_off_the_wire_passes_by_value():
+    """Path, port number and name come decoded from the API server: equal to the lab's, never the same
+    objects (a port above 256 is a new int object too)."""
+    assert route(api_ingress({"number": 8080}), service(ports=API_PORTS), params=API_ROUTE).status == "passed"
+    assert route(api_ingress({"name": "web"}), service(ports=API_PORTS), params=API_ROUTE).status == "passed"
+
+
+@pytest.mark.parametrize(
+    ("port", "ports"),
+    [
+        ({"number": 81}, API_PORTS),
+        ({"name": "admin"}, API_PORTS),
+        ({"name": "api"}, [{"name": "web", "port": 8080}]),
+    ],
+)
+def test_a_backend_port_below_the_one_asked_or_another_name_does_not_match(port, ports):
+    assert route(api_ingress(port), service(ports=ports), params=API_ROUTE).status == "failed"
+
+
+@pytest.mark.parametrize("path_type", ["Prefix", "ImplementationSpecific"])
+def test_a_path_type_other_than_exact_fails_when_exact_is_asked(path_type):
+    result = route(api_ingress({"number": 8080}, path_type), service(ports=API_PORTS), params=API_ROUTE)
+    assert result.status == "failed" and f"pathType is {path_type}, expected Exact" in result.message
+
+
+def test_a_host_that_sorts_before_the_domain_is_still_outside_it():
+    outside = shop_ingress(rules=[rule("a.example.org")], tls=None)
+    assert ingress.ingress_own_hosts(from_api(outside), OWN).status == "failed"
+
+
+@pytest.mark.parametrize(("fields", "admitted"), [({"port": 1}, True), ({"port": 65535}, True), ({"port": 0}, False), ({"port": 65536}, False)])
+def test_the_ports_a_lab_may_ask_for(fields, admitted):
+    made = {"ingress": "shop", "host": HOST, "service": "shop", **fields}
+    if admitted:
+        ingress.IngressRouteParams(**made)
+    else:
+        with pytest.raises(ValidationError):
+            ingress.IngressRouteParams(**made)
+
+
+def test_a_tls_entry_naming_other_secrets_names_them_all():
+    entries = [{"hosts": [HOST], "secretName": "old-tls"}, {"hosts": [HOST], "secretName": "new-tls"}]
+    result = ingress.ingress_tls(from_api(shop_ingress(tls=entries), tls_secret()), TLS)
+    assert result.message == f"the tls entry for {HOST} uses secret old-tls, new-tls, expected shop-tls"

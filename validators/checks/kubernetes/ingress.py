@@ -130,7 +130,8 @@ def ingress_tls(inv: KubernetesInventory, p: IngressTlsParams) -> Result:
         )
     names = [t.get("secretName") for t in entries]
     if p.secret not in names:
-        return Result.failed(f"the tls entry for {p.host} uses secret {names[0] or '(none)'}, expected {p.secret}")
+        shown = ", ".join(name or "(none)" for name in names)
+        return Result.failed(f"the tls entry for {p.host} uses secret {shown}, expected {p.secret}")
     secret = inv.secrets.get(p.secret)
     if secret is None:
         return Result.failed(

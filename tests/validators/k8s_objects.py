@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from labctl.validators.inventory.kubernetes import KubernetesInventory, secret_summary
 
 NAMESPACE = "c1-ada"
@@ -142,3 +144,12 @@ def owned_by(kind: str, name: str) -> dict[str, Any]:
 
 def pod(name: str, spec: dict[str, Any], **meta: Any) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata(name, **meta), "spec": spec, "status": {"phase": "Running"}}
+
+
+def lab_may_ask(model: type[BaseModel], fields: dict[str, Any]) -> bool:
+    """Whether a lab's `with:` of `fields` validates against a check's params `model`."""
+    try:
+        model(**fields)
+    except ValidationError:
+        return False
+    return True
